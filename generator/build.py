@@ -1,0 +1,101 @@
+"""Build orchestration: recipe -> plan -> rendered sources -> .nupkg and setup.exe.
+
+Everything is produced in a staging folder inside the output folder and moved into place only
+when every part succeeded, so a failed build leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import chocolatey, nsis
+from .artifacts import ArtifactStore
+from .plan import InstallPlan, load_plan
+from .recipe import Recipe, load_recipe
+
+
+@dataclass
+class BuildOptions:
+    out_dir: Path = Path("dist")
+    offline: bool = False
+    artifacts_dir: Path | None = None
+    cache_dir: Path | None = None
+    chocolatey: bool = True
+    nsis: bool = True
+    sign_cert: Path | None = None
+    sign_key: Path | None = None
+    sign_password: str | None = None
+
+
+@dataclass
+class BuildResult:
+    recipe: Recipe
+    plan: InstallPlan
+    nupkg: Path | None = None
+    setup_exe: Path | None = None
+    sources: list[Path] = field(default_factory=list)
+
+
+def output_names(plan: InstallPlan) -> tuple[str, str]:
+    pkg = plan.package
+    return f"{pkg.id}.{pkg.version}.nupkg", f"{pkg.id}-{pkg.version}-setup.exe"
+
+
+def render_sources(plan: InstallPlan, dest: Path, opts: BuildOptions,
+                   store: ArtifactStore | None = None) -> tuple[Path, Path]:
+    """Render both back ends' sources under dest/chocolatey and dest/nsis."""
+    choco_dir, nsis_dir = dest / "chocolatey", dest / "nsis"
+    if opts.chocolatey:
+        chocolatey.render(plan, choco_dir)
+    if opts.nsis:
+        nsis.render(plan, nsis_dir, offline=opts.offline, store=store)
+    return choco_dir, nsis_dir
+
+
+def _replace(src: Path, dst: Path) -> None:
+    if dst.is_dir() and not dst.is_symlink():
+        shutil.rmtree(dst)
+    elif dst.exists():
+        dst.unlink()
+    src.replace(dst)
+
+
+def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True) -> BuildResult:
+    """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
+    recipe = load_recipe(recipe_path)
+    plan = load_plan(recipe)
+    result = BuildResult(recipe, plan)
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
+    try:
+        store = None
+        if opts.nsis and opts.offline:
+            store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
+        src = staging / plan.package.id
+        choco_dir, nsis_dir = render_sources(plan, src, opts, store)
+        nupkg_name, exe_name = output_names(plan)
+        if compile_outputs and opts.chocolatey:
+            chocolatey.pack(choco_dir, staging / nupkg_name)
+        if compile_outputs and opts.nsis:
+            nsis.compile_installer(nsis_dir, staging / exe_name, plan=plan,
+                                   sign_cert=opts.sign_cert, sign_key=opts.sign_key,
+                                   sign_password=opts.sign_password)
+        # Everything succeeded: move into place.
+        final_src = opts.out_dir / plan.package.id
+        final_src.mkdir(parents=True, exist_ok=True)
+        for part in (choco_dir, nsis_dir):
+            if part.exists():
+                _replace(part, final_src / part.name)
+                result.sources.append(final_src / part.name)
+        if compile_outputs and opts.chocolatey:
+            _replace(staging / nupkg_name, opts.out_dir / nupkg_name)
+            result.nupkg = opts.out_dir / nupkg_name
+        if compile_outputs and opts.nsis:
+            _replace(staging / exe_name, opts.out_dir / exe_name)
+            result.setup_exe = opts.out_dir / exe_name
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result

@@ -1,0 +1,112 @@
+"""Escaping of values into the three target languages: XML, PowerShell and NSIS.
+
+Every value that reaches a generated file passes through exactly one of these functions (the
+template environments apply them to every ``[[ expression ]]``, see ``templating.py``). What
+cannot be escaped safely is refused earlier, at recipe load (``recipe.py`` calls
+:func:`unsafe_reason`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# makensis from Debian is built with NSIS_MAX_STRLEN=1024: one NSIS string holds at most 1023
+# characters plus its terminator. Anything longer is cut silently at install time.
+NSIS_MAX_STRLEN = 1024
+
+# XML 1.0 forbids most C0 controls even as character references; NSIS and PowerShell single
+# quoted strings would carry them, but no recipe value has a reason to hold one.
+_FORBIDDEN_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Lone surrogates cannot be encoded as UTF-8 (XML) or UTF-16LE (NSIS unicode) reliably.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+# PowerShell treats these as single quotes too (System.Management.Automation.Language
+# CharExtensions.IsSingleQuote): each must be doubled inside a single-quoted string.
+_PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def unsafe_reason(value: str, *, multiline: bool = False) -> str | None:
+    """Return why ``value`` cannot be carried safely into XML, PowerShell and NSIS, or None."""
+    if _SURROGATES.search(value):
+        return "contains a lone surrogate character"
+    bad = _FORBIDDEN_CONTROLS.search(value)
+    if bad:
+        return f"contains the control character U+{ord(bad.group()):04X}"
+    if not multiline and ("\n" in value or "\r" in value):
+        return "must be a single line"
+    return None
+
+
+def xml_text(value: str) -> str:
+    """Escape for XML character data and attribute values (both quote kinds)."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+        .replace("\r", "&#13;")
+    )
+
+
+def ps_string(value: str) -> str:
+    """Return ``value`` as a PowerShell single-quoted string literal, quotes included.
+
+    Single-quoted strings expand nothing ($, backtick, subexpressions stay literal); the only
+    special characters are the four single-quote forms, each escaped by doubling it.
+    """
+    out = []
+    for ch in value:
+        out.append(ch + ch if ch in _PS_SINGLE_QUOTES else ch)
+    return "'" + "".join(out) + "'"
+
+
+def nsis_string(value: str) -> str:
+    """Return ``value`` as an NSIS double-quoted string literal, quotes included.
+
+    ``$`` becomes ``$$`` (no variable, constant or ``${define}`` expansion), the double quote
+    becomes ``$\\"``, and line breaks and tabs become ``$\\n``, ``$\\r``, ``$\\t``.
+    """
+    if len(value) >= NSIS_MAX_STRLEN:
+        raise ValueError(
+            f"value of {len(value)} characters exceeds NSIS's {NSIS_MAX_STRLEN - 1}-character limit"
+        )
+    out = []
+    for ch in value:
+        if ch == "$":
+            out.append("$$")
+        elif ch == '"':
+            out.append('$\\"')
+        elif ch == "\n":
+            out.append("$\\n")
+        elif ch == "\r":
+            out.append("$\\r")
+        elif ch == "\t":
+            out.append("$\\t")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def windows_arg(value: str) -> str:
+    """Quote one command-line argument the way CommandLineToArgvW / the MS C runtime parse it."""
+    if value and not any(c in value for c in ' \t\n\v"'):
+        return value
+    out = ['"']
+    backslashes = 0
+    for ch in value:
+        if ch == "\\":
+            backslashes += 1
+            continue
+        if ch == '"':
+            out.append("\\" * (2 * backslashes + 1) + '"')
+        else:
+            out.append("\\" * backslashes + ch)
+        backslashes = 0
+    out.append("\\" * (2 * backslashes) + '"')
+    return "".join(out)
+
+
+def windows_command_line(args: list[str]) -> str:
+    """Join arguments into one Windows command line (see :func:`windows_arg`)."""
+    return " ".join(windows_arg(a) for a in args)

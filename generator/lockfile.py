@@ -1,0 +1,181 @@
+"""A recipe's lock: every wheel the target needs, pinned by version and sha256.
+
+The lock lives beside its recipe (``recipes/x.toml`` -> ``recipes/x.lock``) and is itself a pip
+requirements file (``name==version --hash=sha256:...``), so the installed runtime's pip can use
+it directly with ``--require-hashes``. Comment lines at the top record what the lock was made
+for (target tag and platform, requirements, index); a comment under each entry records the
+wheel's file name and URL, which offline builds and the SBOM use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from .errors import RecipeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .recipe import Recipe
+
+HEADER = "# choconsis lock"
+
+
+@dataclass(frozen=True)
+class LockedWheel:
+    name: str  # canonical project name
+    version: str
+    sha256: str
+    filename: str
+    url: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Lock:
+    python_tag: str  # cp314
+    platform: str  # win_amd64 | win32
+    requirements: tuple[str, ...]  # the recipe's top-level requirements, as written
+    index_url: str
+    wheels: tuple[LockedWheel, ...] = field(default=())
+    source: str = "<lock>"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(w.name for w in self.wheels)
+
+    def wheel(self, name: str) -> LockedWheel:
+        key = canonicalize_name(name)
+        for w in self.wheels:
+            if w.name == key:
+                return w
+        raise KeyError(name)
+
+    def check_matches(self, recipe: "Recipe") -> None:
+        """Refuse a lock made for other requirements, another Python or another platform."""
+        hint = f"run 'choconsis lock {recipe.source}' to make it again"
+        want = (recipe.python.tag, recipe.python.platform)
+        if (self.python_tag, self.platform) != want:
+            raise RecipeError(self.source, None,
+                              f"lock is for {self.python_tag} {self.platform}, the recipe "
+                              f"targets {want[0]} {want[1]}; {hint}")
+        if sorted(_norm(r) for r in self.requirements) != sorted(
+                _norm(r) for r in recipe.pip.requirements):
+            raise RecipeError(self.source, None,
+                              f"lock was made for other requirements than [pip] requirements "
+                              f"of the recipe; {hint}")
+        if self.index_url.rstrip("/") != recipe.pip.index_url.rstrip("/"):
+            raise RecipeError(self.source, None,
+                              f"lock was made from {self.index_url}, the recipe uses "
+                              f"{recipe.pip.index_url}; {hint}")
+        for req in recipe.pip.requirements:
+            name, _, version = req.partition("==")
+            try:
+                locked = self.wheel(name)
+            except KeyError:
+                raise RecipeError(self.source, None, f"{name} is not in the lock; {hint}") from None
+            if locked.version != version.strip():
+                raise RecipeError(self.source, None,
+                                  f"lock has {locked.name}=={locked.version}, the recipe asks "
+                                  f"for {req}; {hint}")
+
+
+def _norm(req: str) -> str:
+    name, _, version = req.partition("==")
+    return f"{canonicalize_name(name)}=={version.strip()}"
+
+
+def format_lock(lock: Lock, recipe_name: str = "") -> str:
+    lines = [
+        f"{HEADER}{' of ' + recipe_name if recipe_name else ''}: made by 'choconsis lock'; "
+        "edit the recipe, not this file",
+        f"# target: {lock.python_tag} {lock.platform}",
+        f"# index: {lock.index_url}",
+        "# requirements: " + " ".join(lock.requirements),
+    ]
+    for w in sorted(lock.wheels, key=lambda w: w.name):
+        lines.append(f"{w.name}=={w.version} \\")
+        lines.append(f"    --hash=sha256:{w.sha256}")
+        lines.append(f"    # wheel: {w.filename} {w.url}")
+    return "\n".join(lines) + "\n"
+
+
+_ENTRY_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \\")
+_HASH_RE = re.compile(r"\s+--hash=sha256:([0-9a-f]{64})")
+_WHEEL_RE = re.compile(r"\s+# wheel: (\S+) (\S+)")
+
+
+def parse_lock(text: str, source: str = "<lock>") -> Lock:
+    lines = text.splitlines()
+    meta: dict[str, str] = {}
+    wheels: list[LockedWheel] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        lineno = i + 1
+        if not line.strip() or (line.startswith("#") and ":" not in line):
+            i += 1
+            continue
+        if line.startswith("#"):
+            key, _, value = line[1:].partition(":")
+            meta[key.strip()] = value.strip()
+            i += 1
+            continue
+        entry = _ENTRY_RE.fullmatch(line)
+        if not entry:
+            raise RecipeError(source, f"line {lineno}", "expected 'name==version \\'")
+        hash_m = _HASH_RE.fullmatch(lines[i + 1]) if i + 1 < len(lines) else None
+        wheel_m = _WHEEL_RE.fullmatch(lines[i + 2]) if i + 2 < len(lines) else None
+        if not hash_m or not wheel_m:
+            raise RecipeError(source, f"line {lineno + 1}",
+                              "expected '--hash=sha256:...' and '# wheel: FILE URL' lines")
+        wheels.append(LockedWheel(canonicalize_name(entry.group(1)), entry.group(2),
+                                  hash_m.group(1), wheel_m.group(1), wheel_m.group(2)))
+        i += 3
+    try:
+        tag, platform = meta["target"].split()
+        index_url = meta["index"]
+        requirements = tuple(meta["requirements"].split())
+    except (KeyError, ValueError):
+        raise RecipeError(source, None,
+                          "not a choconsis lock (missing '# target:', '# index:' or "
+                          "'# requirements:' header)") from None
+    if not wheels:
+        raise RecipeError(source, None, "the lock pins no wheel")
+    return Lock(tag, platform, requirements, index_url, tuple(wheels), source)
+
+
+def read_lock(path: Path) -> Lock:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        recipe = path.with_suffix(".toml")
+        raise RecipeError(str(path), None,
+                          f"no lock beside the recipe: run 'choconsis lock {recipe}'") from None
+    return parse_lock(text, str(path))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file through a temporary file and a rename: readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_lock(path: Path, lock: Lock, recipe_name: str = "") -> None:
+    write_atomic(path, format_lock(lock, recipe_name))
