@@ -110,3 +110,35 @@ def windows_arg(value: str) -> str:
 def windows_command_line(args: list[str]) -> str:
     """Join arguments into one Windows command line (see :func:`windows_arg`)."""
     return " ".join(windows_arg(a) for a in args)
+
+
+def render_templated(parts: "tuple[object, ...]", literal, variables: "dict[object, str]",
+                     joiner: str) -> str:
+    """Render a plan value (literal strings and markers) as one expression of a language.
+
+    ``literal`` escapes a literal part, ``variables`` maps each marker to the language's
+    variable reference, and ``joiner`` concatenates (' + ' in PowerShell, '' inside one NSIS
+    string). A marker without a variable is a back-end bug and raises KeyError.
+    """
+    return joiner.join(variables[p] if not isinstance(p, str) else literal(p) for p in parts)
+
+
+def ps_templated(parts: "tuple[object, ...]", variables: "dict[object, str]") -> str:
+    """A plan value as a PowerShell expression: ('C:\\x' + $installDir + '\\y')."""
+    if not parts:
+        return "''"
+    if len(parts) == 1:
+        return render_templated(parts, ps_string, variables, "")
+    return "(" + render_templated(parts, ps_string, variables, " + ") + ")"
+
+
+def nsis_templated(parts: "tuple[object, ...]", variables: "dict[object, str]") -> str:
+    """A plan value as one NSIS double-quoted string: "C:\\x$INSTDIR\\y".
+
+    Literal parts are escaped with :func:`nsis_string` (minus its quotes); markers become NSIS
+    variables such as $INSTDIR, expanded at install time.
+    """
+    body = render_templated(parts, lambda s: nsis_string(s)[1:-1], variables, "")
+    if len(body) >= NSIS_MAX_STRLEN:
+        raise ValueError(f"NSIS string of {len(body)} characters exceeds the limit")
+    return '"' + body + '"'
