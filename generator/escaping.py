@@ -38,7 +38,11 @@ def unsafe_reason(value: str, *, multiline: bool = False) -> str | None:
 
 
 def xml_text(value: str) -> str:
-    """Escape for XML character data and attribute values (both quote kinds)."""
+    """Escape for XML character data and attribute values (both quote kinds).
+
+    Line breaks and tabs become character references so attribute values round-trip too
+    (XML attribute normalisation would turn them into spaces).
+    """
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -46,6 +50,8 @@ def xml_text(value: str) -> str:
         .replace('"', "&quot;")
         .replace("'", "&apos;")
         .replace("\r", "&#13;")
+        .replace("\n", "&#10;")
+        .replace("\t", "&#9;")
     )
 
 

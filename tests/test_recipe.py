@@ -1,0 +1,206 @@
+"""Recipe loading: every field's check names the file, the field and what was expected."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from generator.errors import RecipeError
+from generator.recipe import (SCHEMA, builtin_recipe_path, load_recipe, parse_recipe,
+                              resolve_recipe_arg, schema_markdown)
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = tomllib.loads((ROOT / "recipes" / "openstack-clients.toml").read_text())
+GOOD_2013 = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+
+
+def with_value(section: str, key: str, value, base=GOOD) -> dict:
+    data = copy.deepcopy(base)
+    if section == "installer":
+        data["installer"][0][key] = value
+    else:
+        data.setdefault(section, {})[key] = value
+    return data
+
+
+def without(section: str, key: str | None = None, base=GOOD) -> dict:
+    data = copy.deepcopy(base)
+    if key is None:
+        del data[section]
+    elif section == "installer":
+        del data["installer"][0][key]
+    else:
+        del data[section][key]
+    return data
+
+
+def refused(data: dict) -> RecipeError:
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(data, "r.toml")
+    return info.value
+
+
+def test_shipped_recipes_load():
+    for name in ("openstack-clients", "openstack-clients-2013"):
+        recipe = load_recipe(ROOT / "recipes" / f"{name}.toml")
+        assert recipe.package.id == name
+        assert recipe.lock_path == ROOT / "recipes" / f"{name}.lock"
+    default = load_recipe(builtin_recipe_path())
+    assert default.python.installer == "exe" and default.python.arch == "amd64"
+    assert default.python.tag == "cp314" and default.python.platform == "win_amd64"
+    old = load_recipe(ROOT / "recipes" / "openstack-clients-2013.toml")
+    assert (old.python.installer, old.python.arch, old.python.tag) == ("msi", "x86", "cp27")
+    assert old.installers[0].name.startswith("pyOpenSSL")
+    assert old.path.prepend == ("{install_dir}", "{install_dir}\\Scripts")
+
+
+def test_every_required_field_is_named_when_missing():
+    for section in SCHEMA:
+        base = GOOD_2013 if section.array else GOOD
+        for field in section.fields:
+            if not field.required:
+                continue
+            err = refused(without(section.name, field.name, base))
+            where = f"{section.name}[1].{field.name}" if section.array else \
+                f"{section.name}.{field.name}"
+            assert err.field == where, (where, str(err))
+            assert "missing required field" in str(err)
+            assert str(err).startswith("r.toml: ")
+
+
+def test_missing_required_section():
+    for name in ("package", "python", "pip", "check"):
+        err = refused(without(name))
+        assert err.field == f"[{name}]"
+
+
+def test_optional_sections_may_be_absent():
+    recipe = parse_recipe(without("path"), "r.toml")
+    assert recipe.path.prepend == ()
+
+
+@pytest.mark.parametrize("section,key,value,expect", [
+    ("package", "id", "OpenStack", "lowercase Chocolatey package id"),
+    ("package", "id", "a b", "lowercase"),
+    ("package", "id", "-x", "lowercase"),
+    ("package", "version", "10", "Chocolatey version"),
+    ("package", "version", "1.2.3.4.5", "Chocolatey version"),
+    ("package", "version", "v1.2", "Chocolatey version"),
+    ("package", "title", 3, "expected a string, got an integer"),
+    ("package", "title", "", "must not be empty"),
+    ("package", "title", "two\nlines", "single line"),
+    ("package", "summary", "bell\x07", "control character U+0007"),
+    ("package", "authors", "x" * 2000, "at most 1023"),
+    ("package", "description", "nul\x00", "U+0000"),
+    ("package", "project_url", "http://example.org/", "https://"),
+    ("package", "project_url", "ftp://example.org/", "https:// URL"),
+    ("package", "license_url", "https://x/a b", "percent-encoded"),
+    ("package", "docs_url", "javascript:alert(1)", "https:// URL"),
+    ("package", "tags", "a b", "list of strings"),
+    ("package", "tags", ["two words"], "cannot contain spaces"),
+    ("package", "icon_url", "http://10.0.0.1/i.png", "loopback"),
+    ("python", "version", "3.14", "full Python version"),
+    ("python", "arch", "arm64", "'amd64', 'x86'"),
+    ("python", "installer", "appx", "'exe', 'msi', 'zip'"),
+    ("python", "url", "https://example.org/", "file name"),
+    ("python", "url", "http://example.org/python.exe", "https://"),
+    ("python", "sha256", "abc", "64 hexadecimal"),
+    ("python", "install_dir", "Python314", "absolute Windows folder"),
+    ("python", "install_dir", "C:/Python314", "absolute Windows folder"),
+    ("python", "install_dir", 'C:\\Py"thon', "absolute Windows folder"),
+    ("python", "install_dir", "C:\\a\\..\\b", "'..'"),
+    ("python", "args", ["/quiet", "TargetDir={installdir}"], "unknown placeholder"),
+    ("python", "args", "/quiet", "list of strings"),
+    ("path", "prepend", ["{install_dir"], "unmatched brace"),
+    ("path", "scope", "global", "'machine', 'user'"),
+    ("pip", "requirements", ["python-openstackclient"], "pinned requirement"),
+    ("pip", "requirements", ["python-openstackclient>=1"], "pinned requirement"),
+    ("pip", "requirements", ["x==1.*"], "pinned requirement"),
+    ("pip", "requirements", ["not a req!"], "not a valid requirement"),
+    ("pip", "requirements", [], "at least one"),
+    ("pip", "index_url", "http://pypi.org/simple", "https://"),
+    ("check", "command", "openstack --version & del C:\\x", "shell syntax"),
+    ("check", "command", 'openstack "--version"', "shell syntax"),
+    ("check", "command", "openstack $(x)", "shell syntax"),
+])
+def test_wrong_values_are_refused_with_the_field(section, key, value, expect):
+    err = refused(with_value(section, key, value))
+    assert err.field == f"{section}.{key}"
+    assert expect in str(err), str(err)
+
+
+@pytest.mark.parametrize("key,value,expect", [
+    ("kind", "zip", "'msi', 'exe'"),
+    ("url", "https://example.org/x.exe", "needs a .msi file"),
+    ("sha256", "z" * 64, "64 hexadecimal"),
+    ("valid_exit_codes", [], "non-empty list"),
+    ("valid_exit_codes", ["0"], "integer exit codes"),
+    ("valid_exit_codes", [True], "integer exit codes"),
+    ("args", ["{pwd}"], "unknown placeholder"),
+])
+def test_installer_fields(key, value, expect):
+    err = refused(with_value("installer", key, value, GOOD_2013))
+    assert err.field.startswith("installer[1].")
+    assert expect in str(err), str(err)
+
+
+def test_unknown_keys_and_sections_are_refused():
+    err = refused(with_value("package", "colour", "blue"))
+    assert err.field == "package.colour" and "unknown field" in str(err)
+    data = copy.deepcopy(GOOD)
+    data["extras"] = {}
+    assert refused(data).field == "extras"
+
+
+def test_cross_field_rules():
+    err = refused(with_value("python", "url", "https://example.org/python.msi"))
+    assert err.field == "python.url" and ".exe" in str(err)
+    data = copy.deepcopy(GOOD_2013)
+    data["installer"].append(dict(data["installer"][0]))
+    assert "duplicate installer name" in str(refused(data))
+    data["installer"][1]["name"] = "other"
+    assert "collide" in str(refused(data))
+    data = with_value("pip", "requirements", ["a==1", "A==2"])
+    assert "listed twice" in str(refused(data))
+
+
+def test_loopback_http_urls_are_allowed():
+    data = with_value("python", "url", "http://127.0.0.1:8000/python-3.14.7-amd64.exe")
+    data["pip"]["index_url"] = "http://localhost:9/simple"
+    recipe = parse_recipe(data, "r.toml")
+    assert recipe.python.url.startswith("http://127.0.0.1")
+
+
+def test_values_that_escape_safely_are_kept_verbatim():
+    hostile = "O'Brien \u2019s `$(calc)` $x; %PATH% \"q\" <b>&amp; ${NSISDIR} é ✓"
+    recipe = parse_recipe(with_value("package", "title", hostile), "r.toml")
+    assert recipe.package.title == hostile
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(RecipeError, match="no such recipe file"):
+        load_recipe(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[package\nid = 1")
+    with pytest.raises(RecipeError, match="not valid TOML") as info:
+        load_recipe(bad)
+    assert str(bad) in str(info.value)
+
+
+def test_recipe_argument_resolution(tmp_path):
+    assert resolve_recipe_arg(None) == builtin_recipe_path()
+    assert resolve_recipe_arg("openstack-clients-2013").name == "openstack-clients-2013.toml"
+    assert resolve_recipe_arg("x/y.toml") == Path("x/y.toml")
+    with pytest.raises(RecipeError, match="no such built-in recipe"):
+        resolve_recipe_arg("nope")
+
+
+def test_schema_docs_cover_every_field():
+    text = schema_markdown()
+    for section in SCHEMA:
+        for field in section.fields:
+            assert f"| `{field.name}` |" in text
+    assert "[[installer]]" in text
