@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -569,8 +568,9 @@ def loads_recipe(text: str, source: str = "<recipe>", lock_path: Path | None = N
 
 def builtin_recipe_path(name: str = DEFAULT_RECIPE) -> Path:
     """Path of a recipe shipped inside the package (recipes/NAME.toml)."""
-    root = resources.files("generator._recipes")
-    candidate = Path(str(root.joinpath(f"{name}.toml")))
+    from .templating import template_dir
+
+    candidate = template_dir("generator._recipes") / f"{name}.toml"
     if not candidate.is_file():
         raise RecipeError(f"{name}.toml", None, "no such built-in recipe")
     return candidate

@@ -21,8 +21,18 @@ class Code(str):
 
 
 def template_dir(package: str) -> Path:
-    """Folder of a template package (generator._nsis or generator._nuspec)."""
-    return Path(str(resources.files(package)))
+    """Folder of a data package (generator._nsis, generator._nuspec, generator._recipes).
+
+    Installed, these are packages inside the wheel; in a bare source checkout (no install, e.g.
+    ``python -m generator`` from the repo) they are the top-level nsis/, nuspec/, recipes/.
+    """
+    try:
+        return Path(str(resources.files(package)))
+    except ModuleNotFoundError:
+        folder = Path(__file__).resolve().parent.parent / package.rsplit("._", 1)[1]
+        if not folder.is_dir():
+            raise
+        return folder
 
 
 def make_environment(package: str, escape: Callable[[str], str]) -> jinja2.Environment:

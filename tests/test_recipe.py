@@ -204,3 +204,11 @@ def test_schema_docs_cover_every_field():
         for field in section.fields:
             assert f"| `{field.name}` |" in text
     assert "[[installer]]" in text
+
+
+def test_readme_reference_matches_the_schema():
+    text = (ROOT / "README.md").read_text()
+    begin = text.index("-->", text.index("<!-- schema:begin")) + 4
+    end = text.index("<!-- schema:end -->")
+    assert text[begin:end] == schema_markdown(), "README recipe reference is stale: " \
+        "paste the output of `choconsis schema` between the schema markers"
