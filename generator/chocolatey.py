@@ -1,0 +1,412 @@
+"""The Chocolatey back end: render the nuspec and the install/uninstall scripts, pack a .nupkg.
+
+Rendering walks the plan's steps in order and picks one template macro per kind of step
+(``nuspec/steps.ps1.j2``), pynsist style: this module decides *what* each step does and
+escapes every value (the template environment applies ``ps_string``/``xml_text`` to every
+expression; install-time values are rendered with ``ps_templated``); the templates hold the
+layout. The uninstall script runs the undo side of each step in ``plan.undo_order()``.
+
+Each install step records what it did (the install folder, an MSI's product code, the PATH
+entries actually added) in a JSON state file in the package folder, keyed by the step's
+position in the plan (``step0``, ``step1``...), so the uninstall undoes exactly that.
+
+:func:`pack` writes the .nupkg as ``choco pack`` lays it out (an OPC package) and is
+reproducible: sorted entries, fixed timestamps (SOURCE_DATE_EPOCH), names derived from content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+from lxml import etree
+
+from .errors import BuildError
+from .escaping import ps_string, ps_templated, xml_text
+from .lockfile import format_lock, write_atomic
+from .plan import (FILE, INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime, PipInstall,
+                   RunCheck, RunInstaller, Step, Templated)
+from .templating import Code, make_environment
+
+TEMPLATES = "generator._nuspec"
+NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"
+STATE_FILE = "choconsis-install-state.json"
+INSTALL_SCRIPT = "chocolateyInstall.ps1"
+UNINSTALL_SCRIPT = "chocolateyUninstall.ps1"
+
+# Install-time values of the plan, as variables of the generated scripts.
+PS_VARIABLES = {INSTALL_DIR: "$installDir", FILE: "$file", LOCK: "$lockFile"}
+
+# Exit codes of msiexec /x that mean "removed" or "nothing left to remove" (1605: unknown
+# product, 1614: product uninstalled) besides success and reboot-required.
+MSI_UNINSTALL_EXIT_CODES = (0, 1605, 1614, 1641, 3010)
+
+
+def lock_file_name(plan: InstallPlan) -> str:
+    """Name of the lock (a pip requirements file with hashes) inside tools/."""
+    return f"{plan.recipe_name or 'requirements'}.lock"
+
+
+def nuspec_name(plan: InstallPlan) -> str:
+    return f"{plan.package.id}.nuspec"
+
+
+def _ps(value: Templated) -> Code:
+    return Code(ps_templated(value, PS_VARIABLES))
+
+
+def _ps_array(codes: tuple[int, ...]) -> Code:
+    return Code("@(" + ", ".join(str(int(c)) for c in codes) + ")")
+
+
+@dataclass(frozen=True)
+class Download:
+    """The helper parameters of one checked download, for the plan's architecture."""
+
+    url_key: str
+    checksum_key: str
+    checksum_type_key: str
+    url: str
+    sha256: str
+
+    @classmethod
+    def for_arch(cls, arch: str, url: str, sha256: str) -> "Download":
+        # A 64-bit-only artifact goes in the *64bit parameters: Chocolatey then refuses to
+        # install it on a 32-bit Windows instead of running a binary that cannot work.
+        if arch == "amd64":
+            return cls("url64bit", "checksum64", "checksumType64", url, sha256)
+        return cls("url", "checksum", "checksumType", url, sha256)
+
+
+# ---------------------------------------------------------------------------- scripts
+
+
+class ScriptRenderer:
+    """Renders each plan step through the macro of its kind, install side and undo side."""
+
+    def __init__(self, plan: InstallPlan):
+        self.plan = plan
+        self.env = make_environment(TEMPLATES, ps_string)
+        self.macros = self.env.get_template("steps.ps1.j2").make_module()
+        self.keys = {id(step): f"step{i}" for i, step in enumerate(plan.steps)}
+
+    def _macro(self, name: str, **values: Any) -> Code:
+        return Code(str(getattr(self.macros, name)(**values)))
+
+    def _key(self, step: Step) -> str:
+        return self.keys[id(step)]
+
+    def _dispatch(self, prefix: str, step: Step) -> Code | None:
+        method: Callable[[Any], Code | None] | None = getattr(
+            self, f"{prefix}_{type(step).__name__}", None)
+        if method is None:
+            raise BuildError(f"chocolatey back end: no {prefix} side for step {type(step).__name__}")
+        return method(step)
+
+    def install_blocks(self) -> list[Code]:
+        blocks = (self._dispatch("install", s) for s in self.plan.steps)
+        return [b for b in blocks if b]
+
+    def uninstall_blocks(self) -> list[Code]:
+        blocks = (self._dispatch("undo", s) for s in self.plan.undo_order())
+        return [b for b in blocks if b]
+
+    def _download(self, step: InstallRuntime | RunInstaller) -> Download:
+        return Download.for_arch(self.plan.runtime.arch, step.artifact.url, step.artifact.sha256)
+
+    # -- install side, one method per step type
+
+    def install_InstallRuntime(self, step: InstallRuntime) -> Code:
+        key, download = self._key(step), self._download(step)
+        if step.kind == "zip":
+            return self._macro("install_runtime_zip", key=key, title=step.title, download=download)
+        if step.kind == "msi":
+            return self._msi(step)
+        return self._macro("install_runtime_exe", key=key, title=step.title, download=download,
+                           silent_args=_ps(step.silent_command),
+                           exit_codes=_ps_array(step.valid_exit_codes))
+
+    def install_RunInstaller(self, step: RunInstaller) -> Code:
+        if step.kind == "msi":
+            return self._msi(step)
+        return self._macro("install_exe", key=self._key(step), title=step.title,
+                           filename=step.artifact.filename, download=self._download(step),
+                           silent_args=_ps(step.silent_command),
+                           exit_codes=_ps_array(step.valid_exit_codes))
+
+    def _msi(self, step: InstallRuntime | RunInstaller) -> Code:
+        return self._macro("install_msi", key=self._key(step), title=step.title,
+                           filename=step.artifact.filename, download=self._download(step),
+                           silent_args=_ps(step.silent_command),
+                           exit_codes=_ps_array(step.valid_exit_codes))
+
+    def install_ChangePath(self, step: ChangePath) -> Code:
+        entries = Code(", ".join(_ps(e) for e in step.entries))
+        return self._macro("install_path", key=self._key(step), title=step.title,
+                           scope=_path_type(step.scope), entries=entries)
+
+    def install_PipInstall(self, step: PipInstall) -> Code:
+        program, *arguments = step.install_args(offline=False)
+        return self._macro("install_pip", key=self._key(step), title=step.title,
+                           program=_ps(program), arguments=[_ps(a) for a in arguments])
+
+    def install_RunCheck(self, step: RunCheck) -> Code:
+        program, *arguments = step.cmd_args
+        return self._macro("install_check", key=self._key(step), title=step.title,
+                           program=_ps(program), arguments=[_ps(a) for a in arguments])
+
+    # -- undo side, one method per step type
+
+    def undo_InstallRuntime(self, step: InstallRuntime) -> Code:
+        key = self._key(step)
+        if step.kind == "zip":
+            return self._macro("undo_runtime_zip", key=key, title=step.title)
+        if step.kind == "msi":
+            return self._macro("undo_msi", key=key, title=step.title,
+                               exit_codes=_ps_array(MSI_UNINSTALL_EXIT_CODES))
+        return self._macro("undo_runtime_exe", key=key, title=step.title,
+                           display_name=python_display_name(step),
+                           exit_codes=_ps_array(step.valid_exit_codes))
+
+    def undo_RunInstaller(self, step: RunInstaller) -> Code:
+        if step.kind == "msi":
+            return self._macro("undo_msi", key=self._key(step), title=step.title,
+                               exit_codes=_ps_array(MSI_UNINSTALL_EXIT_CODES))
+        return self._macro("undo_exe", key=self._key(step), title=step.title)
+
+    def undo_ChangePath(self, step: ChangePath) -> Code:
+        return self._macro("undo_path", key=self._key(step), scope=_path_type(step.scope))
+
+    def undo_PipInstall(self, step: PipInstall) -> Code:
+        program, *arguments = step.uninstall_args
+        return self._macro("undo_pip", key=self._key(step), title=step.title,
+                           program=_ps(program), arguments=[_ps(a) for a in arguments])
+
+    def undo_RunCheck(self, step: RunCheck) -> None:
+        return None  # a check changes nothing
+
+
+def _path_type(scope: str) -> str:
+    return "Machine" if scope == "machine" else "User"
+
+
+def python_display_name(step: InstallRuntime) -> str:
+    """The Add/Remove Programs name the python.org EXE registers its bundle under."""
+    bits = "64-bit" if step.arch == "amd64" else "32-bit"
+    return f"Python {step.version} ({bits})"
+
+
+def _script_context(plan: InstallPlan) -> dict[str, Any]:
+    pkg = plan.package
+    return {
+        "package_id": pkg.id,
+        "title": pkg.title,
+        "state_file": STATE_FILE,
+        "lock_file": lock_file_name(plan),
+        "download_dir": f"chocolatey-{pkg.id}-{pkg.version}",
+        "install_dir": plan.install_dir,
+    }
+
+
+def render_install(plan: InstallPlan) -> str:
+    renderer = ScriptRenderer(plan)
+    template = renderer.env.get_template(INSTALL_SCRIPT + ".j2")
+    return template.render(steps=renderer.install_blocks(), **_script_context(plan))
+
+
+def render_uninstall(plan: InstallPlan) -> str:
+    renderer = ScriptRenderer(plan)
+    template = renderer.env.get_template(UNINSTALL_SCRIPT + ".j2")
+    return template.render(steps=renderer.uninstall_blocks(), **_script_context(plan))
+
+
+# ---------------------------------------------------------------------------- nuspec
+
+
+def nuspec_metadata(plan: InstallPlan) -> list[tuple[str, str]]:
+    """The nuspec's metadata elements in order; empty optional ones are left out."""
+    pkg = plan.package
+    items = [
+        ("id", pkg.id),
+        ("version", pkg.version),
+        ("packageSourceUrl", pkg.package_source_url),
+        # choconsis recipes have no separate maintainer: the authors maintain the package.
+        ("owners", pkg.authors),
+        ("title", pkg.title),
+        ("authors", pkg.authors),
+        ("projectUrl", pkg.project_url),
+        ("iconUrl", pkg.icon_url),
+        ("copyright", pkg.copyright),
+        ("licenseUrl", pkg.license_url),
+        ("requireLicenseAcceptance", "false"),
+        ("docsUrl", pkg.docs_url),
+        ("bugTrackerUrl", pkg.bug_tracker_url),
+        ("tags", " ".join(pkg.tags)),
+        ("summary", pkg.summary),
+        ("description", pkg.description),
+        ("releaseNotes", pkg.release_notes),
+    ]
+    return [(name, value) for name, value in items if value]
+
+
+def render_nuspec(plan: InstallPlan) -> str:
+    env = make_environment(TEMPLATES, xml_text)
+    return env.get_template("package.nuspec.j2").render(metadata=nuspec_metadata(plan))
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _ps1_bytes(text: str) -> bytes:
+    # UTF-8 *with* a byte order mark: Windows PowerShell 5.1 reads a BOM-less script in the
+    # ANSI code page, which would garble any non-ASCII value of the recipe.
+    return b"\xef\xbb\xbf" + text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+def render(plan: InstallPlan, dest: Path) -> None:
+    """Write dest/<id>.nuspec and dest/tools/ (install and uninstall scripts, the lock)."""
+    tools = dest / "tools"
+    _write_bytes_atomic(dest / nuspec_name(plan), render_nuspec(plan).encode("utf-8"))
+    _write_bytes_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan)))
+    _write_bytes_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan)))
+    write_atomic(tools / lock_file_name(plan), format_lock(plan.lock, plan.recipe_name))
+
+
+# ---------------------------------------------------------------------------- pack (OPC)
+
+CONTENT_TYPES_PART = "[Content_Types].xml"
+RELS_PART = "_rels/.rels"
+CORE_PROPERTIES_DIR = "package/services/metadata/core-properties"
+REL_MANIFEST = "http://schemas.microsoft.com/packaging/2010/07/manifest"
+REL_CORE_PROPERTIES = ("http://schemas.openxmlformats.org/package/2006/relationships/"
+                       "metadata/core-properties")
+CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
+CT_CORE_PROPERTIES = "application/vnd.openxmlformats-package.core-properties+xml"
+CT_DEFAULT = "application/octet"  # what NuGet writes for every other part
+DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
+_PART_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def part_name(relative: str) -> str:
+    """A zip entry name as an OPC part name: '/'-separated, percent-encoded outside the safe set."""
+    return quote(relative, safe=_PART_SAFE)
+
+
+def _zip_time() -> tuple[int, int, int, int, int, int]:
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
+    try:
+        epoch = int(raw) if raw else DEFAULT_EPOCH
+    except ValueError:
+        raise BuildError(f"SOURCE_DATE_EPOCH must be an integer, got {raw!r}") from None
+    epoch = min(max(epoch, DEFAULT_EPOCH), 4354819199)  # zip times span 1980..2107
+    return time.gmtime(epoch)[:6]  # type: ignore[return-value]
+
+
+def _read_nuspec(src: Path) -> tuple[Path, dict[str, str]]:
+    nuspecs = sorted(src.glob("*.nuspec"))
+    if len(nuspecs) != 1:
+        raise BuildError(f"{src}: expected exactly one .nuspec, found {len(nuspecs)}")
+    try:
+        root = etree.parse(str(nuspecs[0]), etree.XMLParser(resolve_entities=False)).getroot()
+    except etree.XMLSyntaxError as err:
+        raise BuildError(f"{nuspecs[0]}: not well-formed XML: {err}") from None
+    meta = root.find(f"{{{NUSPEC_NS}}}metadata")
+    if meta is None:
+        raise BuildError(f"{nuspecs[0]}: no <metadata> in namespace {NUSPEC_NS}")
+    values = {etree.QName(el).localname: (el.text or "") for el in meta
+              if isinstance(el.tag, str)}
+    for required in ("id", "version", "authors", "description"):
+        if not values.get(required):
+            raise BuildError(f"{nuspecs[0]}: <{required}> is missing or empty")
+    return nuspecs[0], values
+
+
+def _payload(src: Path, nuspec: Path) -> dict[str, bytes]:
+    """The package's own files: the nuspec at the root and everything under tools/."""
+    files = {nuspec.name: nuspec.read_bytes()}
+    tools = src / "tools"
+    if not tools.is_dir():
+        raise BuildError(f"{src}: no tools/ folder to pack")
+    for path in sorted(tools.rglob("*")):
+        if path.is_file():
+            files[path.relative_to(src).as_posix()] = path.read_bytes()
+    return files
+
+
+def _content_types(names: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    defaults = {"rels": CT_RELS, "psmdcp": CT_CORE_PROPERTIES}
+    overrides = []
+    for name in names:
+        last = name.rsplit("/", 1)[-1]
+        ext = last.rsplit(".", 1)[-1].lower() if "." in last.strip(".") else ""
+        if ext:
+            defaults.setdefault(ext, CT_DEFAULT)
+        else:
+            overrides.append(("/" + part_name(name), CT_DEFAULT))
+    return sorted(defaults.items()), sorted(overrides)
+
+
+def _opc_parts(src: Path) -> dict[str, bytes]:
+    nuspec, meta = _read_nuspec(src)
+    files = _payload(src, nuspec)
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    token = digest.hexdigest()
+    psmdcp = f"{CORE_PROPERTIES_DIR}/{token[:32]}.psmdcp"
+    env = make_environment(TEMPLATES, xml_text)
+    parts = {part_name(name): data for name, data in files.items()}
+    parts[psmdcp] = env.get_template("core-properties.psmdcp.j2").render(
+        creator=meta["authors"], description=meta["description"], identifier=meta["id"],
+        version=meta["version"], title=meta.get("title", ""), keywords=meta.get("tags", ""),
+        last_modified_by="choconsis").encode("utf-8")
+    relationships = [
+        {"type": REL_MANIFEST, "target": "/" + part_name(nuspec.name), "id": "R" + token[32:48]},
+        {"type": REL_CORE_PROPERTIES, "target": "/" + psmdcp, "id": "R" + token[48:64]},
+    ]
+    parts[RELS_PART] = env.get_template("rels.xml.j2").render(
+        relationships=relationships).encode("utf-8")
+    defaults, overrides = _content_types(sorted(parts))
+    parts[CONTENT_TYPES_PART] = env.get_template("content_types.xml.j2").render(
+        defaults=defaults, overrides=overrides).encode("utf-8")
+    return parts
+
+
+def pack(src: Path, nupkg: Path) -> Path:
+    """Pack a rendered folder (nuspec + tools/) into a reproducible .nupkg at ``nupkg``."""
+    parts = _opc_parts(src)
+    stamp = _zip_time()
+    nupkg.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{nupkg.name}.", dir=nupkg.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for name in sorted(parts):
+                info = zipfile.ZipInfo(name, date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 0  # MS-DOS: no host-specific permission bits
+                info.external_attr = 0
+                zf.writestr(info, parts[name], compresslevel=9)
+        os.replace(tmp, nupkg)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return nupkg
