@@ -1,0 +1,337 @@
+"""Wine as a test Windows: prefixes, clean runs, the registry, and path conversion.
+
+Every Windows program runs with a clean environment (``env -i`` style: only PATH, HOME,
+WINEPREFIX, WINEDEBUG=-all), so PIP_*, PYTHON* and other Linux-side variables never leak into
+it; stdin is /dev/null and stdout and stderr share one pipe (python.exe under wine needs both on
+a pipe). A fresh prefix takes 6-13 s to make; :func:`template_prefix` makes one once per cache
+folder and :func:`copy_prefix` clones it with ``cp -a`` (1-3 s).
+
+Registry helpers go through wine's own ``reg.exe`` so that they see exactly what Windows
+programs see, in the 64-bit or the 32-bit view (``/reg:64`` / ``/reg:32``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Mapping, Sequence
+
+from .errors import BuildError, ToolMissingError
+
+ENV_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
+USER_ENV_KEY = r"HKCU\Environment"
+UNINSTALL_KEY = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall"
+DEFAULT_TIMEOUT = 900.0
+
+_ROOTS = {
+    "HKLM": "HKEY_LOCAL_MACHINE", "HKEY_LOCAL_MACHINE": "HKEY_LOCAL_MACHINE",
+    "HKCU": "HKEY_CURRENT_USER", "HKEY_CURRENT_USER": "HKEY_CURRENT_USER",
+    "HKCR": "HKEY_CLASSES_ROOT", "HKEY_CLASSES_ROOT": "HKEY_CLASSES_ROOT",
+    "HKU": "HKEY_USERS", "HKEY_USERS": "HKEY_USERS",
+}
+
+
+class WineError(BuildError):
+    """A Wine operation failed (prefix creation, a registry edit, a timeout)."""
+
+
+@dataclass(frozen=True)
+class WineTools:
+    wine: str
+    wineboot: str
+    wineserver: str
+
+
+def find_wine() -> WineTools:
+    """Locate wine, wineboot and wineserver, or raise ToolMissingError naming the packages."""
+    found = {name: shutil.which(name) for name in ("wine", "wineboot", "wineserver")}
+    if found["wine"] is None and shutil.which("wine64"):
+        found["wine"] = shutil.which("wine64")
+    if found["wineserver"] is None:
+        for candidate in ("/usr/lib/wine/wineserver", "/usr/lib/wine/wineserver64"):
+            if os.access(candidate, os.X_OK):
+                found["wineserver"] = candidate
+                break
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        raise ToolMissingError(missing[0], "wine wine64")
+    return WineTools(found["wine"], found["wineboot"], found["wineserver"])  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one Windows program: its Windows exit code (mod 256) and merged output."""
+
+    code: int
+    output: str
+    seconds: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class RegValue:
+    name: str  # "" for the default value
+    type: str  # REG_SZ, REG_EXPAND_SZ, REG_DWORD, ...
+    data: str  # as reg.exe prints it (REG_DWORD as 0x..., REG_MULTI_SZ joined with \0)
+
+
+RegKeyDump = dict[str, dict[str, RegValue]]  # full key path -> lower(value name) -> value
+
+_VALUE_RE = re.compile(r"^    (.*?)    (REG_[A-Z_0-9]+)(?:    (.*))?$")
+
+
+def normalize_key(key: str) -> str:
+    """HKLM\\x -> HKEY_LOCAL_MACHINE\\x (reg.exe prints the long root names)."""
+    root, _, rest = key.partition("\\")
+    long_root = _ROOTS.get(root.upper())
+    if long_root is None:
+        raise ValueError(f"unknown registry root in {key!r}")
+    return f"{long_root}\\{rest}" if rest else long_root
+
+
+def parse_reg_query(text: str) -> RegKeyDump:
+    """Parse ``reg query`` output (with or without /s) into key -> values.
+
+    Value names are stored lower-cased as keys (Windows value names are case-insensitive);
+    :attr:`RegValue.name` keeps the spelling.
+    """
+    dump: RegKeyDump = {}
+    current: str | None = None
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        if line.startswith("HKEY_"):
+            current = line.strip()
+            dump.setdefault(current, {})
+            continue
+        match = _VALUE_RE.match(line)
+        if match and current is not None:
+            name = "" if match.group(1) == "(Default)" else match.group(1)
+            dump[current][name.lower()] = RegValue(name, match.group(2), match.group(3) or "")
+    return dump
+
+
+def view_arg(view: int | None) -> list[str]:
+    if view is None:
+        return []
+    if view not in (32, 64):
+        raise ValueError(f"registry view must be 32 or 64, not {view}")
+    return [f"/reg:{view}"]
+
+
+def linux_to_windows(path: Path, drive_c: Path) -> str:
+    """A Linux path as a Windows program sees it: C:\\... inside drive_c, Z:\\... elsewhere."""
+    path = Path(os.path.abspath(path))
+    try:
+        rel = path.relative_to(drive_c)
+    except ValueError:
+        return "Z:" + str(path).replace("/", "\\")
+    return "C:\\" + str(PurePosixPath(rel)).replace("/", "\\").lstrip(".")
+
+
+def windows_to_linux(win_path: str, drive_c: Path) -> Path:
+    """A C:\\ (or Z:\\) Windows path as a Linux path, matching existing names case-insensitively."""
+    pure = PureWindowsPath(win_path)
+    drive = pure.drive.upper()
+    if drive == "Z:":
+        base = Path("/")
+    elif drive == "C:":
+        base = drive_c
+    else:
+        raise ValueError(f"{win_path!r} is not on drive C: or Z:")
+    current = base
+    for part in pure.parts[1:]:
+        exact = current / part
+        if not exact.exists() and current.is_dir():
+            lower = part.lower()
+            match = next((c for c in current.iterdir() if c.name.lower() == lower), None)
+            exact = match if match is not None else exact
+        current = exact
+    return current
+
+
+class WinePrefix:
+    """One Wine prefix: run programs in it, read and edit its registry, map paths."""
+
+    def __init__(self, path: Path, tools: WineTools | None = None):
+        self.path = Path(os.path.abspath(path))
+        self.tools = tools or find_wine()
+
+    @property
+    def drive_c(self) -> Path:
+        return self.path / "drive_c"
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The whole environment of a Windows program: nothing else leaks in from Linux."""
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": os.environ.get("HOME", "/root"),
+            "WINEPREFIX": str(self.path),
+            "WINEDEBUG": "-all",
+            # No Mono/Gecko install prompts: none of our programs needs .NET or a browser.
+            "WINEDLLOVERRIDES": "mscoree=;mshtml=",
+        }
+        if extra:
+            env.update(extra)
+        return env
+
+    # -------------------------------------------------------------------- processes
+
+    def run(self, args: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT,
+            cwd: Path | None = None) -> RunResult:
+        """Run ``wine ARGS`` and return the exit code and the merged stdout/stderr."""
+        return self._run_tool([self.tools.wine, *args], timeout=timeout, cwd=cwd)
+
+    def _run_tool(self, argv: Sequence[str], *, timeout: float, cwd: Path | None = None
+                  ) -> RunResult:
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, env=self.env(), cwd=cwd,
+                                  timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as err:
+            self.kill()
+            out = err.output.decode("utf-8", "replace") if err.output else ""
+            return RunResult(-1, out, time.monotonic() - start, timed_out=True)
+        output = proc.stdout.decode("utf-8", "replace")
+        return RunResult(proc.returncode, output, time.monotonic() - start)
+
+    def wait(self, timeout: float = 300.0) -> float:
+        """``wineserver -w``: wait until every process of the prefix ended; seconds waited."""
+        result = self._run_tool([self.tools.wineserver, "-w"], timeout=timeout)
+        if result.timed_out:
+            raise WineError(f"{self.path}: wine processes still running after {timeout:.0f} s")
+        return result.seconds
+
+    def kill(self) -> None:
+        """``wineserver -k``: end every process of this prefix (only this prefix)."""
+        subprocess.run([self.tools.wineserver, "-k"], env=self.env(), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       timeout=60)
+
+    # -------------------------------------------------------------------- creation
+
+    @classmethod
+    def create(cls, path: Path, tools: WineTools | None = None) -> "WinePrefix":
+        """Make a fresh prefix with ``wineboot -i`` and wait for it to settle."""
+        prefix = cls(path, tools)
+        if prefix.path.exists():
+            raise WineError(f"{prefix.path}: already exists; a new prefix needs an empty place")
+        prefix.path.parent.mkdir(parents=True, exist_ok=True)
+        result = prefix._run_tool([prefix.tools.wineboot, "-i"], timeout=300)
+        prefix.wait()
+        if result.code != 0 or not (prefix.path / "system.reg").is_file():
+            raise WineError(f"{prefix.path}: wineboot -i failed (exit {result.code}): "
+                            f"{result.output.strip()[-500:]}")
+        return prefix
+
+    def copy_to(self, dest: Path) -> "WinePrefix":
+        """Clone this (idle) prefix with ``cp -a``."""
+        return copy_prefix(self.path, dest, self.tools)
+
+    # -------------------------------------------------------------------- paths
+
+    def to_windows(self, path: Path) -> str:
+        return linux_to_windows(path, self.drive_c)
+
+    def to_linux(self, win_path: str) -> Path:
+        return windows_to_linux(win_path, self.drive_c)
+
+    # -------------------------------------------------------------------- registry
+
+    def reg_query(self, key: str, *, view: int | None = 64, recursive: bool = False
+                  ) -> RegKeyDump | None:
+        """All values of a key (and its subkeys with recursive=True); None if it does not exist."""
+        args = ["reg", "query", key, *view_arg(view)]
+        if recursive:
+            args.append("/s")
+        result = self.run(args, timeout=120)
+        if result.code != 0:
+            if "unable to find" in result.output.lower():
+                return None
+            raise WineError(f"reg query {key} failed (exit {result.code}): "
+                            f"{result.output.strip()}")
+        return parse_reg_query(result.output)
+
+    def reg_value(self, key: str, name: str, *, view: int | None = 64) -> RegValue | None:
+        """One value of a key, or None when the key or the value does not exist."""
+        dump = self.reg_query(key, view=view)
+        if dump is None:
+            return None
+        return dump.get(normalize_key(key), {}).get(name.lower())
+
+    def reg_add(self, key: str, name: str | None, data: str, *, type: str = "REG_SZ",
+                view: int | None = 64) -> None:
+        """Set a value (name None: the default value), creating the key as needed."""
+        args = ["reg", "add", key, *view_arg(view), "/t", type, "/d", data, "/f"]
+        args[3:3] = ["/ve"] if name is None else ["/v", name]
+        self._check_reg(args, f"reg add {key} {name or '(Default)'}")
+
+    def reg_delete(self, key: str, name: str | None = None, *, view: int | None = 64) -> None:
+        """Delete a value, or the whole key when name is None; a missing key is not an error."""
+        args = ["reg", "delete", key, *view_arg(view), "/f"]
+        if name is not None:
+            args[3:3] = ["/v", name]
+        result = self.run(args, timeout=120)
+        if result.code != 0 and "unable to find" not in result.output.lower():
+            raise WineError(f"reg delete {key} failed (exit {result.code}): "
+                            f"{result.output.strip()}")
+
+    def _check_reg(self, args: list[str], what: str) -> None:
+        result = self.run(args, timeout=120)
+        if result.code != 0:
+            raise WineError(f"{what} failed (exit {result.code}): {result.output.strip()}")
+
+
+def copy_prefix(template: Path, dest: Path, tools: WineTools | None = None) -> WinePrefix:
+    """Copy an idle prefix with ``cp -a`` (keeps symlinks such as dosdevices/c: and z:)."""
+    dest = Path(os.path.abspath(dest))
+    if dest.exists():
+        raise WineError(f"{dest}: already exists; refusing to copy a prefix over it")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["cp", "-a", str(template), str(dest)], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        raise WineError(f"cp -a {template} {dest} failed: {proc.stderr.strip()}")
+    return WinePrefix(dest, tools)
+
+
+def template_prefix(cache_dir: Path, tools: WineTools | None = None) -> WinePrefix:
+    """A clean prefix made once under cache_dir and reused (copy it before changing it).
+
+    It is built in a temporary folder and renamed into place, so a half-made prefix is never
+    mistaken for a clean one. The wine version is part of the folder name: an upgraded wine
+    gets a new template instead of a prefix it would rewrite on first use.
+    """
+    tools = tools or find_wine()
+    version = _wine_version(tools)
+    final = Path(cache_dir) / f"template-{re.sub(r'[^A-Za-z0-9.-]', '_', version)}"
+    if (final / "system.reg").is_file():
+        return WinePrefix(final, tools)
+    tmp = Path(cache_dir) / f".template-{os.getpid()}-{time.time_ns()}"
+    try:
+        prefix = WinePrefix.create(tmp, tools)
+        # A first cmd run creates the per-user folders programs write on first use, so that
+        # they do not show up as differences in before/after file lists.
+        prefix.run(["cmd", "/d", "/c", "exit 0"], timeout=120)
+        prefix.wait()
+        try:
+            tmp.rename(final)
+        except OSError:
+            if not (final / "system.reg").is_file():  # not a lost race with another process
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return WinePrefix(final, tools)
+
+
+def _wine_version(tools: WineTools) -> str:
+    proc = subprocess.run([tools.wine, "--version"], capture_output=True, text=True,
+                          check=False, env={"PATH": "/usr/bin:/bin", "WINEDEBUG": "-all"})
+    return proc.stdout.strip() or "unknown"

@@ -1,0 +1,204 @@
+"""Fast tests of the smoke logic that needs no Wine: reg output parsing, PATH rules,
+snapshot differences, uninstall command lines, path mapping, and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import smoke, wine
+from generator.errors import ToolMissingError
+from generator.smoke import Phase, SmokeReport, Snapshot
+from generator.wine import RegValue
+
+REG_OUTPUT = (
+    "\r\n"
+    "HKEY_LOCAL_MACHINE\\Software\\Test\r\n"
+    "    (Default)    REG_SZ    def val\r\n"
+    "    Path    REG_EXPAND_SZ    %SystemRoot%;C:\\Program Files\\x\r\n"
+    "    M    REG_MULTI_SZ    a\\0b\r\n"
+    "    Empty    REG_SZ    \r\n"
+    "\r\n"
+    "HKEY_LOCAL_MACHINE\\Software\\Test\\Sub Key\r\n"
+    "    D    REG_DWORD    0x5\r\n"
+)
+
+
+def test_parse_reg_query_keys_values_and_types():
+    dump = wine.parse_reg_query(REG_OUTPUT)
+    assert list(dump) == ["HKEY_LOCAL_MACHINE\\Software\\Test",
+                          "HKEY_LOCAL_MACHINE\\Software\\Test\\Sub Key"]
+    top = dump["HKEY_LOCAL_MACHINE\\Software\\Test"]
+    assert top[""] == RegValue("", "REG_SZ", "def val")
+    assert top["path"] == RegValue("Path", "REG_EXPAND_SZ", "%SystemRoot%;C:\\Program Files\\x")
+    assert top["m"].data == "a\\0b"
+    assert top["empty"] == RegValue("Empty", "REG_SZ", "")
+    assert dump["HKEY_LOCAL_MACHINE\\Software\\Test\\Sub Key"]["d"].data == "0x5"
+
+
+def test_normalize_key_roots():
+    assert wine.normalize_key("HKLM\\A\\B") == "HKEY_LOCAL_MACHINE\\A\\B"
+    assert wine.normalize_key("hkcu\\Environment") == "HKEY_CURRENT_USER\\Environment"
+    with pytest.raises(ValueError):
+        wine.normalize_key("HKXX\\A")
+
+
+def test_view_arg():
+    assert wine.view_arg(32) == ["/reg:32"]
+    assert wine.view_arg(None) == []
+    with pytest.raises(ValueError):
+        wine.view_arg(16)
+
+
+def test_path_mapping_both_ways(tmp_path: Path):
+    drive_c = tmp_path / "drive_c"
+    (drive_c / "Program Files" / "Thing").mkdir(parents=True)
+    assert wine.linux_to_windows(drive_c / "Program Files" / "Thing", drive_c) == \
+        "C:\\Program Files\\Thing"
+    assert wine.linux_to_windows(drive_c, drive_c) == "C:\\"
+    assert wine.linux_to_windows(Path("/opt/x y/setup.exe"), drive_c) == "Z:\\opt\\x y\\setup.exe"
+    # case-insensitive lookup of existing names, literal names for new ones
+    assert wine.windows_to_linux("c:\\PROGRAM FILES\\thing\\new", drive_c) == \
+        drive_c / "Program Files" / "Thing" / "new"
+    assert wine.windows_to_linux("Z:\\tmp\\a", drive_c) == Path("/tmp/a")
+    with pytest.raises(ValueError):
+        wine.windows_to_linux("D:\\x", drive_c)
+
+
+def test_find_wine_missing_names_the_packages(monkeypatch):
+    monkeypatch.setattr(wine.shutil, "which", lambda name: None)
+    monkeypatch.setattr(wine.os, "access", lambda *a: False)
+    with pytest.raises(ToolMissingError) as err:
+        wine.find_wine()
+    assert "wine is not installed" in str(err.value)
+    assert "apt-get install wine wine64" in str(err.value)
+
+
+@pytest.mark.parametrize("before, entries, want", [
+    (None, ["C:\\Py", "C:\\Py\\Scripts"], "C:\\Py;C:\\Py\\Scripts"),
+    ("%SystemRoot%;C:\\x", ["C:\\Py"], "C:\\Py;%SystemRoot%;C:\\x"),
+    # already there (other case, trailing backslash): nothing added twice
+    ("c:\\py\\;C:\\x", ["C:\\Py", "C:\\Py\\Scripts"], "C:\\Py\\Scripts;c:\\py\\;C:\\x"),
+    ("C:\\Py;C:\\Py\\Scripts;;C:\\x;", ["C:\\Py", "C:\\Py\\Scripts"],
+     "C:\\Py;C:\\Py\\Scripts;;C:\\x;"),
+])
+def test_expected_path(before, entries, want):
+    assert smoke.expected_path(before, entries) == want
+
+
+def test_check_path_after_install_detects_a_changed_character_and_type():
+    long_path = ";".join(f"C:\\Long\\dir{i:04d}" for i in range(300))
+    before = RegValue("Path", "REG_EXPAND_SZ", long_path)
+    good = RegValue("Path", "REG_EXPAND_SZ", "C:\\Py;" + long_path)
+    phase = Phase("registry")
+    smoke.check_path_after_install(phase, "machine", before, good, ["C:\\Py"])
+    assert phase.ok, phase.checks
+    cut = RegValue("Path", "REG_EXPAND_SZ", "C:\\Py;" + long_path[:1000])
+    phase = Phase("registry")
+    smoke.check_path_after_install(phase, "machine", before, cut, ["C:\\Py"])
+    assert [c.name for c in phase.checks if not c.ok] == [
+        "machine PATH = recipe entries prepended, every other character kept"]
+    retyped = RegValue("Path", "REG_SZ", good.data)
+    phase = Phase("registry")
+    smoke.check_path_after_install(phase, "machine", before, retyped, ["C:\\Py"])
+    assert [c.name for c in phase.checks if not c.ok] == ["machine PATH keeps its type REG_EXPAND_SZ"]
+
+
+def _snap(**kw) -> Snapshot:
+    base = dict(uninstall={"HKLM 64-bit": {}}, path={"machine": RegValue("Path", "REG_SZ", "a")},
+                files=frozenset({"windows", "windows/system32"}))
+    base.update(kw)
+    return Snapshot(**base)
+
+
+def test_diff_snapshots_equal_and_each_kind_of_difference():
+    before = _snap()
+    assert smoke.diff_snapshots(before, _snap()) == []
+    key = "HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\x"
+    after = _snap(uninstall={"HKLM 64-bit": {key: {}}},
+                  path={"machine": RegValue("Path", "REG_EXPAND_SZ", "a")},
+                  files=frozenset({"windows", "windows/system32", "Python312/python.exe"}))
+    diffs = smoke.diff_snapshots(before, after)
+    assert f"HKLM 64-bit: registry key added: {key}" in diffs
+    assert "machine PATH differs: type REG_SZ -> REG_EXPAND_SZ" in diffs
+    assert "file added: C:/Python312/python.exe" in diffs
+    assert len(diffs) == 3
+
+
+def test_diff_snapshots_limits_long_file_lists():
+    many = frozenset(f"junk/{i}" for i in range(30))
+    diffs = smoke.diff_snapshots(_snap(), _snap(files=_snap().files | many), limit=5)
+    assert len(diffs) == 6 and diffs[-1] == "... and 25 more (file added)"
+
+
+def test_volatile_files():
+    assert smoke.is_volatile("windows/temp/x.log")
+    assert smoke.is_volatile("users/root/AppData/Local/Temp/nsu1.tmp/Au_.exe")
+    assert not smoke.is_volatile("Python312/python.exe")
+    assert not smoke.is_volatile("windows/temp")  # the folder itself is expected to stay
+
+
+def test_list_files_skips_volatile(tmp_path: Path):
+    (tmp_path / "windows" / "temp").mkdir(parents=True)
+    (tmp_path / "windows" / "temp" / "a.tmp").write_text("x")
+    (tmp_path / "Py").mkdir()
+    (tmp_path / "Py" / "python.exe").write_text("x")
+    assert smoke.list_files(tmp_path) == {"windows", "windows/temp", "Py", "Py/python.exe"}
+
+
+@pytest.mark.parametrize("command, want", [
+    ('"C:\\Program Files\\X\\choconsis-x\\uninstall.exe" /S',
+     ["C:\\Program Files\\X\\choconsis-x\\uninstall.exe", "/S",
+      "_?=C:\\Program Files\\X\\choconsis-x"]),
+    ("C:\\X\\uninstall.exe /S", ["C:\\X\\uninstall.exe", "/S", "_?=C:\\X"]),
+    ('"C:\\X\\u.exe" /S _?=C:\\Y', ["C:\\X\\u.exe", "/S", "_?=C:\\Y"]),
+])
+def test_uninstall_args(command, want):
+    assert smoke.uninstall_args(command) == want
+
+
+def test_effective_path_and_check_script():
+    machine = RegValue("Path", "REG_EXPAND_SZ", "C:\\Py;%SystemRoot%")
+    user = RegValue("Path", "REG_SZ", "C:\\Users\\me\\bin")
+    assert smoke.effective_path(machine, user) == "C:\\Py;%SystemRoot%;C:\\Users\\me\\bin"
+    assert smoke.effective_path(machine, None) == machine.data
+    script = smoke.check_script("C:\\Py", "openstack --version")
+    assert script.splitlines()[1] == 'set "PATH=C:\\Py"'
+    assert script.splitlines()[2] == "openstack --version"
+    assert "\r\n" in script
+
+
+def test_report_ok_needs_checks_and_all_of_them():
+    report = SmokeReport(Path("/x/setup.exe"), "pkg", "1.0")
+    assert not report.ok  # no checks at all is not a pass
+    p = Phase("install", seconds=12.5)
+    p.check("setup.exe /S succeeded", True, "exit 0")
+    report.phases.append(p)
+    assert report.ok
+    text = report.format()
+    assert "ok   install       12.5 s" in text and text.endswith("PASSED in 12.5 s")
+    q = Phase("leftovers", seconds=1.0)
+    q.check("install folder removed", False, "python.exe")
+    report.phases.append(q)
+    assert not report.ok
+    assert report.failures == ["leftovers: install folder removed (python.exe)"]
+    assert "FAIL leftovers" in report.format()
+    assert "FAILED (1 checks)" in report.format()
+    assert report.seconds("install") == 12.5
+
+
+def test_target_from_builtin_recipe():
+    target = smoke.Target.from_recipe(None)
+    assert target.package_id == "openstack-clients"
+    assert target.path_entries == ["C:\\Python314", "C:\\Python314\\Scripts"]
+    assert target.check_command == "openstack --version"
+    other = smoke.Target.from_recipe(None, install_dir="D:\\Tools\\Py")
+    assert other.path_entries[1] == "D:\\Tools\\Py\\Scripts"
+
+
+def test_run_smoke_without_installer_is_an_error(tmp_path: Path):
+    from generator.errors import BuildError
+
+    with pytest.raises(BuildError, match="no such installer"):
+        smoke.run_smoke(tmp_path / "nope.exe", recipe=None, keep_prefix=None)

