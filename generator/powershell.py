@@ -1,0 +1,192 @@
+"""PowerShell source analysis with tree-sitter-powershell (a real PowerShell grammar).
+
+Install scripts cannot run on Linux, so they are proved by parsing: :func:`syntax_errors`
+reports every ERROR or MISSING node, and :class:`Script` gives the lint rules of ``check.py``
+the commands, splatted hashtables, variables, strings and comments of a script.
+
+Known grammar limit (tree-sitter-powershell 0.25): a parameter name holding digits, such as
+``-Url64bit``, is misread as a parameter plus a redirection; generated scripts pass such
+parameters by splatting a hashtable (``@packageArgs``), as Chocolatey's own templates do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+from .errors import BuildError
+
+BOM = "\ufeff"
+
+
+@lru_cache(maxsize=1)
+def _parser():  # type: ignore[no-untyped-def]
+    try:
+        import tree_sitter
+        import tree_sitter_powershell
+    except ImportError:  # pragma: no cover - both are install requirements
+        raise BuildError("PowerShell checks need the Python packages tree-sitter and "
+                         "tree-sitter-powershell: pip install tree-sitter "
+                         "tree-sitter-powershell") from None
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    line: int  # 1-based
+    column: int  # 1-based, in characters of the line
+    message: str
+
+
+def _text(node) -> str:  # type: ignore[no-untyped-def]
+    return node.text.decode("utf-8", "replace")
+
+
+def walk(node) -> Iterator:  # type: ignore[no-untyped-def]
+    """Every node under ``node`` (included), depth first, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def parse(text: str):  # type: ignore[no-untyped-def]
+    """Parse PowerShell source (a leading byte order mark is ignored)."""
+    return _parser().parse(text.removeprefix(BOM).encode("utf-8"))
+
+
+def _position(source: bytes, node) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    row, col_bytes = node.start_point
+    line_start = node.start_byte - col_bytes
+    column = len(source[line_start:node.start_byte].decode("utf-8", "replace"))
+    return row + 1, column + 1
+
+
+def syntax_errors(text: str) -> list[SyntaxProblem]:
+    """Every place the parser could not read (ERROR) or had to invent a token (MISSING)."""
+    source = text.removeprefix(BOM).encode("utf-8")
+    tree = _parser().parse(source)
+    if not tree.root_node.has_error:
+        return []
+    problems = []
+    for node in walk(tree.root_node):
+        if node.is_missing:
+            line, col = _position(source, node)
+            problems.append(SyntaxProblem(line, col, f"missing {node.type!r}"))
+        elif node.type == "ERROR":
+            line, col = _position(source, node)
+            snippet = _text(node).splitlines()[0][:60] if node.text else ""
+            problems.append(SyntaxProblem(line, col, f"cannot parse {snippet!r}"))
+    return problems
+
+
+def verbatim_value(literal: str) -> str:
+    """The value of a single-quoted string literal ('it''s' -> it's)."""
+    body = literal[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        out.append(body[i])
+        # any of the four single-quote forms, doubled, stands for one
+        if body[i] in "'\u2018\u2019\u201a\u201b" and i + 1 < len(body) and \
+                body[i + 1] in "'\u2018\u2019\u201a\u201b":
+            i += 1
+        i += 1
+    return "".join(out)
+
+
+@dataclass
+class Command:
+    """One command invocation: its name, -Parameters and the variables splatted into it."""
+
+    name: str
+    line: int
+    text: str
+    parameters: dict[str, str | None] = field(default_factory=dict)  # lowercased, no dash
+    splats: list[str] = field(default_factory=list)  # variable names, lowercased, no @
+
+
+def _literal_value(node) -> str | None:  # type: ignore[no-untyped-def]
+    """The value of a node that is only a string literal, else None."""
+    for sub in walk(node):
+        if sub.type == "verbatim_string_characters":
+            return verbatim_value(_text(sub)) if _text(sub).strip() == _text(node).strip() else None
+        if sub.type == "expandable_string_literal" and sub.child_count == 0:
+            return _text(sub)[1:-1] if _text(sub).strip() == _text(node).strip() else None
+    return None
+
+
+class Script:
+    """A parsed script with the views the lint rules need."""
+
+    def __init__(self, text: str):
+        self.text = text.removeprefix(BOM)
+        self.tree = parse(self.text)
+
+    def nodes(self, *types: str) -> Iterator:  # type: ignore[no-untyped-def]
+        return (n for n in walk(self.tree.root_node) if n.type in types)
+
+    def commands(self) -> list[Command]:
+        found = []
+        for node in self.nodes("command"):
+            name_node = next((c for c in node.children
+                              if c.type in ("command_name", "command_name_expr")), None)
+            if name_node is None:
+                continue
+            cmd = Command(_text(name_node), node.start_point[0] + 1, _text(node))
+            elements = next((c for c in node.children if c.type == "command_elements"), None)
+            children = list(elements.children) if elements is not None else []
+            for i, child in enumerate(children):
+                if child.type == "command_parameter":
+                    value = None
+                    rest = [c for c in children[i + 1:] if c.type != "command_argument_sep"]
+                    if rest and rest[0].type != "command_parameter":
+                        value = _literal_value(rest[0])
+                    cmd.parameters[_text(child).lstrip("-").rstrip(":").lower()] = value
+                else:
+                    for var in walk(child):
+                        if var.type == "variable" and _text(var).startswith("@"):
+                            cmd.splats.append(_text(var)[1:].lower())
+            found.append(cmd)
+        return found
+
+    def hashtables(self) -> list[tuple[str, int, dict[str, str | None]]]:
+        """Hashtable literals assigned to a variable, in source order:
+        (variable name lowercased, line, {key lowercased: literal value or None})."""
+        found = []
+        for node in self.nodes("assignment_expression"):
+            target = _text(node.children[0]).strip()
+            value = node.children[-1]
+            table = next((n for n in walk(value) if n.type == "hash_literal_expression"), None)
+            if not target.startswith("$") or table is None:
+                continue
+            entries: dict[str, str | None] = {}
+            for entry in walk(table):
+                if entry.type != "hash_entry":
+                    continue
+                key = _text(entry.children[0]).strip().strip("'\"").lower()
+                entries[key] = _literal_value(entry.children[-1])
+            found.append((target[1:].lower(), node.start_point[0] + 1, entries))
+        return found
+
+    def arguments(self, cmd: Command) -> dict[str, str | None]:
+        """A command's named arguments: its -Parameters plus the keys of each hashtable it
+        splats (the last assignment of that variable before the command)."""
+        merged: dict[str, str | None] = {}
+        tables = self.hashtables()
+        for name in cmd.splats:
+            before = [entries for var, line, entries in tables if var == name and line <= cmd.line]
+            if before:
+                merged.update(before[-1])
+        merged.update(cmd.parameters)
+        return merged
+
+    def variables(self) -> list[tuple[str, int]]:
+        return [(_text(n), n.start_point[0] + 1) for n in self.nodes("variable")]
+
+    def strings(self) -> list[tuple[str, int]]:
+        return [(_text(n), n.start_point[0] + 1) for n in self.nodes("string_literal")]
+
+    def comments(self) -> list[tuple[str, int]]:
+        return [(_text(n), n.start_point[0] + 1) for n in self.nodes("comment")]
