@@ -1,0 +1,209 @@
+"""Authenticode signing with osslsigncode: sign, verify, tamper, reproducibility, makensis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator import signing
+from generator.errors import BuildError, ToolMissingError
+from generator.signing import (finalize_lines, makensis_sign_args, parse_verify_output,
+                               sign_pe, verify_pe)
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("osslsigncode") and shutil.which("makensis") and shutil.which("openssl")),
+    reason="needs osslsigncode, makensis and openssl")
+
+T0 = 1_700_000_000
+
+# A tiny amd64 installer that installs one file and writes (and registers) an uninstaller.
+NSI = """Unicode true
+Target amd64-unicode
+SetDateSave off
+SetCompress off
+Name "signtest"
+OutFile "{out}"
+InstallDir "$PROGRAMFILES64\\signtest"
+RequestExecutionLevel admin
+Section
+  SetOutPath "$INSTDIR"
+  FileOpen $0 "$INSTDIR\\hello.txt" w
+  FileWrite $0 "hello"
+  FileClose $0
+  WriteUninstaller "$INSTDIR\\uninstall.exe"
+SectionEnd
+Section "Uninstall"
+  Delete "$INSTDIR\\hello.txt"
+  Delete "$INSTDIR\\uninstall.exe"
+  RMDir "$INSTDIR"
+SectionEnd
+"""
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def creds(tmp_path_factory) -> dict[str, Path]:
+    """A throwaway self-signed code-signing certificate: PEM cert + key, and a PFX."""
+    d = tmp_path_factory.mktemp("creds")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem",
+            "-out", "cert.pem", "-days", "3650", "-subj", "/CN=choconsis test signer/O=Test",
+            "-addext", "extendedKeyUsage=codeSigning", cwd=d)
+    openssl("pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem", "-out", "cert.pfx",
+            "-passout", "pass:s3cret pw", cwd=d)
+    openssl("x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der", cwd=d)
+    return {"cert": d / "cert.pem", "key": d / "key.pem", "pfx": d / "cert.pfx",
+            "der": d / "cert.der"}
+
+
+def compile_nsi(folder: Path, name: str = "signtest.exe", extra_args: list[str] = ()) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "t.nsi"
+    script.write_text(NSI.format(out=name), encoding="utf-8")
+    proc = subprocess.run(["makensis", "-V2", "-WX", *extra_args, str(script)], cwd=folder,
+                          capture_output=True, text=True,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": str(T0)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return folder / name
+
+
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory) -> Path:
+    return compile_nsi(tmp_path_factory.mktemp("pe"))
+
+
+def test_sign_and_verify_with_pem(unsigned, creds, tmp_path):
+    out = tmp_path / "signed.exe"
+    sign_pe(unsigned, out, cert=creds["cert"], key=creds["key"], password=None, timestamp=T0)
+    info = verify_pe(out, cafile=creds["cert"])
+    assert info.ok and info.signed and info.digest_ok and info.chain_ok
+    assert info.subject == "/CN=choconsis test signer/O=Test"
+    assert info.signing_time == "Nov 14 22:13:20 2023 GMT"
+    untrusted = verify_pe(out)  # self-signed: not in the system CA bundle
+    assert untrusted.signed and untrusted.digest_ok and not untrusted.chain_ok
+    assert not untrusted.ok
+    assert list(tmp_path.iterdir()) == [out]  # no temporary files left
+
+
+def test_unsigned_file_is_reported_unsigned(unsigned):
+    info = verify_pe(unsigned)
+    assert not info.signed and not info.ok and info.subject is None
+
+
+def test_tampered_byte_fails_verification(unsigned, creds, tmp_path):
+    out = tmp_path / "signed.exe"
+    sign_pe(unsigned, out, cert=creds["cert"], key=creds["key"], password=None, timestamp=T0)
+    data = bytearray(out.read_bytes())
+    data[0x400] ^= 0xFF  # inside the first section (code), covered by the digest
+    out.write_bytes(bytes(data))
+    info = verify_pe(out, cafile=creds["cert"])
+    assert info.signed and not info.digest_ok and not info.ok
+
+
+def test_signing_is_deterministic_with_a_fixed_time(unsigned, creds, tmp_path):
+    kw = dict(cert=creds["cert"], key=creds["key"], password=None)
+    sign_pe(unsigned, tmp_path / "a.exe", timestamp=T0, **kw)
+    sign_pe(unsigned, tmp_path / "b.exe", timestamp=T0, **kw)
+    sign_pe(unsigned, tmp_path / "c.exe", timestamp=T0 + 1, **kw)
+    a, b, c = ((tmp_path / n).read_bytes() for n in ("a.exe", "b.exe", "c.exe"))
+    assert a == b and a != c and a != unsigned.read_bytes()
+
+
+def test_sign_with_pfx_and_password(unsigned, creds, tmp_path):
+    out = tmp_path / "pfx.exe"
+    sign_pe(unsigned, out, cert=creds["pfx"], key=None, password="s3cret pw", timestamp=T0)
+    assert verify_pe(out, cafile=creds["cert"]).ok
+    with pytest.raises(BuildError, match="signing signtest.exe failed"):
+        sign_pe(unsigned, tmp_path / "bad.exe", cert=creds["pfx"], key=None,
+                password="wrong", timestamp=T0)
+    assert not (tmp_path / "bad.exe").exists()
+
+
+def test_bad_credentials_are_clear_errors(unsigned, creds, tmp_path):
+    with pytest.raises(BuildError, match="needs a key"):
+        sign_pe(unsigned, tmp_path / "x.exe", cert=creds["cert"], key=None, password=None,
+                timestamp=T0)
+    with pytest.raises(BuildError, match="does not exist"):
+        sign_pe(unsigned, tmp_path / "x.exe", cert=tmp_path / "nope.pem", key=creds["key"],
+                password=None, timestamp=T0)
+
+
+def test_missing_osslsigncode_names_the_debian_package(monkeypatch, unsigned, creds, tmp_path):
+    monkeypatch.setattr(signing.shutil, "which", lambda name: None)
+    with pytest.raises(ToolMissingError, match="apt-get install osslsigncode"):
+        sign_pe(unsigned, tmp_path / "x.exe", cert=creds["cert"], key=creds["key"],
+                password=None, timestamp=T0)
+
+
+def test_parse_verify_output_of_a_digest_mismatch():
+    text = ("Current message digest    : AA\nCalculated message digest : BB    MISMATCH!!!\n"
+            "Signer's certificate:\n\tSigner #0:\n\t\tSubject: /CN=x\n")
+    info = parse_verify_output(text, 1)
+    assert info.signed and not info.digest_ok and info.subject == "/CN=x"
+
+
+def test_finalize_lines_refuse_paths_that_would_become_code(creds, tmp_path):
+    bad = tmp_path / "a'$(reboot)`.pem"
+    shutil.copyfile(creds["cert"], bad)
+    with pytest.raises(BuildError, match="certificate path"):
+        finalize_lines(bad, creds["key"], T0)
+    finalize, uninst = finalize_lines(creds["cert"], creds["key"], T0)
+    assert finalize.startswith("!finalize `") and uninst.startswith("!uninstfinalize `")
+    assert f"-time {T0}" in finalize and "'%1'" in uninst
+
+
+def _count_cert(exe: Path, der: Path) -> int:
+    return exe.read_bytes().count(der.read_bytes())
+
+
+@pytest.mark.parametrize("kind", ["pem", "pfx"])
+def test_makensis_signs_installer_and_uninstaller(creds, tmp_path, kind):
+    cert, key, password = ((creds["cert"], creds["key"], None) if kind == "pem"
+                           else (creds["pfx"], None, "s3cret pw"))
+    with makensis_sign_args(cert, key, password, T0) as args:
+        exe = compile_nsi(tmp_path / "a", extra_args=args)
+    info = verify_pe(exe, cafile=creds["cert"])
+    assert info.ok, info.output
+    # The uninstaller is stored uncompressed (SetCompress off) inside setup.exe; a signed
+    # uninstaller carries the certificate too, so it appears twice.
+    assert _count_cert(exe, creds["der"]) == 2
+    with makensis_sign_args(cert, key, password, T0) as args:
+        again = compile_nsi(tmp_path / "b", extra_args=args)
+    assert again.read_bytes() == exe.read_bytes()
+
+
+def test_unsigned_build_has_no_certificate(unsigned, creds):
+    assert _count_cert(unsigned, creds["der"]) == 0
+
+
+@pytest.mark.slow
+def test_signed_installer_installs_and_uninstalls_under_wine(creds, tmp_path):
+    wine = pytest.importorskip("generator.wine")
+    if not shutil.which("wine"):
+        pytest.skip("wine is not installed")
+    with makensis_sign_args(creds["cert"], creds["key"], None, T0) as args:
+        exe = compile_nsi(tmp_path / "build", extra_args=args)
+    template = wine.template_prefix(tmp_path.parent / "wine-template")
+    prefix = template.copy_to(tmp_path / "prefix")
+    try:
+        result = prefix.run([str(exe), "/S"], timeout=300)
+        prefix.wait()
+        assert result.code == 0, result.output
+        installed = prefix.drive_c / "Program Files" / "signtest"
+        assert (installed / "hello.txt").read_text() == "hello"
+        uninstaller = installed / "uninstall.exe"
+        info = verify_pe(uninstaller, cafile=creds["cert"])
+        assert info.ok and info.subject == "/CN=choconsis test signer/O=Test"
+        result = prefix.run([str(uninstaller), "/S", "_?=" + prefix.to_windows(installed)],
+                            timeout=300)
+        prefix.wait()
+        assert result.code == 0, result.output
+        assert not (installed / "hello.txt").exists()
+    finally:
+        prefix.kill()
