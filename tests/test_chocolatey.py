@@ -1,0 +1,466 @@
+"""The Chocolatey back end: nuspec (against Chocolatey's XSD), install/uninstall scripts
+(parsed with tree-sitter-powershell), hostile values, and the OPC .nupkg."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from generator import chocolatey
+from generator.lockfile import Lock, LockedWheel, format_lock
+from generator.plan import (INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime,
+                            PipInstall, RunCheck, RunInstaller, build_plan)
+from generator.powershell import Script, syntax_errors, verbatim_value, walk
+from generator.recipe import parse_recipe
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "reference"
+RECIPES = ROOT / "recipes"
+SHIPPED = ["openstack-clients", "openstack-clients-2013"]
+NS = {"n": chocolatey.NUSPEC_NS}
+
+HOSTILE_LINE = "Tool ‘one’ ’two‛ ‚three' `tick $(whoami) $env:PATH @(1) ; & | # <x> \"q\" é中"
+HOSTILE_TEXT = HOSTILE_LINE + "\nsecond line ]]> <!-- -- &amp; &#10;\n\n#third"
+HOSTILE_DIR = "C:\\Tools ‘$(whoami)’ `n ;'x"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def lock_for(data: dict) -> Lock:
+    """An in-memory lock pinning exactly the recipe's requirements (fake hashes)."""
+    wheels = []
+    for text in data["pip"]["requirements"]:
+        req = Requirement(text)
+        name, version = canonicalize_name(req.name), next(iter(req.specifier)).version
+        wheels.append(LockedWheel(name, version, hashlib.sha256(name.encode()).hexdigest(),
+                                  f"{name}-{version}-py3-none-any.whl",
+                                  f"https://files.example.org/{name}-{version}.whl"))
+    py = data["python"]
+    major, minor, _ = py["version"].split(".")
+    return Lock(f"cp{major}{minor}", "win_amd64" if py["arch"] == "amd64" else "win32",
+                tuple(data["pip"]["requirements"]),
+                data["pip"].get("index_url", "https://pypi.org/simple"), tuple(wheels))
+
+
+def recipe_data(name: str) -> dict:
+    return tomllib.loads((RECIPES / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def plan_from(data: dict, source: str = "test.toml") -> InstallPlan:
+    return build_plan(parse_recipe(data, source), lock_for(data))
+
+
+def shipped_plan(name: str) -> InstallPlan:
+    return plan_from(recipe_data(name), f"{name}.toml")
+
+
+def hostile_data() -> dict:
+    data = copy.deepcopy(recipe_data("openstack-clients-2013"))
+    pkg = data["package"]
+    pkg.update(title=HOSTILE_LINE, authors=HOSTILE_LINE, summary=HOSTILE_LINE,
+               description=HOSTILE_TEXT, release_notes=HOSTILE_TEXT, copyright=HOSTILE_LINE,
+               tags=["a&b", "<c>", "‘d’"])
+    data["python"]["install_dir"] = HOSTILE_DIR
+    data["installer"][0]["name"] = HOSTILE_LINE
+    data["installer"][0]["args"] = ["TARGETDIR={install_dir}", "NOTE=" + HOSTILE_LINE]
+    data["path"]["prepend"] = ["{install_dir}", "{install_dir}\\Scripts ‘$(x)’"]
+    return data
+
+
+def rendered(plan: InstallPlan, tmp_path: Path) -> Path:
+    dest = tmp_path / plan.package.id
+    chocolatey.render(plan, dest)
+    return dest
+
+
+def read_script(dest: Path, name: str) -> str:
+    raw = (dest / "tools" / name).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "PowerShell 5.1 needs the BOM to read UTF-8"
+    return raw.decode("utf-8-sig")
+
+
+def ps_value(node, variables: dict[str, str]) -> str:
+    """Evaluate a generated expression made of single-quoted strings, variables and '+'."""
+    out = []
+    for sub in walk(node):
+        if sub.type == "verbatim_string_characters":
+            out.append(verbatim_value(sub.text.decode()))
+        elif sub.type == "variable":
+            out.append(variables[sub.text.decode()])
+        elif sub.type in ("expandable_string_literal", "sub_expression", "command"):
+            raise AssertionError(f"unexpected {sub.type} in a generated value: {sub.text!r}")
+    return "".join(out)
+
+
+def splatted(script: Script, command: str) -> list[dict[str, object]]:
+    """The hashtable nodes splatted into each call of ``command``, key -> value node."""
+    tables = []
+    for node in script.nodes("assignment_expression"):
+        table = next((n for n in walk(node) if n.type == "hash_literal_expression"), None)
+        if table is not None:
+            tables.append((node.children[0].text.decode().strip()[1:].lower(),
+                           node.start_point[0] + 1, table))
+    calls = []
+    for cmd in script.commands():
+        if cmd.name != command:
+            continue
+        for var in cmd.splats:
+            _, _, table = [t for t in tables if t[0] == var and t[1] <= cmd.line][-1]
+            entries = {}
+            for entry in walk(table):
+                if entry.type == "hash_entry":
+                    entries[entry.children[0].text.decode().strip().lower()] = entry.children[-1]
+            calls.append(entries)
+    return calls
+
+
+def array_items(script: Script, variable: str, variables: dict[str, str]) -> list[list[str]]:
+    """Each assignment ``$variable = @( ... )`` as its list of evaluated items."""
+    found = []
+    for node in script.nodes("assignment_expression"):
+        if node.children[0].text.decode().strip() != variable:
+            continue
+        body = next(n for n in walk(node) if n.type == "statement_list")
+        found.append([ps_value(item, variables) for item in body.children
+                      if item.type == "pipeline"])
+    return found
+
+
+VARS = {"$installDir": "D:\\Inst Dir", "$lockFile": "C:\\pkg\\tools\\x.lock",
+        "$packageName": "pkg", "$file": "C:\\tmp\\f.msi"}
+
+
+def substituted(value, install_dir: str = VARS["$installDir"],
+                lock: str = VARS["$lockFile"]) -> str:
+    return "".join(install_dir if p is INSTALL_DIR else lock if p is LOCK else p for p in value)
+
+
+# ---------------------------------------------------------------------------- nuspec
+
+
+@pytest.fixture(scope="module")
+def nuspec_schema() -> etree.XMLSchema:
+    text = (REFERENCE / "chocolatey-nuspec.xsd").read_text(encoding="utf-8")
+    return etree.XMLSchema(etree.fromstring(text.replace("{0}", chocolatey.NUSPEC_NS).encode()))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_nuspec_is_valid_against_chocolatey_schema(name, tmp_path, nuspec_schema):
+    dest = rendered(shipped_plan(name), tmp_path)
+    doc = etree.parse(str(dest / f"{name}.nuspec"))
+    assert nuspec_schema.validate(doc), nuspec_schema.error_log
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_nuspec_carries_all_metadata_and_omits_empty(name, tmp_path):
+    plan = shipped_plan(name)
+    meta = etree.parse(str(rendered(plan, tmp_path) / f"{name}.nuspec")).find("n:metadata", NS)
+    got = {etree.QName(el).localname: el.text for el in meta}
+    pkg = plan.package
+    expected = {"id": pkg.id, "version": pkg.version, "title": pkg.title, "authors": pkg.authors,
+                "owners": pkg.authors, "summary": pkg.summary, "description": pkg.description,
+                "projectUrl": pkg.project_url, "licenseUrl": pkg.license_url,
+                "packageSourceUrl": pkg.package_source_url, "docsUrl": pkg.docs_url,
+                "bugTrackerUrl": pkg.bug_tracker_url, "tags": " ".join(pkg.tags),
+                "releaseNotes": pkg.release_notes, "copyright": pkg.copyright,
+                "iconUrl": pkg.icon_url, "requireLicenseAcceptance": "false"}
+    assert got == {k: v for k, v in expected.items() if v}
+    files = meta.getparent().find("n:files", NS)
+    assert [(f.get("src"), f.get("target")) for f in files] == [("tools\\**", "tools")]
+
+
+def test_hostile_values_round_trip_through_xml(tmp_path, nuspec_schema):
+    plan = plan_from(hostile_data())
+    dest = rendered(plan, tmp_path)
+    doc = etree.parse(str(dest / f"{plan.package.id}.nuspec"))
+    assert nuspec_schema.validate(doc), nuspec_schema.error_log
+    meta = {etree.QName(el).localname: el.text for el in doc.find("n:metadata", NS)}
+    assert meta["title"] == meta["authors"] == meta["copyright"] == HOSTILE_LINE
+    assert meta["description"] == meta["releaseNotes"] == HOSTILE_TEXT
+    assert meta["tags"] == "a&b <c> ‘d’"
+    assert len(doc.getroot()) == 2  # no element injected by a value
+
+
+# ---------------------------------------------------------------------------- scripts
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("script", [chocolatey.INSTALL_SCRIPT, chocolatey.UNINSTALL_SCRIPT])
+def test_scripts_parse_without_errors(name, script, tmp_path):
+    text = read_script(rendered(shipped_plan(name), tmp_path), script)
+    assert syntax_errors(text) == []
+    assert text.lstrip().splitlines()[0].startswith("#")
+
+
+def _step_markers(text: str) -> list[int]:
+    return [int(line.split(":")[0][len("# step"):]) for line in text.splitlines()
+            if line.startswith("# step")]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
+    plan = shipped_plan(name)
+    dest = rendered(plan, tmp_path)
+    install = _step_markers(read_script(dest, chocolatey.INSTALL_SCRIPT))
+    uninstall = _step_markers(read_script(dest, chocolatey.UNINSTALL_SCRIPT))
+    assert install == list(range(len(plan.steps)))
+    undone = [plan.steps.index(s) for s in plan.undo_order() if not isinstance(s, RunCheck)]
+    assert uninstall == undone
+    # and the helpers appear in the same order as the steps they implement
+    text = read_script(dest, chocolatey.INSTALL_SCRIPT)
+    helper = {InstallRuntime: "Install-Chocolatey", RunInstaller: "Install-Chocolatey",
+              ChangePath: "Install-ChocolateyPath", PipInstall: "& $pipExe",
+              RunCheck: "Update-SessionEnvironment"}
+    blocks = text.split("\n# step")[1:]
+    for step, block in zip(plan.steps, blocks):
+        expected = helper[type(step)].replace("& $pipExe", "@pipArgs")
+        assert expected in block, (step.title, block[:200])
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_download_is_checksummed_for_its_arch(name, tmp_path):
+    plan = shipped_plan(name)
+    script = Script(read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT))
+    calls = [c for cmd in ("Install-ChocolateyPackage", "Get-ChocolateyWebFile",
+                           "Install-ChocolateyZipPackage") for c in splatted(script, cmd)]
+    url_key, sum_key, type_key = (("url64bit", "checksum64", "checksumtype64")
+                                  if plan.runtime.arch == "amd64"
+                                  else ("url", "checksum", "checksumtype"))
+    downloads = {ps_value(c[url_key], VARS): (ps_value(c[sum_key], VARS),
+                                               ps_value(c[type_key], VARS))
+                 for c in calls if url_key in c}
+    assert downloads == {a.url: (a.sha256, "sha256") for a in plan.artifacts}
+    other = {"url", "url64bit"} - {url_key}
+    assert not any(other & set(c) for c in calls)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_installers_get_silent_args_and_exit_codes_from_the_plan(name, tmp_path):
+    plan = shipped_plan(name)
+    script = Script(read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT))
+    calls = [c for cmd in ("Install-ChocolateyPackage", "Install-ChocolateyInstallPackage")
+             for c in splatted(script, cmd)]
+    got = sorted((ps_value(c["silentargs"], VARS), c["validexitcodes"].text.decode())
+                 for c in calls)
+    steps = [s for s in plan.steps if isinstance(s, (InstallRuntime, RunInstaller))]
+    expected = sorted((substituted(s.silent_command),
+                       "@(" + ", ".join(map(str, s.valid_exit_codes)) + ")") for s in steps)
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_pip_install_is_the_plans_command_and_stops_on_failure(name, tmp_path):
+    plan = shipped_plan(name)
+    text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
+    script = Script(text)
+    (args,) = array_items(script, "$pipArgs", VARS)
+    _, *expected = [substituted(a) for a in plan.pip_step.install_args(offline=False)]
+    assert args == expected  # the plan's argv, item by item
+    assert "& ($installDir + '\\python.exe') @pipArgs" in text
+    assert f"$lockFile = Join-Path $toolsDir '{chocolatey.lock_file_name(plan)}'" in text
+    block = text.split("@pipArgs", 1)[1]
+    assert block.lstrip("\r\n").startswith("if ($LASTEXITCODE -ne 0) { throw")
+    check = text.split("Update-SessionEnvironment", 1)[1]
+    assert "& 'cmd.exe' '/d' '/c' " + f"'{plan.check_step.command}'" in check
+    assert "if ($LASTEXITCODE -ne 0) { throw" in check
+
+
+def test_install_dir_package_parameter(tmp_path):
+    plan = shipped_plan("openstack-clients")
+    text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
+    assert "$pp = Get-PackageParameters" in text
+    assert f"$installDir = '{plan.install_dir}'" in text
+    assert "if ($pp['InstallDir']) { $installDir = [string] $pp['InstallDir'] }" in text
+    assert text.index("Get-PackageParameters") < text.index("# step0")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_uninstall_undoes_recorded_state(name, tmp_path):
+    plan = shipped_plan(name)
+    dest = rendered(plan, tmp_path)
+    install = read_script(dest, chocolatey.INSTALL_SCRIPT)
+    uninstall = read_script(dest, chocolatey.UNINSTALL_SCRIPT)
+    script = Script(uninstall)
+    (args,) = array_items(script, "$pipArgs", VARS)
+    assert args == [substituted(a) for a in plan.pip_step.uninstall_args[1:]]
+    assert "& ($installDir + '\\python.exe') @pipArgs" in uninstall
+    # PATH: the new helper when present, else the registry fallback that keeps REG_EXPAND_SZ
+    assert "Get-Command -Name 'Uninstall-ChocolateyPath'" in uninstall
+    assert "DoNotExpandEnvironmentNames" in uninstall
+    assert "[Microsoft.Win32.RegistryValueKind]::ExpandString" in uninstall
+    # MSI product codes are read at install time and removed at uninstall
+    msi_steps = [i for i, s in enumerate(plan.steps)
+                 if isinstance(s, (InstallRuntime, RunInstaller)) and s.kind == "msi"]
+    for i in msi_steps:
+        assert f"$state.step{i} = $productCode" in install
+        assert f"silentArgs = ([string] $state.step{i}) + ' /qn /norestart'" in uninstall
+    if plan.runtime.installer == "exe":
+        assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (64-bit)'" in uninstall
+    path_step = plan.steps.index(plan.path_change)
+    assert f"$state.step{path_step} = $added.ToArray()" in install
+    assert f"foreach ($entry in @($state.step{path_step}))" in uninstall
+
+
+def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
+    data = recipe_data("openstack-clients")
+    data["python"].update(installer="zip",
+                          url="https://example.org/python-3.14.7-embed-amd64.zip")
+    plan = plan_from(data)
+    dest = rendered(plan, tmp_path)
+    install, uninstall = (read_script(dest, s) for s in (chocolatey.INSTALL_SCRIPT,
+                                                         chocolatey.UNINSTALL_SCRIPT))
+    assert syntax_errors(install) == [] and syntax_errors(uninstall) == []
+    (call,) = splatted(Script(install), "Install-ChocolateyZipPackage")
+    assert call["unziplocation"].text.decode() == "$installDir"
+    assert ps_value(call["checksum64"], VARS) == plan.runtime.sha256
+    assert "Remove-Item -LiteralPath $installDir -Recurse -Force" in uninstall
+
+
+PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def closes_early(literal: str) -> bool:
+    """Whether PowerShell would end this single-quoted literal before its last character.
+
+    PowerShell treats all four single-quote forms as quotes; inside a single-quoted string
+    a quote stands for itself only when doubled. (tree-sitter-powershell only knows the
+    ASCII quote, so this is checked here.)
+    """
+    body, i = literal[1:-1], 0
+    while i < len(body):
+        if body[i] in PS_QUOTES:
+            if i + 1 >= len(body) or body[i + 1] not in PS_QUOTES:
+                return True
+            i += 1
+        i += 1
+    return False
+
+
+@pytest.mark.parametrize("script", [chocolatey.INSTALL_SCRIPT, chocolatey.UNINSTALL_SCRIPT])
+def test_hostile_values_stay_string_literals(script, tmp_path):
+    plan = plan_from(hostile_data())
+    text = read_script(rendered(plan, tmp_path), script)
+    assert syntax_errors(text) == []
+    tree = Script(text).tree
+    # nothing of a value became code: no subexpression, no command named by a value
+    assert not [n for n in walk(tree.root_node) if n.type == "sub_expression"]
+    names = {c.name for c in Script(text).commands()}
+    assert "whoami" not in names and "x" not in names
+    # every place a hostile value went is one single-quoted string
+    literals = [verbatim_value(n.text.decode()) for n in walk(tree.root_node)
+                if n.type == "verbatim_string_characters"]
+    for node in walk(tree.root_node):
+        if b"whoami" in node.text and node.child_count == 0:
+            assert node.type == "verbatim_string_characters", node.type
+        if node.type == "verbatim_string_characters":
+            assert not closes_early(node.text.decode()), node.text.decode()
+    if script == chocolatey.INSTALL_SCRIPT:
+        assert HOSTILE_DIR in literals
+        assert HOSTILE_LINE in literals and HOSTILE_LINE + " is installed." not in text
+        assert "\\Scripts ‘$(x)’" in literals
+
+
+def test_hostile_silent_args_evaluate_to_the_plans_command(tmp_path):
+    plan = plan_from(hostile_data())
+    script = Script(read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT))
+    calls = splatted(script, "Install-ChocolateyInstallPackage")
+    got = [ps_value(c["silentargs"], VARS) for c in calls]
+    assert got == [substituted(s.silent_command) for s in plan.steps
+                   if isinstance(s, (InstallRuntime, RunInstaller))]
+
+
+# ---------------------------------------------------------------------------- files and pack
+
+
+def test_render_writes_the_lock_into_tools(tmp_path):
+    plan = shipped_plan("openstack-clients")
+    dest = rendered(plan, tmp_path)
+    lock = dest / "tools" / chocolatey.lock_file_name(plan)
+    assert lock.read_text(encoding="utf-8") == format_lock(plan.lock, plan.recipe_name)
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
+        "openstack-clients.nuspec", "tools/chocolateyInstall.ps1",
+        "tools/chocolateyUninstall.ps1", f"tools/{lock.name}"]
+
+
+@pytest.fixture
+def packed(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    plan = shipped_plan("openstack-clients-2013")
+    dest = rendered(plan, tmp_path)
+    return plan, dest, chocolatey.pack(dest, tmp_path / "out" / "p.nupkg")
+
+
+def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
+    plan, dest, nupkg = packed
+    with zipfile.ZipFile(nupkg) as zf:
+        names = zf.namelist()
+        parts = {n: zf.read(n) for n in names}
+        infos = zf.infolist()
+    psmdcp = [n for n in names if n.startswith("package/services/metadata/core-properties/")]
+    assert len(psmdcp) == 1 and psmdcp[0].endswith(".psmdcp")
+    lock_name = chocolatey.lock_file_name(plan)
+    assert names == sorted(["[Content_Types].xml", "_rels/.rels", psmdcp[0],
+                            f"{plan.package.id}.nuspec", "tools/chocolateyInstall.ps1",
+                            "tools/chocolateyUninstall.ps1", f"tools/{lock_name}"])
+    for name in names[2:]:
+        if not name.startswith("package/"):
+            src = dest / name
+            assert parts[name] == src.read_bytes()
+    ct = etree.fromstring(parts["[Content_Types].xml"])
+    ns = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+    defaults = {d.get("Extension"): d.get("ContentType") for d in ct.iter(ns + "Default")}
+    assert defaults["rels"] == "application/vnd.openxmlformats-package.relationships+xml"
+    assert defaults["psmdcp"] == "application/vnd.openxmlformats-package.core-properties+xml"
+    for ext in ("nuspec", "ps1", "lock"):
+        assert defaults[ext] == "application/octet"
+    rels = etree.fromstring(parts["_rels/.rels"])
+    targets = {r.get("Type").rsplit("/", 1)[-1]: r.get("Target") for r in rels}
+    assert targets == {"manifest": f"/{plan.package.id}.nuspec", "core-properties": "/" + psmdcp[0]}
+    assert all(r.get("Id").startswith("R") for r in rels)
+    props = etree.fromstring(parts[psmdcp[0]])
+    dc, cp = "{http://purl.org/dc/elements/1.1/}", \
+        "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
+    assert props.find(dc + "identifier").text == plan.package.id
+    assert props.find(cp + "version").text == plan.package.version
+    assert props.find(dc + "creator").text == plan.package.authors
+    assert props.find(dc + "description").text == plan.package.description
+    assert props.find(cp + "keywords").text == " ".join(plan.package.tags)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_pack_is_reproducible(packed, tmp_path, monkeypatch):
+    plan, dest, nupkg = packed
+    first = hashlib.sha256(nupkg.read_bytes()).hexdigest()
+    for path in dest.rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    again = chocolatey.pack(dest, tmp_path / "again.nupkg")
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == first
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    dated = chocolatey.pack(dest, tmp_path / "dated.nupkg")
+    with zipfile.ZipFile(dated) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+    # the core-properties name follows the content
+    (dest / "tools" / chocolatey.INSTALL_SCRIPT).write_bytes(b"# changed\r\n")
+    changed = chocolatey.pack(dest, tmp_path / "changed.nupkg")
+    with zipfile.ZipFile(changed) as a, zipfile.ZipFile(nupkg) as b:
+        core = lambda z: [n for n in z.namelist() if n.endswith(".psmdcp")]  # noqa: E731
+        assert core(a) != core(b)
+
+
+def test_pack_refuses_a_folder_without_nuspec_and_leaves_nothing(tmp_path):
+    (tmp_path / "src" / "tools").mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(chocolatey.BuildError, match="expected exactly one .nuspec"):
+        chocolatey.pack(tmp_path / "src", out / "x.nupkg")
+    assert list(out.iterdir()) == []
