@@ -119,6 +119,35 @@ class ArtifactStore:
     def fetch_all(self, artifacts: Iterable["Artifact"]) -> dict[str, Path]:
         return {a.url: self.fetch(a) for a in artifacts}
 
+    def _url_record(self, url: str) -> Path:
+        return self.cache_dir / "urls" / hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+    def fetch_unpinned(self, url: str, filename: str, name: str = "") -> tuple[Path, str]:
+        """Download a file whose sha256 is not known yet; cache it by the sha256 it has.
+
+        For pinning new releases (``choconsis update``). The URL -> sha256 record under
+        ``urls/`` means a second call for the same URL downloads nothing; the cached file is
+        checked against the recorded sha256 before it is handed out again.
+        """
+        record = self._url_record(url)
+        if record.is_file():
+            sha256 = record.read_text(encoding="ascii").strip()
+            target = self.cached_path(sha256, filename)
+            if target.is_file() and sha256_file(target) == sha256:
+                return target, sha256
+        result = self.download(url, filename=filename, label=name or filename)
+        target = self.cached_path(result.sha256, filename)
+        if target.is_file():
+            result.path.unlink(missing_ok=True)
+        else:
+            self._install_into_cache(result.path, target, copy=False)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=record.parent)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(result.sha256 + "\n")
+        os.replace(tmp, record)
+        return target, result.sha256
+
     def _install_into_cache(self, src: Path, target: Path, copy: bool) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)

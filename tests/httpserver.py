@@ -5,6 +5,7 @@
         srv.add("/simple/x/", html, content_type="text/html")
         srv.add("/flaky", data, fail_first=1)               # 500 once, then 200
         srv.add("/slow", data, delay=5)                     # sleeps before answering
+        srv.add("/slow1", data, delay=5, slow_first=1)      # only the first request sleeps
         srv.add("/cut", data, truncate=100)                 # sends 100 bytes, claims len(data)
         srv.add_dir("/files/", folder)                      # every file of a folder
         url = srv.url("/files/a.msi")                       # http://127.0.0.1:PORT/files/a.msi
@@ -18,6 +19,7 @@ PEP 691 JSON versus PEP 503 HTML negotiation).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class Route:
     fail_first: int = 0
     fail_status: int = 500
     delay: float = 0.0
+    slow_first: int = 0  # with delay: only the first N requests are slow (0: all of them)
     truncate: int | None = None
     alternates: dict[str, bytes] = field(default_factory=dict)  # content type -> body
     headers: dict[str, str] = field(default_factory=dict)
@@ -60,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
                             route = Route(candidate.read_bytes())
         if route is not None and count <= route.fail_first:
             return Route(b"scripted failure", "text/plain", route.fail_status)
+        if route is not None and route.slow_first and count > route.slow_first:
+            route = dataclasses.replace(route, delay=0.0)  # slow only for the first requests
         return route
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming

@@ -1,0 +1,358 @@
+"""choconsis update: version rules, the recipe rewrite, and whole updates against a loopback
+index and python.org listing (no internet). Tests named *_fake_resolve replace only the core's
+resolver (monkeypatched) to test this module's orchestration; the others use the real one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from generator import update as upd
+from generator.artifacts import make_session
+from generator.cli import main
+from generator.errors import ChoconsisError
+from generator.index import SimpleIndex
+from generator.lockfile import Lock, LockedWheel, parse_lock, read_lock
+from generator.recipe import load_recipe
+from generator.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
+from generator.versioning import (VersionError, choco_version, fix_version, next_package_version,
+                                  tracks)
+from test_index import FakeIndex, python_listing
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = dt.date(2026, 11, 26)
+
+# ---------------------------------------------------------------------------- versioning
+
+
+@pytest.mark.parametrize("upstream, choco", [
+    ("10.6.0", "10.6.0"), ("4.8", "4.8"), ("7", "7.0"), ("10.6.0rc1", "10.6.0-rc1"),
+    ("2.0b3", "2.0-b3"), ("1.2.3.post2", "1.2.3.2"), ("1.2.post1", "1.2.0.1"),
+])
+def test_choco_version(upstream, choco):
+    assert str(choco_version(upstream)) == choco
+
+
+@pytest.mark.parametrize("bad", ["1!2.0", "1.0+local", "1.0.dev3", "1.2.3.4.5"])
+def test_choco_version_refuses(bad):
+    with pytest.raises(VersionError):
+        choco_version(bad)
+
+
+def test_version_rules():
+    nxt = next_package_version
+    assert nxt("10.5.0", "10.5.0", "10.6.0", changed=True, today=DAY) == "10.6.0"
+    assert nxt("10.5.0.20261101", "10.5.0", "10.6.0", changed=True, today=DAY) == "10.6.0"
+    assert nxt("10.5.0", "10.5.0", "10.5.0", changed=False, today=DAY) == "10.5.0"
+    # repackaging of the same upstream version: date fix notation
+    assert nxt("10.5.0", "10.5.0", "10.5.0", changed=True, today=DAY) == "10.5.0.20261126"
+    assert nxt("4.8", "4.8", "4.8", changed=True, today=DAY) == "4.8.0.20261126"
+    assert nxt("10.5.0.20261101", "10.5.0", "10.5.0", changed=True, today=DAY) == \
+        "10.5.0.20261126"
+    # a second fix the same day stays above the first and below tomorrow's date + 1
+    assert nxt("10.5.0.20261126", "10.5.0", "10.5.0", changed=True, today=DAY) == \
+        "10.5.0.20261127"
+    # a recipe that does not follow its first requirement: last numeric part + 1
+    assert nxt("2013.2.0", "3.22.0", "3.22.0", changed=True, today=DAY) == "2013.2.1"
+    assert nxt("2013.2.0", "3.22.0", "3.23.0", changed=True, today=DAY) == "2013.2.1"
+    assert nxt("10.5.0", "10.5.0", "11.0.0rc1", changed=True, today=DAY) == "11.0.0-rc1"
+    assert tracks("10.5", "10.5.0") and tracks("10.6.0-rc1", "10.6.0rc1")
+    assert not tracks("10.5.0.7", "10.5.0")  # a fourth part that is not date-shaped
+    with pytest.raises(VersionError):
+        fix_version("10.6.0-rc1", "10.6.0rc1", DAY)  # no room for a fix part
+
+
+def test_versions_order_as_chocolatey_orders_them():
+    """Each rule's result is newer than what it replaces (compared numerically)."""
+    chain = ["10.5.0", "10.5.0.20261126", "10.5.0.20261127", "10.5.1", "10.6.0"]
+    keys = [tuple(int(p) for p in v.split(".")) + (0,) * (4 - v.count(".") - 1) for v in chain]
+    assert keys == sorted(keys)
+    assert fix_version("10.5.0.20261127", "10.5.0", DAY) == "10.5.0.20261128"
+
+
+# ---------------------------------------------------------------------------- the rewrite
+
+
+def test_rewrite_keeps_everything_but_the_changed_values():
+    text = (ROOT / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    new = rewrite_recipe(
+        text, requirements={0: "python-openstackclient==10.6.0", 2: "python-novaclient==18.14"},
+        python={"version": "3.14.8", "url": "https://www.python.org/ftp/python/3.14.8/"
+                "python-3.14.8-amd64.exe", "sha256": "ab" * 32},
+        package={"version": "10.6.0", "release_notes": "10.6.0: new clients."})
+    expected = (text
+                .replace('"python-openstackclient==10.5.0"', '"python-openstackclient==10.6.0"')
+                .replace('"python-novaclient==18.13.1"', '"python-novaclient==18.14"')
+                .replace('version = "3.14.7"', 'version = "3.14.8"')
+                .replace("3.14.7/python-3.14.7-amd64.exe", "3.14.8/python-3.14.8-amd64.exe")
+                .replace("9d9eb2709ef81bf5cd30db3c2096bdbc4ea10087c22e62f27d356b36f6ae9649",
+                         "ab" * 32)
+                .replace('version = "10.5.0"', 'version = "10.6.0"')
+                .replace('"python-openstackclient 10.5.0 on Python 3.14.7."',
+                         '"10.6.0: new clients."'))
+    assert new != text and new == expected
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+RECIPE = '''# A test recipe: comments and layout must survive an update.
+
+[package]
+id = "demo-tool"
+version = "10.0.0"   # follows demo-tool
+title = "Demo"
+authors = "Someone"
+summary = "A demo."
+description = """
+Several lines
+of description.
+"""
+project_url = "https://example.org/"
+license_url = "https://example.org/license"
+
+[python]
+version = "3.14.7"
+arch = "amd64"
+installer = "exe"
+url = "https://www.python.org/ftp/python/3.14.7/python-3.14.7-amd64.exe"
+sha256 = "9d9eb2709ef81bf5cd30db3c2096bdbc4ea10087c22e62f27d356b36f6ae9649"
+install_dir = 'C:\\Python314'
+
+[pip]
+requirements = [
+    "demo-tool==10.0.0",  # the tool
+    "helper==1.0",
+]
+index_url = "INDEX"
+
+[check]
+command = "demo --version"
+'''
+
+PY_FOLDERS = {
+    "3.14.7": ["python-3.14.7-amd64.exe"],
+    "3.14.8": ["python-3.14.8-amd64.exe", "python-3.14.8.exe"],
+    "3.14.9": ["Python-3.14.9.tgz"],  # a release without Windows installers
+    "3.14.10": ["python-3.14.10rc1-amd64.exe"],  # a newer pre-release
+}
+PY_BYTES = b"MZ a python installer " * 1000
+
+
+@pytest.fixture
+def index(loopback):
+    idx = FakeIndex(loopback)
+    for v in ("9.0.0", "10.0.0", "10.1.0"):
+        idx.wheel("demo-tool", v)
+    idx.wheel("demo-tool", "10.2.0", yanked=True)  # a yanked release
+    idx.wheel("demo-tool", "11.0.0rc1")  # a newer pre-release
+    idx.wheel("helper", "1.0")
+    return idx
+
+
+@pytest.fixture
+def recipe(tmp_path, index):
+    path = tmp_path / "demo.toml"
+    path.write_text(RECIPE.replace("INDEX", index.url), encoding="utf-8")
+    return path
+
+
+def _fake_resolver(deps: dict[str, str]):
+    """Stands in for the core's resolve_lock: the requirements' real wheels (downloaded and
+    hashed) plus scripted dependencies."""
+    def resolve(recipe, index_url):
+        index_url = index_url or recipe.pip.index_url
+        index = SimpleIndex(index_url, make_session())
+        wheels = []
+        for req in recipe.pip.requirements:
+            name, _, version = req.partition("==")
+            page = index.project(name)
+            f = next(f for f in page.files if f.version == Version(version) and f.is_wheel)
+            data = requests.get(f.url, timeout=10).content
+            wheels.append(LockedWheel(canonicalize_name(name), version,
+                                      hashlib.sha256(data).hexdigest(), f.filename, f.url))
+        for name, version in deps.items():
+            wheels.append(LockedWheel(name, version, hashlib.sha256(
+                f"{name}{version}".encode()).hexdigest(), f"{name}-{version}-py3-none-any.whl",
+                f"{index_url}/../files/{name}-{version}-py3-none-any.whl"))
+        return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
+                    index_url, tuple(wheels))
+    return resolve
+
+
+@pytest.fixture
+def deps(monkeypatch):
+    scripted = {"dep-lib": "2.0"}
+    monkeypatch.setattr(upd, "_resolve_lock", _fake_resolver(scripted))
+    return scripted
+
+
+def _opts(tmp_path, **kw) -> UpdateOptions:
+    kw.setdefault("python_index_url", "http://127.0.0.1:9/none/")
+    return UpdateOptions(timeout=2.0, cache_dir=tmp_path / "cache", today=DAY, **kw)
+
+
+def _rows(table: str) -> list[list[str]]:
+    return [re.split(r"\s{2,}", line.strip()) for line in table.splitlines()
+            if line.strip() and not line.startswith("(")]
+
+
+def _snapshot(*paths: Path) -> dict[Path, bytes | None]:
+    return {p: p.read_bytes() if p.exists() else None for p in paths}
+
+
+# ---------------------------------------------------------------------------- orchestration
+
+
+def test_update_fake_resolve(recipe, index, deps, tmp_path, capsys):
+    index.publish()
+    assert run_update([recipe], _opts(tmp_path)) == 0
+    table = capsys.readouterr().out
+    assert _rows(table) == [  # not the yanked 10.2.0, nor the pre-release 11.0.0rc1
+        ["recipe", "package", "old", "new"],
+        ["demo", "demo-tool", "10.0.0", "10.1.0"],
+        ["demo", "dep-lib (dependency)", "-", "2.0"],
+        ["demo", "demo-tool (package)", "10.0.0", "10.1.0"]]
+    new = recipe.read_text(encoding="utf-8")
+    assert new == RECIPE.replace("INDEX", index.url).replace(
+        '"demo-tool==10.0.0"', '"demo-tool==10.1.0"').replace(
+        'version = "10.0.0"   #', 'version = "10.1.0"   #').replace(
+        'license_url = "https://example.org/license"\n',
+        'license_url = "https://example.org/license"\n'
+        'release_notes = "10.1.0: demo-tool 10.0.0 -> 10.1.0; dependencies: dep-lib - -> 2.0."\n')
+    lock = read_lock(recipe.with_suffix(".lock"))
+    lock.check_matches(load_recipe(recipe))
+    assert lock.wheel("demo-tool").version == "10.1.0"
+
+
+def test_dependency_only_change_uses_fix_notation_fake_resolve(recipe, index, deps, tmp_path,
+                                                                capsys):
+    index.publish()
+    run_update([recipe], _opts(tmp_path))
+    deps["dep-lib"] = "2.1"  # nothing of the recipe moved, a dependency did
+    run_update([recipe], _opts(tmp_path))
+    assert load_recipe(recipe).package.version == "10.1.0.20261126"
+    assert _rows(capsys.readouterr().out)[-2:] == [
+        ["demo", "dep-lib (dependency)", "2.0", "2.1"],
+        ["demo", "demo-tool (package)", "10.1.0", "10.1.0.20261126"]]
+    deps["dep-lib"] = "2.2"  # a second fix the same day
+    run_update([recipe], _opts(tmp_path))
+    meta = load_recipe(recipe).package
+    assert meta.version == "10.1.0.20261127"
+    assert meta.release_notes == "10.1.0.20261127: dependencies: dep-lib 2.1 -> 2.2."
+    before = _snapshot(recipe, recipe.with_suffix(".lock"))
+    run_update([recipe], _opts(tmp_path))  # nothing changed: nothing is written
+    assert _snapshot(recipe, recipe.with_suffix(".lock")) == before
+
+
+def test_pre_takes_the_prerelease_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    run_update([recipe], _opts(tmp_path, pre=True))
+    r = load_recipe(recipe)
+    assert r.pip.requirements[0] == "demo-tool==11.0.0rc1"
+    assert r.package.version == "11.0.0-rc1"
+
+
+def test_dry_run_changes_nothing_and_prints_the_same_table_fake_resolve(recipe, index, deps,
+                                                                        tmp_path, capsys):
+    index.publish()
+    listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
+    before = _snapshot(recipe, recipe.with_suffix(".lock"))
+    run_update([recipe], _opts(tmp_path, dry_run=True, python=True, python_index_url=listing))
+    dry = capsys.readouterr().out
+    assert _snapshot(recipe, recipe.with_suffix(".lock")) == before
+    assert "/python/3.14.8/python-3.14.8-amd64.exe" not in index.server.hits  # not downloaded
+    run_update([recipe], _opts(tmp_path, python=True, python_index_url=listing))
+    real = capsys.readouterr().out
+    assert dry.replace("(dry run: nothing was written)\n", "") == real
+    assert ["demo", "python (runtime)", "3.14.7", "3.14.8"] in _rows(real)
+
+
+def test_python_update_downloads_once_and_pins_its_sha256_fake_resolve(recipe, index, deps,
+                                                                       tmp_path):
+    index.publish()
+    listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
+    other = recipe.with_name("other.toml")
+    shutil.copyfile(recipe, other)
+    run_update([recipe, other], _opts(tmp_path, python=True, python_index_url=listing))
+    for path in (recipe, other):
+        py = load_recipe(path).python
+        assert (py.version, py.sha256) == ("3.14.8", hashlib.sha256(PY_BYTES).hexdigest())
+        assert py.url == index.server.url("/python/3.14.8/python-3.14.8-amd64.exe")
+    assert index.server.hits["/python/3.14.8/python-3.14.8-amd64.exe"] == 1
+    third = recipe.with_name("third.toml")
+    third.write_text(RECIPE.replace("INDEX", index.url), encoding="utf-8")
+    run_update([third], _opts(tmp_path, python=True, python_index_url=listing))
+    assert index.server.hits["/python/3.14.8/python-3.14.8-amd64.exe"] == 1  # from the cache
+
+
+def test_500_then_success_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish(fail_first=1)
+    run_update([recipe], _opts(tmp_path))
+    assert load_recipe(recipe).pip.requirements[0] == "demo-tool==10.1.0"
+    assert index.server.hits["/simple/demo-tool/"] >= 2
+
+
+def _fails_and_leaves_files(paths, opts, *needles):
+    files = [p for path in paths for p in (path, path.with_suffix(".lock"))]
+    before = _snapshot(*files)
+    with pytest.raises(ChoconsisError) as err:
+        run_update(paths, opts)
+    assert _snapshot(*files) == before
+    for needle in needles:
+        assert needle in str(err.value)
+    return err.value
+
+
+def test_missing_project_leaves_recipe_and_lock_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    run_update([recipe], _opts(tmp_path))  # a first update writes a lock
+    index.server.routes.pop("/simple/helper/")
+    err = _fails_and_leaves_files([recipe], _opts(tmp_path), "helper",
+                                  index.server.url("/simple/helper/"))
+    assert err.exit_code == 1
+
+
+def test_hash_mismatch_names_package_and_url_fake_resolve(recipe, index, deps, tmp_path):
+    index.projects["demo-tool"][2].declared_sha256 = "0" * 64  # 10.1.0 is not what it claims
+    index.publish()
+    _fails_and_leaves_files([recipe], _opts(tmp_path), "demo-tool", "sha256 mismatch",
+                            index.server.url("/files/demo_tool-10.1.0-py3-none-any.whl"))
+
+
+def test_truncated_python_download_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
+    route = index.server.routes["/python/3.14.8/python-3.14.8-amd64.exe"]
+    route.truncate = 100
+    _fails_and_leaves_files([recipe], _opts(tmp_path, python=True, python_index_url=listing),
+                            "python 3.14.8", "truncated",
+                            index.server.url("/python/3.14.8/python-3.14.8-amd64.exe"))
+
+
+def test_python_listing_timeout_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
+    index.server.routes["/python/"].delay = 3
+    opts = _opts(tmp_path, python=True, python_index_url=listing)
+    opts.timeout = 0.3
+    _fails_and_leaves_files([recipe], opts, "python", listing, "Timeout")
+
+
+def test_one_failing_recipe_does_not_stop_the_others_fake_resolve(recipe, index, deps,
+                                                                   tmp_path):
+    index.publish()
+    broken = recipe.with_name("broken.toml")
+    broken.write_text(RECIPE.replace("INDEX", index.url).replace("helper==1.0", "nothere==1"),
+                      encoding="utf-8")
+    with pytest.raises(UpdateFailed) as err:
+        run_update([recipe, broken], _opts(tmp_path))
+    assert str(broken) in str(err.value) and "nothere" in str(err.value)
+    assert load_recipe(recipe).pip.requirements[0] == "demo-tool==10.1.0"
