@@ -96,6 +96,11 @@ def verbatim_value(literal: str) -> str:
     return "".join(out)
 
 
+def entry_value(entry):  # type: ignore[no-untyped-def]
+    """The value node of a hashtable entry (key = value [;])."""
+    return next(c for c in entry.children[2:] if c.type != ";")
+
+
 @dataclass
 class Command:
     """One command invocation: its name, -Parameters and the variables splatted into it."""
@@ -123,11 +128,18 @@ class Script:
     def __init__(self, text: str):
         self.text = text.removeprefix(BOM)
         self.tree = parse(self.text)
+        self._commands: list[Command] | None = None
+        self._hashtables: list[tuple[str, int, dict[str, str | None]]] | None = None
 
     def nodes(self, *types: str) -> Iterator:  # type: ignore[no-untyped-def]
         return (n for n in walk(self.tree.root_node) if n.type in types)
 
     def commands(self) -> list[Command]:
+        if self._commands is None:
+            self._commands = self._find_commands()
+        return self._commands
+
+    def _find_commands(self) -> list[Command]:
         found = []
         for node in self.nodes("command"):
             name_node = next((c for c in node.children
@@ -154,6 +166,11 @@ class Script:
     def hashtables(self) -> list[tuple[str, int, dict[str, str | None]]]:
         """Hashtable literals assigned to a variable, in source order:
         (variable name lowercased, line, {key lowercased: literal value or None})."""
+        if self._hashtables is None:
+            self._hashtables = self._find_hashtables()
+        return self._hashtables
+
+    def _find_hashtables(self) -> list[tuple[str, int, dict[str, str | None]]]:
         found = []
         for node in self.nodes("assignment_expression"):
             target = _text(node.children[0]).strip()
@@ -166,7 +183,7 @@ class Script:
                 if entry.type != "hash_entry":
                     continue
                 key = _text(entry.children[0]).strip().strip("'\"").lower()
-                entries[key] = _literal_value(entry.children[-1])
+                entries[key] = _literal_value(entry_value(entry))
             found.append((target[1:].lower(), node.start_point[0] + 1, entries))
         return found
 

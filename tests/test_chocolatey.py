@@ -19,7 +19,7 @@ from generator import chocolatey
 from generator.lockfile import Lock, LockedWheel, format_lock
 from generator.plan import (INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime,
                             PipInstall, RunCheck, RunInstaller, build_plan)
-from generator.powershell import Script, syntax_errors, verbatim_value, walk
+from generator.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
 from generator.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +119,7 @@ def splatted(script: Script, command: str) -> list[dict[str, object]]:
             entries = {}
             for entry in walk(table):
                 if entry.type == "hash_entry":
-                    entries[entry.children[0].text.decode().strip().lower()] = entry.children[-1]
+                    entries[entry.children[0].text.decode().strip().lower()] = entry_value(entry)
             calls.append(entries)
     return calls
 
