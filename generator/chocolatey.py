@@ -107,7 +107,8 @@ class ScriptRenderer:
         method: Callable[[Any], Code | None] | None = getattr(
             self, f"{prefix}_{type(step).__name__}", None)
         if method is None:
-            raise BuildError(f"chocolatey back end: no {prefix} side for step {type(step).__name__}")
+            raise BuildError(
+                f"chocolatey back end: no {prefix} side for step {type(step).__name__}")
         return method(step)
 
     def install_blocks(self) -> list[Code]:
