@@ -16,6 +16,7 @@ reproducible: sorted entries, fixed timestamps (SOURCE_DATE_EPOCH), names derive
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
+import jinja2
 from lxml import etree
 
 from .errors import BuildError
@@ -47,6 +49,12 @@ PS_VARIABLES = {INSTALL_DIR: "$installDir", FILE: "$file", LOCK: "$lockFile"}
 # Exit codes of msiexec /x that mean "removed" or "nothing left to remove" (1605: unknown
 # product, 1614: product uninstalled) besides success and reboot-required.
 MSI_UNINSTALL_EXIT_CODES = (0, 1605, 1614, 1641, 3010)
+
+
+@functools.lru_cache(maxsize=None)
+def _environment(escape: Callable[[str], str]) -> jinja2.Environment:
+    """One template environment per escaping: compiled templates are reused across renders."""
+    return make_environment(TEMPLATES, escape)
 
 
 def lock_file_name(plan: InstallPlan) -> str:
@@ -93,7 +101,7 @@ class ScriptRenderer:
 
     def __init__(self, plan: InstallPlan):
         self.plan = plan
-        self.env = make_environment(TEMPLATES, ps_string)
+        self.env = _environment(ps_string)
         self.macros = self.env.get_template("steps.ps1.j2").make_module()
         self.keys = {id(step): f"step{i}" for i, step in enumerate(plan.steps)}
 
@@ -258,7 +266,7 @@ def nuspec_metadata(plan: InstallPlan) -> list[tuple[str, str]]:
 
 
 def render_nuspec(plan: InstallPlan) -> str:
-    env = make_environment(TEMPLATES, xml_text)
+    env = _environment(xml_text)
     return env.get_template("package.nuspec.j2").render(metadata=nuspec_metadata(plan))
 
 
@@ -372,7 +380,7 @@ def _opc_parts(src: Path) -> dict[str, bytes]:
         digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
     token = digest.hexdigest()
     psmdcp = f"{CORE_PROPERTIES_DIR}/{token[:32]}.psmdcp"
-    env = make_environment(TEMPLATES, xml_text)
+    env = _environment(xml_text)
     parts = {part_name(name): data for name, data in files.items()}
     parts[psmdcp] = env.get_template("core-properties.psmdcp.j2").render(
         creator=meta["authors"], description=meta["description"], identifier=meta["id"],

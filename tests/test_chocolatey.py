@@ -464,3 +464,15 @@ def test_pack_refuses_a_folder_without_nuspec_and_leaves_nothing(tmp_path):
     with pytest.raises(chocolatey.BuildError, match="expected exactly one .nuspec"):
         chocolatey.pack(tmp_path / "src", out / "x.nupkg")
     assert list(out.iterdir()) == []
+
+
+def test_hostile_values_round_trip_through_the_core_properties(tmp_path):
+    plan = plan_from(hostile_data())
+    dest = rendered(plan, tmp_path)
+    with zipfile.ZipFile(chocolatey.pack(dest, tmp_path / "h.nupkg")) as zf:
+        (core,) = [n for n in zf.namelist() if n.endswith(".psmdcp")]
+        props = etree.fromstring(zf.read(core))
+    dc = "{http://purl.org/dc/elements/1.1/}"
+    assert props.find(dc + "creator").text == HOSTILE_LINE
+    assert props.find(dc + "title").text == HOSTILE_LINE
+    assert props.find(dc + "description").text == HOSTILE_TEXT
