@@ -1,0 +1,117 @@
+; choconsis.nsh - logging and process-PATH helpers of choconsis installers.
+;
+; Provided:
+;   Var LogFile, Var LogCopy        the log files every line goes to ("" = not written)
+;   !insertmacro ChoconsisDefineLog PREFIX     defines Function ${PREFIX}ChoconsisLog
+;       (insert once with "" for the installer and once with "un." for the uninstaller)
+;   !insertmacro ChoconsisLog PREFIX TEXT      DetailPrint TEXT and append
+;       "YYYY-MM-DD HH:MM:SS  TEXT" to $LogFile and $LogCopy (UTF-16LE with a BOM: the
+;       same text Windows tools show, whatever the code page)
+;   !insertmacro ChoconsisDefinePrependPath    defines Function ChoconsisPrependProcessPath:
+;       stack top = "entry;entry"; prepends it to this process's PATH (inherited by every
+;       program the installer starts). The old value is copied with Windows' own calls into
+;       an allocated buffer, so a PATH longer than an NSIS string (1024) stays whole.
+
+!ifndef CHOCONSIS_NSH
+!define CHOCONSIS_NSH
+
+!include LogicLib.nsh
+!include FileFunc.nsh
+
+Var LogFile
+Var LogCopy
+
+!macro ChoconsisDefineLog PREFIX
+; Append stack top ($R9) to the file named by $R8 when $R8 is not empty.
+Function ${PREFIX}_ChoconsisAppend
+  Exch $R8
+  Exch
+  Exch $R9
+  Push $R7
+  Push $R6
+  ${If} $R8 != ""
+    ClearErrors
+    FileOpen $R7 "$R8" a
+    ${IfNot} ${Errors}
+      FileSeek $R7 0 END $R6
+      ${If} $R6 = 0
+        FileWriteUTF16LE /BOM $R7 ""
+      ${EndIf}
+      FileWriteUTF16LE $R7 "$R9$\r$\n"
+      FileClose $R7
+    ${EndIf}
+  ${EndIf}
+  Pop $R6
+  Pop $R7
+  Pop $R9
+  Pop $R8
+FunctionEnd
+
+Function ${PREFIX}ChoconsisLog
+  Exch $R0
+  Push $0
+  Push $1
+  Push $2
+  Push $3
+  Push $4
+  Push $5
+  Push $6
+  DetailPrint "$R0"
+  ${GetTime} "" "L" $0 $1 $2 $3 $4 $5 $6
+  Push "$2-$1-$0 $4:$5:$6  $R0"
+  Push $LogFile
+  Call ${PREFIX}_ChoconsisAppend
+  Push "$2-$1-$0 $4:$5:$6  $R0"
+  Push $LogCopy
+  Call ${PREFIX}_ChoconsisAppend
+  Pop $6
+  Pop $5
+  Pop $4
+  Pop $3
+  Pop $2
+  Pop $1
+  Pop $0
+  Pop $R0
+FunctionEnd
+!macroend
+
+!macro ChoconsisLog PREFIX TEXT
+  Push "${TEXT}"
+  Call ${PREFIX}ChoconsisLog
+!macroend
+
+!macro ChoconsisDefinePrependPath
+Function ChoconsisPrependProcessPath
+  Exch $0                       ; "entry;entry"
+  Push $1
+  Push $2
+  Push $3
+  Push $4
+  Push $5
+  StrCpy $0 "$0;"
+  StrLen $1 $0
+  ; size of the current value in characters, terminator included (0 when PATH is unset)
+  System::Call 'kernel32::GetEnvironmentVariableW(w "PATH", p 0, i 0) i .r2'
+  IntOp $3 $1 + $2
+  IntOp $3 $3 + 1
+  IntOp $3 $3 * 2
+  System::Alloc $3
+  Pop $4
+  System::Call 'kernel32::lstrcpyW(p r4, w r0)'
+  ${If} $2 > 0
+    IntOp $5 $1 * 2
+    IntPtrOp $5 $4 + $5
+    System::Call 'kernel32::GetEnvironmentVariableW(w "PATH", p r5, i r2)'
+  ${EndIf}
+  System::Call 'kernel32::SetEnvironmentVariableW(w "PATH", p r4)'
+  System::Free $4
+  Pop $5
+  Pop $4
+  Pop $3
+  Pop $2
+  Pop $1
+  Pop $0
+FunctionEnd
+!macroend
+
+!endif ; CHOCONSIS_NSH
