@@ -72,7 +72,8 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     try:
         store = None
-        if opts.nsis and opts.offline:
+        # A zip runtime is unpacked at build time and embedded in web mode too (nsis.render).
+        if opts.nsis and (opts.offline or plan.runtime.installer == "zip"):
             store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
         src = staging / plan.package.id
         choco_dir, nsis_dir = render_sources(plan, src, opts, store)
