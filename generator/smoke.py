@@ -34,7 +34,8 @@ from pathlib import Path, PureWindowsPath
 from typing import Iterable
 
 from .errors import BuildError
-from .wine import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, RegKeyDump, RegValue, WinePrefix
+from .wine import (ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, RegKeyDump, RegValue, WinePrefix,
+                   normalize_key)
 
 REBOOT_CODES = (3010, 1641)
 INSTALL_TIMEOUT = 1800.0
@@ -162,9 +163,15 @@ def list_files(drive_c: Path) -> frozenset[str]:
 
 
 def take_snapshot(prefix: WinePrefix) -> Snapshot:
-    uninstall = {label: prefix.reg_query(key, view=view, recursive=True) or {}
-                 for label, key, view in UNINSTALL_LOCATIONS}
-    path = {scope: prefix.reg_value(key, "Path") for scope, key in PATH_LOCATIONS.items()}
+    queries = [(key, view, True) for _label, key, view in UNINSTALL_LOCATIONS]
+    queries += [(key, 64, False) for key in PATH_LOCATIONS.values()]
+    answers = prefix.reg_query_many(queries)
+    # The Uninstall key itself is created on first use and never removed: compare subkeys.
+    uninstall = {label: {k: v for k, v in (answer or {}).items() if k != normalize_key(key)}
+                 for (label, key, _view), answer in zip(UNINSTALL_LOCATIONS, answers)}
+    path = {scope: (answer or {}).get(normalize_key(key), {}).get("path")
+            for (scope, key), answer in zip(PATH_LOCATIONS.items(),
+                                            answers[len(UNINSTALL_LOCATIONS):])}
     return Snapshot(uninstall, path, list_files(prefix.drive_c))
 
 
@@ -468,8 +475,6 @@ def _check_registry(prefix: WinePrefix, target: Target, before: Snapshot,
 
 
 def _long_key(key: str) -> str:
-    from .wine import normalize_key
-
     return normalize_key(key)
 
 
@@ -524,6 +529,8 @@ def _leftovers(prefix: WinePrefix, target: Target, before: Snapshot, report: Smo
     exe = prefix.to_linux(str(uninstaller))
     folder = prefix.to_linux(target.install_dir)
     if exe.is_file() and _only_leftover(folder, exe):
+        phase.check("only the running uninstaller was left (expected with _?=); removed",
+                    True, str(uninstaller))
         exe.unlink()
         for parent in [exe.parent, *exe.parent.parents]:
             if parent == folder.parent or not parent.is_dir() or any(parent.iterdir()):

@@ -22,3 +22,8 @@ def loopback():
 
     with LoopbackServer() as server:
         yield server
+
+try:  # the Wine end-to-end fixtures; they skip themselves when wine is not installed
+    from wine_fixtures import *  # noqa: E402,F401,F403
+except ImportError:  # pragma: no cover - a checkout without tests/wine_fixtures.py
+    pass

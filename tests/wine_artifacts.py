@@ -201,26 +201,42 @@ def runtime_msi(cache: Path) -> Path:
 
 def failing_msi(cache: Path) -> Path:
     """A tiny x64 MSI whose LaunchCondition is false: msiexec /qn exits 1603."""
-    final = cache / "fails-1603.msi"
+    return _note_msi(cache, "fails-1603.msi", fail=True)
+
+
+def marker_msi(cache: Path) -> Path:
+    """A tiny x64 MSI that installs C:\\ChoconsisMarker\\note.txt (proves whether it ran)."""
+    return _note_msi(cache, "marker.msi", fail=False)
+
+
+MARKER_DIR = "ChoconsisMarker"
+
+
+def _note_msi(cache: Path, name: str, *, fail: bool) -> Path:
+    final = cache / name
     if final.is_file():
         return final
     work = Path(tempfile.mkdtemp(prefix=".msi-", dir=cache))
     try:
-        (work / "note.txt").write_text("installed by a test MSI that must never install\n")
-        body = """    <Condition Message="choconsis test: this MSI always refuses to install">0</Condition>
-    <Directory Id="TARGETDIR" Name="SourceDir">
-      <Directory Id="INSTALLDIR" Name="ChoconsisFails">
-        <Component Id="Note" Guid="3F0C5B7A-8E2D-4B1C-A6D1-7C2E9B4F5A21" Win64="yes">
+        (work / "note.txt").write_text("installed by a choconsis test MSI\n")
+        condition = ('    <Condition Message="choconsis test: this MSI always refuses to install">'
+                     "0</Condition>\n" if fail else "")
+        folder = "ChoconsisFails" if fail else MARKER_DIR
+        body = condition + f"""    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="INSTALLDIR" Name="{folder}">
+        <Component Id="Note" Guid="*" Win64="yes">
           <File Id="Note" Source="note.txt" KeyPath="yes"/>
         </Component>
       </Directory>
     </Directory>
     <Feature Id="Main" Level="1"><ComponentRef Id="Note"/></Feature>"""
-        (work / "fails.wxs").write_text(
-            _wix_product("choconsis test MSI that fails", "1.0.0",
-                         "9B7D0A51-1C1E-4F7B-8F5C-7B1E3A2D4C02", body), encoding="utf-8")
+        upgrade = ("9B7D0A51-1C1E-4F7B-8F5C-7B1E3A2D4C02" if fail
+                   else "5A0E7C3B-2D4F-4E6A-9B1C-3D5E7F9A1B03")
+        (work / "note.wxs").write_text(
+            _wix_product(f"choconsis test MSI ({'fails' if fail else 'marker'})", "1.0.0",
+                         upgrade, body), encoding="utf-8")
         tmp = work / "out.msi"
-        _wixl(work, ["fails.wxs"], tmp)
+        _wixl(work, ["note.wxs"], tmp)
         _publish(tmp, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,302 @@
+"""Fixtures of the Wine end-to-end tests (imported by tests/conftest.py).
+
+Everything here is real: the WinPython CPython build, MSIs made with wixl, the pyOpenSSL 0.13
+MSI from PyPI, wheels from PyPI, installers made by ``generator.build.build``. Products that are
+slow to make (runtime zip/MSI, locks, wheels, the clean Wine prefix) live in the persistent
+test cache (tests/wine_artifacts.py) so that a rerun starts in seconds.
+
+Fixtures that need wine skip when it is not installed, so importing this module is harmless
+for the fast suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import wine_artifacts as wa
+
+OPENSTACK_REQ = f"python-openstackclient=={wa.OPENSTACK_VERSION}"
+SMALL_REQ = "six==1.17.0"  # one small pure wheel: installers whose pip step must be quick
+PYPI = "https://pypi.org/simple"
+OFFLINE_BASE = "https://choconsis.invalid/artifacts/"  # never fetched: --artifacts has the files
+
+
+# ---------------------------------------------------------------------------- session fixtures
+
+
+@pytest.fixture(scope="session")
+def wine_tools():
+    from generator.errors import ToolMissingError
+    from generator.wine import find_wine
+
+    try:
+        tools = find_wine()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    for tool, package in (("wixl", "wixl"), ("makensis", "nsis")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt-get install {package})")
+    return tools
+
+
+@pytest.fixture(scope="session")
+def test_cache() -> Path:
+    return wa.cache_dir()
+
+
+@pytest.fixture(scope="session")
+def wine_template(wine_tools, test_cache):
+    """The clean prefix, made once per cache (6-13 s) and copied per test (1-3 s)."""
+    from generator.wine import template_prefix
+
+    return template_prefix(test_cache / "wine", wine_tools)
+
+
+@pytest.fixture
+def wine_prefix(wine_template, tmp_path):
+    """A fresh copy of the clean prefix; its processes are ended after the test."""
+    prefix = wine_template.copy_to(tmp_path / "prefix")
+    yield prefix
+    prefix.kill()
+
+
+@pytest.fixture(scope="session")
+def components(test_cache, wine_tools) -> "Components":
+    return Components(test_cache)
+
+
+@dataclass
+class Components:
+    """The real files the installers chain, made on first use."""
+
+    cache: Path
+    _made: dict[str, Path] = field(default_factory=dict)
+
+    def _get(self, name: str) -> Path:
+        if name not in self._made:
+            self._made[name] = getattr(wa, name)(self.cache)
+        return self._made[name]
+
+    @property
+    def runtime_zip(self) -> Path:
+        return self._get("runtime_zip")
+
+    @property
+    def runtime_msi(self) -> Path:
+        return self._get("runtime_msi")
+
+    @property
+    def failing_msi(self) -> Path:
+        return self._get("failing_msi")
+
+    @property
+    def marker_msi(self) -> Path:
+        return self._get("marker_msi")
+
+    @property
+    def reboot_exe(self) -> Path:
+        return self._get("reboot_exe")
+
+    @property
+    def pyopenssl_msi(self) -> Path:
+        return self._get("pyopenssl_msi")
+
+
+@pytest.fixture(scope="session")
+def locks(test_cache, wine_tools) -> "Locks":
+    return Locks(test_cache / "locks")
+
+
+class Locks:
+    """Locks for cp312 win_amd64 resolved from PyPI with generator.wheels, cached by requirement."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._cache: dict[str, Any] = {}
+
+    def get(self, requirement: str):
+        from generator.lockfile import read_lock
+
+        if requirement in self._cache:
+            return self._cache[requirement]
+        stem = requirement.replace("==", "-")
+        lock_path = self.folder / f"{stem}.lock"
+        if not lock_path.is_file():
+            from generator.recipe import load_recipe
+            from generator.wheels import lock_recipe
+
+            recipe_path = self.folder / f"{stem}.toml"
+            write_recipe(recipe_path, RecipeSpec(requirement=requirement), lock=None)
+            lock_recipe(load_recipe(recipe_path))
+        lock = read_lock(lock_path)
+        self._cache[requirement] = lock
+        return lock
+
+
+@pytest.fixture(scope="session")
+def wheel_store(test_cache, wine_tools):
+    """The artifact cache the builds use (wheels fetched once, sha256-checked)."""
+    from generator.artifacts import ArtifactStore
+
+    return ArtifactStore(cache_dir=test_cache / "artifacts")
+
+
+# ---------------------------------------------------------------------------- recipes
+
+
+@dataclass
+class Extra:
+    """An extra [[installer]] of a test recipe."""
+
+    name: str
+    kind: str
+    file: Path
+    args: tuple[str, ...] = ()
+    valid_exit_codes: tuple[int, ...] = (0, 3010, 1641)
+    url: str = ""  # default: OFFLINE_BASE + file name
+    sha256: str = ""  # default: the file's
+
+
+@dataclass
+class RecipeSpec:
+    """The few things the test recipes vary; everything else is fixed and valid."""
+
+    package_id: str = "choconsis-e2e"
+    version: str = "1.0.0"
+    runtime: str = "zip"  # zip | msi
+    runtime_file: Path | None = None
+    runtime_url: str = ""  # default: OFFLINE_BASE + file name
+    runtime_sha256: str = ""
+    runtime_args: tuple[str, ...] | None = None
+    install_dir: str = "C:\\ChocoPy312"
+    installers: tuple[Extra, ...] = ()
+    path_scope: str = "machine"
+    path_prepend: tuple[str, ...] = ("{install_dir}", "{install_dir}\\Scripts")
+    requirement: str = OPENSTACK_REQ
+    index_url: str = PYPI
+    check: str = "openstack --version"
+
+
+def recipe_data(spec: RecipeSpec) -> dict[str, Any]:
+    rt_file = spec.runtime_file
+    rt_name = rt_file.name if rt_file else f"winpython-cp312.{spec.runtime}"
+    python: dict[str, Any] = {
+        "version": wa.RUNTIME_VERSION,
+        "arch": "amd64",
+        "installer": spec.runtime,
+        "url": spec.runtime_url or OFFLINE_BASE + rt_name,
+        "sha256": spec.runtime_sha256 or (wa.sha256_of(rt_file) if rt_file else "0" * 64),
+        "install_dir": spec.install_dir,
+    }
+    if spec.runtime_args is not None:
+        python["args"] = list(spec.runtime_args)
+    data: dict[str, Any] = {
+        "package": {
+            "id": spec.package_id, "version": spec.version,
+            "title": f"choconsis end-to-end test ({spec.package_id})",
+            "authors": "choconsis tests", "summary": "A test package for the Wine suite.",
+            "description": "Built by tests/test_wine_e2e.py.",
+            "project_url": "https://example.org/choconsis-tests",
+            "license_url": "https://example.org/choconsis-tests/license",
+        },
+        "python": python,
+        "pip": {"requirements": [spec.requirement], "index_url": spec.index_url},
+        "check": {"command": spec.check},
+    }
+    if spec.installers:
+        data["installer"] = [{
+            "name": e.name, "kind": e.kind, "url": e.url or OFFLINE_BASE + e.file.name,
+            "sha256": e.sha256 or wa.sha256_of(e.file), "args": list(e.args),
+            "valid_exit_codes": list(e.valid_exit_codes),
+        } for e in spec.installers]
+    if spec.path_prepend:
+        data["path"] = {"prepend": list(spec.path_prepend), "scope": spec.path_scope}
+    return data
+
+
+def write_recipe(path: Path, spec: RecipeSpec, lock) -> Path:
+    """Write the recipe TOML (and, given a lock, its lock beside it for the recipe's index)."""
+    import tomlkit
+
+    from generator.lockfile import write_lock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(recipe_data(spec)), encoding="utf-8")
+    if lock is not None:
+        write_lock(path.with_suffix(".lock"),
+                   dataclasses.replace(lock, index_url=spec.index_url, source=str(path)),
+                   path.stem)
+    return path
+
+
+def artifacts_dir(folder: Path, *files: Path) -> Path:
+    """A --artifacts folder holding the given files (hard links where possible)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        dest = folder / f.name
+        if not dest.exists():
+            try:
+                dest.hardlink_to(f)
+            except OSError:
+                shutil.copyfile(f, dest)
+    return folder
+
+
+def build_installer(recipe: Path, out: Path, *, offline: bool, artifacts: Path | None,
+                    cache: Path) -> Path:
+    """setup.exe through the real build code path (generator.build.build)."""
+    from generator.build import BuildOptions, build
+
+    opts = BuildOptions(out_dir=out, offline=offline, artifacts_dir=artifacts, cache_dir=cache,
+                        chocolatey=False, nsis=True)
+    result = build(recipe, opts)
+    assert result.setup_exe is not None and result.setup_exe.is_file()
+    return result.setup_exe
+
+
+# ---------------------------------------------------------------------------- a simple index
+
+
+def serve_simple_index(server, wheels: list[Path], prefix: str = "/simple") -> str:
+    """Serve wheels as a PEP 503 simple index on the loopback server; return the index URL."""
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    projects: dict[str, list[Path]] = {}
+    for wheel in wheels:
+        name = canonicalize_name(parse_wheel_filename(wheel.name)[0])
+        projects.setdefault(name, []).append(wheel)
+    root_links = []
+    for name, files in sorted(projects.items()):
+        links = []
+        for wheel in files:
+            url = server.add(f"/wheels/{wheel.name}", wheel.read_bytes())
+            links.append(f'<a href="{html.escape(url)}#sha256={wa.sha256_of(wheel)}">'
+                         f"{html.escape(wheel.name)}</a><br/>")
+        server.add(f"{prefix}/{name}/", _page(name, links), content_type="text/html")
+        root_links.append(f'<a href="{html.escape(name)}/">{html.escape(name)}</a><br/>')
+    server.add(f"{prefix}/", _page("simple index", root_links), content_type="text/html")
+    return server.url(prefix)
+
+
+def _page(title: str, links: list[str]) -> str:
+    return ("<!DOCTYPE html><html><head><meta name=\"pypi:repository-version\" "
+            f"content=\"1.0\"><title>{html.escape(title)}</title></head><body>"
+            + "\n".join(links) + "</body></html>\n")
+
+
+@pytest.fixture(scope="session")
+def measurements(test_cache) -> Iterator[list[str]]:
+    """Lines of measured times; printed and written to <cache>/last-wine-times.txt at the end."""
+    lines: list[str] = []
+    yield lines
+    if lines:
+        text = "\n".join(lines) + "\n"
+        (test_cache / "last-wine-times.txt").write_text(text, encoding="utf-8")
+        print("\nWine end-to-end times:\n" + text)
