@@ -179,16 +179,14 @@ def _pin(req: str) -> tuple[str, Version]:
 
 
 def _newest_pins(recipe: Recipe, lookups: _Lookups, index_url: str,
-                 target: Target) -> tuple[dict[int, str], list[Change], dict[str, ProjectPage]]:
+                 target: Target) -> tuple[dict[int, str], list[Change]]:
     """The newest installable release of each requirement (never older than its pin)."""
     futures = [lookups.page(index_url, _pin(r)[0]) for r in recipe.pip.requirements]
     new_reqs: dict[int, str] = {}
     changes: list[Change] = []
-    pages: dict[str, ProjectPage] = {}
     for i, (req, fut) in enumerate(zip(recipe.pip.requirements, futures)):
         name, pinned = _pin(req)
         page = fut.result()
-        pages[canonicalize_name(name)] = page
         newest = page.newest(pre=lookups.opts.pre, pinned=pinned, target=target)
         if newest is None:
             raise ArtifactError(f"{name}: no release on {page.url} can be installed on "
@@ -196,7 +194,7 @@ def _newest_pins(recipe: Recipe, lookups: _Lookups, index_url: str,
         if newest > pinned:
             new_reqs[i] = f"{name}=={newest}"
             changes.append(Change(name, str(pinned), str(newest)))
-    return new_reqs, changes, pages
+    return new_reqs, changes
 
 
 def _python_fields(recipe: Recipe, release: PythonRelease, lookups: _Lookups,
@@ -230,18 +228,19 @@ def _dependency_changes(old: Lock | None, new: Lock, top: set[str]) -> list[Chan
     return changes
 
 
-def _check_index_hashes(lock: Lock, pages: dict[str, ProjectPage]) -> None:
-    """The lock's sha256 of each requirement's wheel must be what the index declares."""
-    for name, page in pages.items():
-        try:
-            wheel = lock.wheel(name)
-        except KeyError:
-            continue
-        declared = page.file(wheel.filename)
-        if declared is not None and declared.sha256 and declared.sha256 != wheel.sha256:
-            raise ArtifactError(
-                f"{name}: sha256 mismatch for {declared.url}: the lock has {wheel.sha256}, "
-                f"the index declares {declared.sha256}")
+def _fetch_new_wheels(old: Lock | None, new: Lock, store: ArtifactStore) -> None:
+    """Download the wheels the lock did not have before into the sha256 cache.
+
+    This checks the index's hashes against the bytes it serves (pip may resolve from PEP 658
+    metadata files alone and never see a wheel), naming the package and URL of a mismatch, and
+    the build that follows finds every wheel in the cache.
+    """
+    from .wheels import fetch_wheels
+
+    known = {(w.name, w.version, w.sha256) for w in old.wheels} if old else set()
+    fresh = tuple(w for w in new.wheels if (w.name, w.version, w.sha256) not in known)
+    if fresh:
+        fetch_wheels(dataclasses.replace(new, wheels=fresh), store)
 
 
 def release_notes(package_version: str, changes: list[Change]) -> str:
@@ -289,7 +288,7 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: _Lookups,
     py_version = py_fields.get("version", recipe.python.version)
     index_url = opts.index_url or recipe.pip.index_url
     target = Target(py_version, recipe.python.platform)
-    new_reqs, req_changes, pages = _newest_pins(recipe, lookups, index_url, target)
+    new_reqs, req_changes = _newest_pins(recipe, lookups, index_url, target)
     update.changes[:0] = req_changes
 
     pinned_text = rewrite_recipe(text, requirements=new_reqs, python=py_fields)
@@ -298,11 +297,12 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: _Lookups,
     if lock.index_url.rstrip("/") != pinned.pip.index_url.rstrip("/"):
         lock = dataclasses.replace(lock, index_url=pinned.pip.index_url)  # --index-url: a mirror
     lock.check_matches(pinned)
-    _check_index_hashes(lock, pages)
     update.old_lock_text, old_lock = _read_old_lock(lock_path)
     top = {canonicalize_name(_pin(r)[0]) for r in pinned.pip.requirements}
     update.changes += _dependency_changes(old_lock, lock, top)
     update.new_lock = lock
+    if not opts.dry_run:
+        _fetch_new_wheels(old_lock, lock, lookups.store)
 
     first_old = _pin(recipe.pip.requirements[0])[1]
     first_new = _pin(pinned.pip.requirements[0])[1]

@@ -47,6 +47,12 @@ def make_wheel(name: str, version: str, tag: str = "py3-none-any",
     return f"{dist}-{version}-{tag}.whl", buf.getvalue()
 
 
+def _wheel_metadata(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        return zf.read(name)
+
+
 @dataclass
 class Release:
     filename: str
@@ -84,24 +90,37 @@ class FakeIndex:
         return rel
 
     def publish(self, *, html_only: tuple[str, ...] = (), **page_kwargs) -> None:
-        """Serve every project page and file; html_only projects have no JSON form."""
+        """Serve every project page and file; html_only projects have no JSON form.
+
+        Wheels also get their METADATA served as a PEP 658 metadata file, as PyPI does: pip
+        then resolves without downloading the wheels themselves.
+        """
         for name, releases in self.projects.items():
             entries = []
             for rel in releases:
                 self.server.add(f"/files/{rel.filename}", rel.data, **rel.file_kwargs)
                 sha = rel.declared_sha256 or hashlib.sha256(rel.data).hexdigest()
-                entries.append((rel, sha))
+                meta_sha = None
+                if rel.filename.endswith(".whl"):
+                    meta = _wheel_metadata(rel.data)
+                    self.server.add(f"/files/{rel.filename}.metadata", meta)
+                    meta_sha = hashlib.sha256(meta).hexdigest()
+                entries.append((rel, sha, meta_sha))
             html = "".join(
                 f'<a href="../../files/{r.filename}#sha256={sha}"'
                 + (f' data-requires-python="{r.requires_python.replace(">", "&gt;")}"'
                    if r.requires_python else "")
+                + (f' data-dist-info-metadata="sha256={msha}" data-core-metadata="sha256={msha}"'
+                   if msha else "")
                 + (' data-yanked=""' if r.yanked else "") + f">{r.filename}</a><br/>\n"
-                for r, sha in entries)
+                for r, sha, msha in entries)
             page = f"<!DOCTYPE html><html><body>\n{html}</body></html>\n"
-            doc = {"meta": {"api-version": "1.0"}, "name": name, "files": [
+            doc = {"meta": {"api-version": "1.1"}, "name": name, "files": [
                 {"filename": r.filename, "url": f"/files/{r.filename}",
                  "hashes": {"sha256": sha}, "requires-python": r.requires_python,
-                 "yanked": r.yanked} for r, sha in entries]}
+                 "yanked": r.yanked,
+                 **({"core-metadata": {"sha256": msha}, "dist-info-metadata": {"sha256": msha}}
+                    if msha else {})} for r, sha, msha in entries]}
             alternates = {} if name in html_only else {JSON_TYPE: json.dumps(doc).encode()}
             self.server.add(f"{self.prefix}{name}/", page, content_type="text/html",
                             alternates=alternates, **page_kwargs)

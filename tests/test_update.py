@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import requests
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -20,7 +19,7 @@ from generator.artifacts import make_session
 from generator.cli import main
 from generator.errors import ChoconsisError
 from generator.index import SimpleIndex
-from generator.lockfile import Lock, LockedWheel, parse_lock, read_lock
+from generator.lockfile import Lock, LockedWheel, read_lock
 from generator.recipe import load_recipe
 from generator.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
 from generator.versioning import (VersionError, choco_version, fix_version, next_package_version,
@@ -165,30 +164,27 @@ def recipe(tmp_path, index):
 
 
 def _fake_resolver(deps: dict[str, str]):
-    """Stands in for the core's resolve_lock: the requirements' real wheels (downloaded and
-    hashed) plus scripted dependencies."""
+    """Stands in for the core's resolve_lock: the requirements' wheels plus the scripted
+    dependency versions, with the sha256 the index declares (as pip reports it)."""
     def resolve(recipe, index_url):
         index_url = index_url or recipe.pip.index_url
         index = SimpleIndex(index_url, make_session())
         wheels = []
-        for req in recipe.pip.requirements:
-            name, _, version = req.partition("==")
+        pins = [r.partition("==")[::2] for r in recipe.pip.requirements] + list(deps.items())
+        for name, version in pins:
             page = index.project(name)
             f = next(f for f in page.files if f.version == Version(version) and f.is_wheel)
-            data = requests.get(f.url, timeout=10).content
-            wheels.append(LockedWheel(canonicalize_name(name), version,
-                                      hashlib.sha256(data).hexdigest(), f.filename, f.url))
-        for name, version in deps.items():
-            wheels.append(LockedWheel(name, version, hashlib.sha256(
-                f"{name}{version}".encode()).hexdigest(), f"{name}-{version}-py3-none-any.whl",
-                f"{index_url}/../files/{name}-{version}-py3-none-any.whl"))
+            wheels.append(LockedWheel(canonicalize_name(name), version, f.sha256, f.filename,
+                                      f.url))
         return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
                     index_url, tuple(wheels))
     return resolve
 
 
 @pytest.fixture
-def deps(monkeypatch):
+def deps(monkeypatch, index):
+    for v in ("2.0", "2.1", "2.2"):
+        index.wheel("dep-lib", v)
     scripted = {"dep-lib": "2.0"}
     monkeypatch.setattr(upd, "_resolve_lock", _fake_resolver(scripted))
     return scripted
@@ -356,3 +352,180 @@ def test_one_failing_recipe_does_not_stop_the_others_fake_resolve(recipe, index,
         run_update([recipe, broken], _opts(tmp_path))
     assert str(broken) in str(err.value) and "nothere" in str(err.value)
     assert load_recipe(recipe).pip.requirements[0] == "demo-tool==10.1.0"
+
+
+# ---------------------------------------------------------------------------- end to end
+# The shipped recipes, copied into tmp, against a loopback index of small real wheels and a
+# python.org-shaped listing, with the core's real resolver (pip).
+
+def _bump(version: str, part: int) -> str:
+    """10.5.0 -> 10.6.0 (part 1), 5.0.2 -> 5.0.3 (part 2)."""
+    nums = [int(n) for n in Version(version).release] + [0, 0]
+    nums[part] += 1
+    return ".".join(str(n) for n in nums[:part + 1] + [0] * (max(len(Version(version).release),
+                                                                  part + 1) - part - 1))
+
+
+SHIPPED = sorted((ROOT / "recipes").glob("*.toml"))
+# Newer upstream releases: recipe -> {requirement position: version part bumped}.
+NEWER = {"openstack-clients": {0: 1, 1: 1}, "openstack-clients-2013": {3: 2}}
+
+
+def _world() -> tuple[list[tuple[str, str, str, str | None]], list[list[str]], dict]:
+    """Releases to serve (project, version, tag, requires-python), the expected table and the
+    python.org folders, all derived from the shipped recipes' current pins."""
+    recipes = [load_recipe(p) for p in SHIPPED]
+    releases, table, folders = [], [["recipe", "package", "old", "new"]], {}
+    for r in recipes:
+        py2 = r.python.version.startswith("2.")
+        tag, rp = ("py2.py3-none-any", None) if py2 else ("py3-none-any", ">=3.10")
+        rows = []
+        for qi, req in enumerate(r.pip.requirements):
+            name, _, pinned = req.partition("==")
+            releases.append((name, pinned, tag, rp))
+            if qi in NEWER[r.name]:
+                newer = _bump(pinned, NEWER[r.name][qi])
+                releases.append((name, newer, tag, rp))
+                rows.append([r.name, name, pinned, newer])
+        pyv = Version(r.python.version)
+        installer = {("exe", "amd64"): "python-{}-amd64.exe", ("exe", "x86"): "python-{}.exe",
+                     ("msi", "amd64"): "python-{}.amd64.msi", ("msi", "x86"): "python-{}.msi"}[
+            (r.python.installer, r.python.arch)]
+        folders[str(pyv)] = [installer.format(pyv)]
+        if not py2:  # a newer patch release, one without installers, a newer pre-release
+            major, minor, micro = pyv.release
+            folders[f"{major}.{minor}.{micro + 1}"] = [installer.format(
+                f"{major}.{minor}.{micro + 1}")]
+            folders[f"{major}.{minor}.{micro + 2}"] = [f"Python-{major}.{minor}.{micro + 2}.tgz"]
+            folders[f"{major}.{minor}.{micro + 3}"] = [installer.format(
+                f"{major}.{minor}.{micro + 3}rc1")]
+            rows.append([r.name, "python (runtime)", str(pyv), f"{major}.{minor}.{micro + 1}"])
+            rows.append([r.name, "keystoneauth1 (dependency)", "5.0.0", "5.1.0"])
+        first_moved = 0 in NEWER[r.name]
+        pkg = r.package.version
+        new_pkg = (_bump(pkg, len(Version(pkg).release) - 1) if py2 else
+                   rows[0][3] if first_moved else f"{pkg}.{DAY:%Y%m%d}")
+        rows.append([r.name, f"{r.package.id} (package)", pkg, new_pkg])
+        table += rows
+    return releases, table, folders
+
+
+RELEASES, EXPECTED_TABLE, E2E_FOLDERS = _world()
+
+
+def _shipped_recipes(tmp_path: Path, index: FakeIndex) -> list[Path]:
+    """Copies of recipes/*.toml whose index_url is the loopback index (nothing else changed)."""
+    out = []
+    for src in SHIPPED:
+        dst = tmp_path / src.name
+        dst.write_text(src.read_text(encoding="utf-8").replace(
+            'index_url = "https://pypi.org/simple"', f'index_url = "{index.url}"'),
+            encoding="utf-8")
+        out.append(dst)
+    return out
+
+
+@pytest.fixture
+def upstream(loopback):
+    idx = FakeIndex(loopback)
+    idx.wheel("keystoneauth1", "3.18.0", tag="py2.py3-none-any")
+    idx.wheel("keystoneauth1", "5.0.0", requires_python=">=3.10")
+    for name, version, tag, requires_python in RELEASES:
+        idx.wheel(name, version, tag=tag, requires_python=requires_python,
+                  requires=("keystoneauth1>=3",))
+    newest = max((Version(v) for n, v, _, _ in RELEASES if n == "python-openstackclient"))
+    idx.wheel("python-openstackclient", _bump(str(newest), 1), yanked=True,
+              requires_python=">=3.10")
+    idx.wheel("python-openstackclient", f"{_bump(str(newest), 0)}rc1", requires_python=">=3.10")
+    return idx
+
+
+def _lock_old_pins(paths: list[Path], index: FakeIndex) -> None:
+    """Lock the recipes as shipped against the loopback index before upstream released the
+    newer versions (with the core's lock), then publish the newer releases."""
+    from generator.wheels import lock_recipe
+
+    newer = {(r[1], r[3]) for r in EXPECTED_TABLE[1:] if "(" not in r[1]}
+    full = {name: list(rels) for name, rels in index.projects.items()}
+    for name, rels in full.items():
+        index.projects[name] = [r for r in rels
+                                if not any(f"-{v}-" in r.filename for n, v in newer if n == name)]
+    index.publish()
+    for path in paths:
+        lock_recipe(load_recipe(path))
+    index.projects = full
+    index.wheel("keystoneauth1", "5.1.0", requires_python=">=3.10")
+    index.publish()
+
+
+def test_update_shipped_recipes_end_to_end(upstream, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CHOCONSIS_CACHE", str(tmp_path / "cache"))
+    recipes = _shipped_recipes(tmp_path, upstream)
+    _lock_old_pins(recipes, upstream)
+    listing = python_listing(upstream.server, E2E_FOLDERS, data=PY_BYTES)
+    files = [p for r in recipes for p in (r, r.with_suffix(".lock"))]
+    before = _snapshot(*files)
+    args = ["update", *map(str, recipes), "--python", "--python-index-url", listing]
+
+    assert main([*args, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert _rows(dry) == EXPECTED_TABLE
+    assert _snapshot(*files) == before
+
+    assert main(args) == 0
+    assert _rows(capsys.readouterr().out) == EXPECTED_TABLE
+    by_name = {p.stem: p for p in recipes}
+    main_path = by_name["openstack-clients"]
+    new = load_recipe(main_path)
+    want = {row[1]: row[3] for row in EXPECTED_TABLE if row[0] == "openstack-clients"}
+    assert new.package.version == want["openstack-clients (package)"]
+    assert new.python.version == want["python (runtime)"]
+    assert new.python.sha256 == hashlib.sha256(PY_BYTES).hexdigest()
+    assert new.package.release_notes.startswith(
+        f"{new.package.version}: python-openstackclient ")
+    assert "dependencies: keystoneauth1 5.0.0 -> 5.1.0." in new.package.release_notes
+    lock = read_lock(main_path.with_suffix(".lock"))
+    lock.check_matches(new)
+    assert lock.wheel("keystoneauth1").version == "5.1.0"
+    old_2013 = load_recipe(SHIPPED[0] if "2013" in SHIPPED[0].name else SHIPPED[1])
+    new_2013 = load_recipe(by_name["openstack-clients-2013"])
+    assert new_2013.pip.requirements[:3] == old_2013.pip.requirements[:3]
+    assert new_2013.pip.requirements[3] != old_2013.pip.requirements[3]
+    read_lock(by_name["openstack-clients-2013"].with_suffix(".lock")).check_matches(new_2013)
+    # everything but the changed values survives: the comment lines, for one
+    shipped = (ROOT / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    assert [ln for ln in shipped.splitlines() if ln.startswith("#")] == \
+        [ln for ln in new_text_lines(main_path) if ln.startswith("#")]
+    assert main(args) == 0  # a second run: nothing new, nothing written
+    assert all(len(row) == 4 and row[3].endswith("(up to date)")
+               for row in _rows(capsys.readouterr().out)[1:])
+
+    # the updated recipes build (rendered; compiled too when makensis is installed)
+    from generator.build import BuildOptions, build
+
+    for path in recipes:
+        result = build(path, BuildOptions(out_dir=tmp_path / "out"),
+                       compile_outputs=shutil.which("makensis") is not None)
+        assert result.plan.package.version == load_recipe(path).package.version
+        assert all(p.exists() for p in result.sources)
+
+
+def new_text_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_hash_mismatch_end_to_end(upstream, tmp_path):
+    """The index declares a sha256 the served wheel does not have: the update fails and leaves
+    recipe and lock as they were. (pip 23 downloads the wheel and refuses it; a pip that
+    resolves from PEP 658 metadata alone never sees it, and update's download of the new
+    wheels names the package and URL, see test_hash_mismatch_names_package_and_url_*.)"""
+    recipes = [p for p in _shipped_recipes(tmp_path, upstream) if p.stem == "openstack-clients"]
+    _lock_old_pins(recipes, upstream)
+    newest = EXPECTED_TABLE[[r[:2] for r in EXPECTED_TABLE].index(
+        ["openstack-clients", "python-openstackclient"])][3]
+    bad = next(r for r in upstream.projects["python-openstackclient"]
+               if f"-{newest}-" in r.filename)
+    bad.declared_sha256 = "0" * 64
+    upstream.publish()
+    err = _fails_and_leaves_files(recipes, _opts(tmp_path), str(recipes[0]))
+    assert "hash" in str(err).lower()
