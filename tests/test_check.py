@@ -108,6 +108,17 @@ def _repack(nupkg: Path, dest: Path, drop: str = "", replace: dict[str, bytes] |
     return dest
 
 
+def test_broken_nupkg_is_flagged_with_exact_rule_ids(built, tmp_path):
+    src, nupkg = built["openstack-clients"]
+    broken = _broken_copy(src, tmp_path / "broken")
+    replace = {name: (broken / name).read_bytes()
+               for name in ("openstack-clients.nuspec", "tools/chocolateyInstall.ps1")}
+    bad = _repack(nupkg, tmp_path / "broken.nupkg", replace=replace)
+    assert errors(check_path(bad)) == {"cpmr0002", "cpmr0009", "CNS0002", "CPS0001",
+                                       "cpmr0027"}
+    assert main(["check", str(bad)]) == 1
+
+
 def test_opc_structure_is_checked(built, tmp_path):
     _, nupkg = built["openstack-clients"]
     no_rels = _repack(nupkg, tmp_path / "a.nupkg", drop="_rels/.rels")
