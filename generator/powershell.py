@@ -5,12 +5,15 @@ reports every ERROR or MISSING node, and :class:`Script` gives the lint rules of
 the commands, splatted hashtables, variables, strings and comments of a script.
 
 Known grammar limit (tree-sitter-powershell 0.25): a parameter name holding digits, such as
-``-Url64bit``, is misread as a parameter plus a redirection; generated scripts pass such
-parameters by splatting a hashtable (``@packageArgs``), as Chocolatey's own templates do.
+``-Url64bit``, is misread as a parameter plus a redirection. The source is therefore parsed
+with the digits of such parameter names masked by letters (same length, so every position
+holds), and all text is read back from the original source. Generated scripts avoid the
+question altogether by splatting hashtables (``@packageArgs``), as Chocolatey's templates do.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
@@ -18,6 +21,7 @@ from typing import Iterator
 from .errors import BuildError
 
 BOM = "\ufeff"
+_DIGIT_PARAMETER = re.compile(rb"(?<=[\s(])-[A-Za-z][A-Za-z_]*[0-9][A-Za-z0-9_]*")
 
 
 @lru_cache(maxsize=1)
@@ -39,10 +43,6 @@ class SyntaxProblem:
     message: str
 
 
-def _text(node) -> str:  # type: ignore[no-untyped-def]
-    return node.text.decode("utf-8", "replace")
-
-
 def walk(node) -> Iterator:  # type: ignore[no-untyped-def]
     """Every node under ``node`` (included), depth first, in source order."""
     stack = [node]
@@ -52,9 +52,18 @@ def walk(node) -> Iterator:  # type: ignore[no-untyped-def]
         stack.extend(reversed(current.children))
 
 
+def _masked(source: bytes) -> bytes:
+    """``source`` with the digits of parameter names such as -Url64bit replaced by 'x'."""
+    return _DIGIT_PARAMETER.sub(lambda m: re.sub(rb"[0-9]", b"x", m.group()), source)
+
+
 def parse(text: str):  # type: ignore[no-untyped-def]
-    """Parse PowerShell source (a leading byte order mark is ignored)."""
-    return _parser().parse(text.removeprefix(BOM).encode("utf-8"))
+    """Parse PowerShell source (a leading byte order mark is ignored).
+
+    Read node text from the original source (``Script.text_of``), not ``node.text``, which
+    holds the masked parameter names.
+    """
+    return _parser().parse(_masked(text.removeprefix(BOM).encode("utf-8")))
 
 
 def _position(source: bytes, node) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -67,7 +76,7 @@ def _position(source: bytes, node) -> tuple[int, int]:  # type: ignore[no-untype
 def syntax_errors(text: str) -> list[SyntaxProblem]:
     """Every place the parser could not read (ERROR) or had to invent a token (MISSING)."""
     source = text.removeprefix(BOM).encode("utf-8")
-    tree = _parser().parse(source)
+    tree = _parser().parse(_masked(source))
     if not tree.root_node.has_error:
         return []
     problems = []
@@ -77,7 +86,8 @@ def syntax_errors(text: str) -> list[SyntaxProblem]:
             problems.append(SyntaxProblem(line, col, f"missing {node.type!r}"))
         elif node.type == "ERROR":
             line, col = _position(source, node)
-            snippet = _text(node).splitlines()[0][:60] if node.text else ""
+            text_here = source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+            snippet = text_here.splitlines()[0][:60] if text_here else ""
             problems.append(SyntaxProblem(line, col, f"cannot parse {snippet!r}"))
     return problems
 
@@ -112,24 +122,30 @@ class Command:
     splats: list[str] = field(default_factory=list)  # variable names, lowercased, no @
 
 
-def _literal_value(node) -> str | None:  # type: ignore[no-untyped-def]
-    """The value of a node that is only a string literal, else None."""
-    for sub in walk(node):
-        if sub.type == "verbatim_string_characters":
-            return verbatim_value(_text(sub)) if _text(sub).strip() == _text(node).strip() else None
-        if sub.type == "expandable_string_literal" and sub.child_count == 0:
-            return _text(sub)[1:-1] if _text(sub).strip() == _text(node).strip() else None
-    return None
-
-
 class Script:
     """A parsed script with the views the lint rules need."""
 
     def __init__(self, text: str):
         self.text = text.removeprefix(BOM)
+        self.source = self.text.encode("utf-8")
         self.tree = parse(self.text)
         self._commands: list[Command] | None = None
         self._hashtables: list[tuple[str, int, dict[str, str | None]]] | None = None
+
+    def text_of(self, node) -> str:  # type: ignore[no-untyped-def]
+        """A node's text in the original source (the parse saw masked parameter names)."""
+        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def _literal_value(self, node) -> str | None:  # type: ignore[no-untyped-def]
+        """The value of a node that is only a string literal, else None."""
+        whole = self.text_of(node).strip()
+        for sub in walk(node):
+            text = self.text_of(sub)
+            if sub.type == "verbatim_string_characters":
+                return verbatim_value(text) if text.strip() == whole else None
+            if sub.type == "expandable_string_literal" and sub.child_count == 0:
+                return text[1:-1] if text.strip() == whole else None
+        return None
 
     def nodes(self, *types: str) -> Iterator:  # type: ignore[no-untyped-def]
         return (n for n in walk(self.tree.root_node) if n.type in types)
@@ -146,7 +162,7 @@ class Script:
                               if c.type in ("command_name", "command_name_expr")), None)
             if name_node is None:
                 continue
-            cmd = Command(_text(name_node), node.start_point[0] + 1, _text(node))
+            cmd = Command(self.text_of(name_node), node.start_point[0] + 1, self.text_of(node))
             elements = next((c for c in node.children if c.type == "command_elements"), None)
             children = list(elements.children) if elements is not None else []
             for i, child in enumerate(children):
@@ -154,12 +170,12 @@ class Script:
                     value = None
                     rest = [c for c in children[i + 1:] if c.type != "command_argument_sep"]
                     if rest and rest[0].type != "command_parameter":
-                        value = _literal_value(rest[0])
-                    cmd.parameters[_text(child).lstrip("-").rstrip(":").lower()] = value
+                        value = self._literal_value(rest[0])
+                    cmd.parameters[self.text_of(child).lstrip("-").rstrip(":").lower()] = value
                 else:
                     for var in walk(child):
-                        if var.type == "variable" and _text(var).startswith("@"):
-                            cmd.splats.append(_text(var)[1:].lower())
+                        if var.type == "variable" and self.text_of(var).startswith("@"):
+                            cmd.splats.append(self.text_of(var)[1:].lower())
             found.append(cmd)
         return found
 
@@ -173,7 +189,7 @@ class Script:
     def _find_hashtables(self) -> list[tuple[str, int, dict[str, str | None]]]:
         found = []
         for node in self.nodes("assignment_expression"):
-            target = _text(node.children[0]).strip()
+            target = self.text_of(node.children[0]).strip()
             value = node.children[-1]
             table = next((n for n in walk(value) if n.type == "hash_literal_expression"), None)
             if not target.startswith("$") or table is None:
@@ -182,8 +198,8 @@ class Script:
             for entry in walk(table):
                 if entry.type != "hash_entry":
                     continue
-                key = _text(entry.children[0]).strip().strip("'\"").lower()
-                entries[key] = _literal_value(entry_value(entry))
+                key = self.text_of(entry.children[0]).strip().strip("'\"").lower()
+                entries[key] = self._literal_value(entry_value(entry))
             found.append((target[1:].lower(), node.start_point[0] + 1, entries))
         return found
 
@@ -200,10 +216,10 @@ class Script:
         return merged
 
     def variables(self) -> list[tuple[str, int]]:
-        return [(_text(n), n.start_point[0] + 1) for n in self.nodes("variable")]
+        return [(self.text_of(n), n.start_point[0] + 1) for n in self.nodes("variable")]
 
     def strings(self) -> list[tuple[str, int]]:
-        return [(_text(n), n.start_point[0] + 1) for n in self.nodes("string_literal")]
+        return [(self.text_of(n), n.start_point[0] + 1) for n in self.nodes("string_literal")]
 
     def comments(self) -> list[tuple[str, int]]:
-        return [(_text(n), n.start_point[0] + 1) for n in self.nodes("comment")]
+        return [(self.text_of(n), n.start_point[0] + 1) for n in self.nodes("comment")]

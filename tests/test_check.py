@@ -159,6 +159,11 @@ def _folder_with_script(tmp_path: Path, body: str) -> Path:
     ("Get-ChocolateyWebFile -PackageName 'x' -Url 'https://a.example/x.zip' -FileFullPath $f\n",
      "cpmr0027"),
     ("Write-Host 'https://download.fosshub.com/x.exe'\n", "cpmr0028"),
+    # parameters with digits (tree-sitter-powershell misreads them unless masked)
+    ("Install-ChocolateyPackage -PackageName 'x' -Url64bit 'https://a.example/x.exe' "
+     "-ChecksumType64 'sha256'\n", "cpmr0027"),
+    ("Install-ChocolateyPackage -PackageName 'x' -Url64bit 'https://a.example/x.exe' "
+     "-Checksum64 'ab' -ChecksumType64 'sha1'\n", "CDL0002"),
     ("function Broken( { }\n", "CPS0001"),
 ])
 def test_script_rules(tmp_path, body, rule):
@@ -176,6 +181,13 @@ def test_guideline_and_note_rules_do_not_fail(tmp_path, body, rule):
     findings = check_path(_folder_with_script(tmp_path, body))
     assert rule in {f.rule_id for f in findings}
     assert errors(findings) == set()
+
+
+def test_direct_parameters_with_digits_are_read(tmp_path):
+    body = ("Install-ChocolateyPackage -PackageName 'x' -Url64bit 'https://a.example/x.exe' "
+            "-Checksum64 'ab' -ChecksumType64 'sha256' -ValidExitCodes @(0, 3010)\n")
+    findings = check_path(_folder_with_script(tmp_path, body))
+    assert errors(findings) == set(), format_findings(findings, tmp_path)
 
 
 def test_package_file_rules(tmp_path):
