@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -701,8 +701,3 @@ def format_findings(findings: Iterable[Finding], path: Path) -> str:
                  f"{counts['note']} notes")
     return "\n".join(lines)
 
-
-def rules_table() -> Iterator[tuple[str, str, str]]:
-    """(id, severity, title) of every rule, for docs."""
-    for rule in RULES.values():
-        yield rule.id, rule.severity, rule.title
