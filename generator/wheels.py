@@ -254,7 +254,8 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
     target = Target.of(recipe)
     index = index_url or recipe.pip.index_url
     report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
-    wheels = wheels_from_report(report, recipe.source)
+    # sorted by name, as the lock file lists them: a lock read back equals the one resolved
+    wheels = tuple(sorted(wheels_from_report(report, recipe.source), key=lambda w: w.name))
     return Lock(python_tag=target.python_tag, platform=target.platform,
                 requirements=tuple(recipe.pip.requirements), index_url=index, wheels=wheels,
                 source=str(recipe.lock_path or "<lock>"))
