@@ -16,7 +16,7 @@ from generator.errors import ArtifactError, BuildError
 from generator.lockfile import read_lock
 from generator.recipe import load_recipe, loads_recipe
 from generator.wheels import (Target, fetch_wheels, lock_recipe, marker_environment,
-                              pip_environment, resolve_lock)
+                              pip_environment, resolve_lock, wheels_from_report)
 
 RECIPE = """\
 [package]
@@ -203,6 +203,38 @@ def test_pip_environment_drops_pip_settings():
                            "HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin"})
     assert env == {"HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin",
                    "PIP_CONFIG_FILE": __import__("os").devnull}
+
+
+def _report_item(name: str, version: str, url: str, archive_info: dict) -> dict:
+    return {"metadata": {"name": name, "version": version},
+            "download_info": {"url": url, "archive_info": archive_info}}
+
+
+def test_report_without_hash_gets_the_file_hashed(index):
+    filename = "winextra-0.5-py3-none-any.whl"
+    url = index.server.url(f"/files/{filename}")
+    report = {"version": "1", "install": [
+        _report_item("WinExtra", "0.5", url + "#md5=abc", {}),
+        _report_item("helper", "2.1", index.server.url("/files/x.whl"),
+                     {"hash": "sha256=" + "AB" * 32}),
+    ]}
+    first, second = wheels_from_report(report)
+    assert (first.name, first.filename, first.url) == ("winextra", filename, url)
+    assert first.sha256 == index.sha256(filename)
+    assert index.server.hits[f"/files/{filename}"] == 1
+    assert second.sha256 == "ab" * 32  # the legacy "hash" field, lower-cased
+
+
+@pytest.mark.parametrize("report, message", [
+    ({"version": "2", "install": []}, "report of version '2'"),
+    ({"version": "1", "install": []}, "resolved no wheel"),
+    ({"version": "1", "install": [_report_item("x", "1", "https://h/x-1.tar.gz",
+                                               {"hashes": {"sha256": "0" * 64}})]},
+     "x 1 from https://h/x-1.tar.gz, which is not a wheel"),
+])
+def test_unusable_report_is_refused(report, message):
+    with pytest.raises(BuildError, match=message):
+        wheels_from_report(report, "demo.toml")
 
 
 def _lock_of(tmp_path, index, names_versions):
