@@ -7,8 +7,10 @@ expression; install-time values are rendered with ``ps_templated``); the templat
 layout. The uninstall script runs the undo side of each step in ``plan.undo_order()``.
 
 Each install step records what it did (the install folder, an MSI's product code, the PATH
-entries actually added) in a JSON state file in the package folder, keyed by the step's
-position in the plan (``step0``, ``step1``...), so the uninstall undoes exactly that.
+entries actually added) in a JSON state file in the package folder, under a key naming what the
+step installs (:func:`state_keys`), so the uninstall undoes exactly that: a runtime or MSI that
+was installed before the package is not recorded, and on an upgrade the replaced version's
+records are carried over.
 
 :func:`pack` writes the .nupkg as ``choco pack`` lays it out (an OPC package) and is
 reproducible: sorted entries, fixed timestamps (SOURCE_DATE_EPOCH), names derived from content.
@@ -103,13 +105,12 @@ class ScriptRenderer:
         self.plan = plan
         self.env = _environment(ps_string)
         self.macros = self.env.get_template("steps.ps1.j2").make_module()
-        self.keys = {id(step): f"step{i}" for i, step in enumerate(plan.steps)}
+        self.labels = {id(step): f"step{i}" for i, step in enumerate(plan.steps)}
+        self.keys = state_keys(plan)
 
-    def _macro(self, name: str, **values: Any) -> Code:
-        return Code(str(getattr(self.macros, name)(**values)))
-
-    def _key(self, step: Step) -> str:
-        return self.keys[id(step)]
+    def _macro(self, name: str, step: Step, **values: Any) -> Code:
+        macro = getattr(self.macros, name)
+        return Code(str(macro(label=self.labels[id(step)], key=self.keys[id(step)], **values)))
 
     def _dispatch(self, prefix: str, step: Step) -> Code | None:
         method: Callable[[Any], Code | None] | None = getattr(
@@ -133,73 +134,97 @@ class ScriptRenderer:
     # -- install side, one method per step type
 
     def install_InstallRuntime(self, step: InstallRuntime) -> Code:
-        key, download = self._key(step), self._download(step)
+        download = self._download(step)
         if step.kind == "zip":
-            return self._macro("install_runtime_zip", key=key, title=step.title, download=download)
+            return self._macro("install_runtime_zip", step, title=step.title, download=download)
         if step.kind == "msi":
             return self._msi(step)
-        return self._macro("install_runtime_exe", key=key, title=step.title, download=download,
+        return self._macro("install_runtime_exe", step, title=step.title,
+                           display_name=python_display_name(step), download=download,
                            silent_args=_ps(step.silent_command),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
     def install_RunInstaller(self, step: RunInstaller) -> Code:
         if step.kind == "msi":
             return self._msi(step)
-        return self._macro("install_exe", key=self._key(step), title=step.title,
+        return self._macro("install_exe", step, title=step.title,
                            filename=step.artifact.filename, download=self._download(step),
                            silent_args=_ps(step.silent_command),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
     def _msi(self, step: InstallRuntime | RunInstaller) -> Code:
-        return self._macro("install_msi", key=self._key(step), title=step.title,
+        return self._macro("install_msi", step, title=step.title,
                            filename=step.artifact.filename, download=self._download(step),
                            silent_args=_ps(step.silent_command),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
     def install_ChangePath(self, step: ChangePath) -> Code:
         entries = Code(", ".join(_ps(e) for e in step.entries))
-        return self._macro("install_path", key=self._key(step), title=step.title,
+        return self._macro("install_path", step, title=step.title,
                            scope=_path_type(step.scope), entries=entries)
 
     def install_PipInstall(self, step: PipInstall) -> Code:
         program, *arguments = step.install_args(offline=False)
-        return self._macro("install_pip", key=self._key(step), title=step.title,
+        return self._macro("install_pip", step, title=step.title,
                            program=_ps(program), arguments=[_ps(a) for a in arguments])
 
     def install_RunCheck(self, step: RunCheck) -> Code:
         program, *arguments = step.cmd_args
-        return self._macro("install_check", key=self._key(step), title=step.title,
+        return self._macro("install_check", step, title=step.title,
                            program=_ps(program), arguments=[_ps(a) for a in arguments])
 
     # -- undo side, one method per step type
 
     def undo_InstallRuntime(self, step: InstallRuntime) -> Code:
-        key = self._key(step)
         if step.kind == "zip":
-            return self._macro("undo_runtime_zip", key=key, title=step.title)
+            return self._macro("undo_runtime_zip", step, title=step.title)
         if step.kind == "msi":
-            return self._macro("undo_msi", key=key, title=step.title,
+            return self._macro("undo_msi", step, title=step.title,
                                exit_codes=_ps_array(MSI_UNINSTALL_EXIT_CODES))
-        return self._macro("undo_runtime_exe", key=key, title=step.title,
+        return self._macro("undo_runtime_exe", step, title=step.title,
                            display_name=python_display_name(step),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
     def undo_RunInstaller(self, step: RunInstaller) -> Code:
         if step.kind == "msi":
-            return self._macro("undo_msi", key=self._key(step), title=step.title,
+            return self._macro("undo_msi", step, title=step.title,
                                exit_codes=_ps_array(MSI_UNINSTALL_EXIT_CODES))
-        return self._macro("undo_exe", key=self._key(step), title=step.title)
+        return self._macro("undo_exe", step, title=step.title)
 
     def undo_ChangePath(self, step: ChangePath) -> Code:
-        return self._macro("undo_path", key=self._key(step), scope=_path_type(step.scope))
+        return self._macro("undo_path", step, scope=_path_type(step.scope))
 
     def undo_PipInstall(self, step: PipInstall) -> Code:
         program, *arguments = step.uninstall_args
-        return self._macro("undo_pip", key=self._key(step), title=step.title,
+        return self._macro("undo_pip", step, title=step.title,
                            program=_ps(program), arguments=[_ps(a) for a in arguments])
 
     def undo_RunCheck(self, step: RunCheck) -> None:
         return None  # a check changes nothing
+
+
+def state_keys(plan: InstallPlan) -> dict[int, str]:
+    """The state-file key of each step (by id), stable across package versions.
+
+    An upgrade carries the replaced version's records over (see the install template), so a
+    key names what a step installs, not where the step sits in the plan. Keys are unique: a
+    plan has one step of each kind but extra installers, whose file names the recipe keeps
+    distinct.
+    """
+    keys: dict[int, str] = {}
+    for step in plan.steps:
+        if isinstance(step, InstallRuntime):
+            key = "runtime"
+        elif isinstance(step, RunInstaller):
+            key = f"installer:{step.artifact.filename}"
+        elif isinstance(step, ChangePath):
+            key = "path"
+        elif isinstance(step, PipInstall):
+            key = "pip"
+        else:
+            key = type(step).__name__.lower()
+        keys[id(step)] = key
+    return keys
 
 
 def _path_type(scope: str) -> str:

@@ -280,7 +280,10 @@ def test_install_dir_package_parameter(tmp_path):
     text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
     assert "$pp = Get-PackageParameters" in text
     assert f"$installDir = '{plan.install_dir}'" in text
-    assert "if ($pp['InstallDir']) { $installDir = [string] $pp['InstallDir'] }" in text
+    assert "if ($pp['InstallDir']) {\r\n  $installDir = [string] $pp['InstallDir']" in text
+    # an upgrade without the parameter keeps the folder the replaced version used
+    assert "$installDir = [string] $previousState.installDir" in text
+    assert text.index("$previousState = Get-Content") < text.index("Get-PackageParameters")
     assert text.index("Get-PackageParameters") < text.index("# step0")
 
 
@@ -298,17 +301,30 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
     assert "Get-Command -Name 'Uninstall-ChocolateyPath'" in uninstall
     assert "DoNotExpandEnvironmentNames" in uninstall
     assert "[Microsoft.Win32.RegistryValueKind]::ExpandString" in uninstall
-    # MSI product codes are read at install time and removed at uninstall
-    msi_steps = [i for i, s in enumerate(plan.steps)
-                 if isinstance(s, (InstallRuntime, RunInstaller)) and s.kind == "msi"]
-    for i in msi_steps:
-        assert f"$state.step{i} = $productCode" in install
-        assert f"silentArgs = ([string] $state.step{i}) + ' /qn /norestart'" in uninstall
+    # each step records under a stable key; uninstall reads the same key
+    keys = chocolatey.state_keys(plan)
+    key = {type(s): keys[id(s)] for s in plan.steps}
+    for step in plan.steps:
+        if isinstance(step, (InstallRuntime, RunInstaller)) and step.kind == "msi":
+            k = keys[id(step)]
+            # the product code is read before installing; a product already there is left
+            assert f"$state.'{k}' = $productCode" in install
+            assert f"silentArgs = ([string] $state.'{k}') + ' /qn /norestart'" in uninstall
+    block = install.split("# step0:")[1].split("# step1:")[0]
     if plan.runtime.installer == "exe":
-        assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (64-bit)'" in uninstall
-    path_step = plan.steps.index(plan.path_change)
-    assert f"$state.step{path_step} = $added.ToArray()" in install
-    assert f"foreach ($entry in @($state.step{path_step}))" in uninstall
+        display = "'Python 3.14.7 (64-bit)'"
+        assert block.index(f"Get-UninstallRegistryKey -SoftwareName {display}") < block.index(
+            "Install-ChocolateyPackage @packageArgs")
+        assert f"Get-UninstallRegistryKey -SoftwareName {display}" in uninstall
+        assert "$state.'runtime' = 'exe'" in block
+    else:
+        assert block.index("Test-MsiProductInstalled $productCode") < block.index(
+            "Install-ChocolateyInstallPackage @packageArgs")
+    assert key[ChangePath] == "path" and key[InstallRuntime] == "runtime"
+    assert "$state.'path' = $added.ToArray()" in install
+    assert "foreach ($entry in @(Get-PreviousRecord 'path'))" in install
+    assert "foreach ($entry in @($state.'path'))" in uninstall
+    assert "if ($state.'pip' -and" in uninstall
 
 
 def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
@@ -476,3 +492,18 @@ def test_hostile_values_round_trip_through_the_core_properties(tmp_path):
     assert props.find(dc + "creator").text == HOSTILE_LINE
     assert props.find(dc + "title").text == HOSTILE_LINE
     assert props.find(dc + "description").text == HOSTILE_TEXT
+
+
+def test_state_keys_are_stable_across_versions_and_unique():
+    old = recipe_data("openstack-clients-2013")
+    new = copy.deepcopy(old)
+    new["package"]["version"] = "2013.3.0"
+    new["installer"].insert(0, dict(new["installer"][0], name="another MSI",
+                                    url="https://example.org/other-1.0.msi"))
+    keys_old = chocolatey.state_keys(plan_from(old))
+    plan_new = plan_from(new)
+    keys_new = chocolatey.state_keys(plan_new)
+    assert sorted(keys_old.values()) == ["installer:" + plan_new.artifacts[2].filename, "path",
+                                         "pip", "runcheck", "runtime"]
+    assert set(keys_old.values()) < set(keys_new.values())
+    assert len(set(keys_new.values())) == len(plan_new.steps)
