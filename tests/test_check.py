@@ -240,3 +240,38 @@ def test_check_refuses_other_inputs(tmp_path):
     with pytest.raises(UsageError, match="check takes"):
         check_path(tmp_path / "x.exe")
     assert main(["check", str(tmp_path / "missing.nupkg")]) == 2
+
+
+NUSPEC_MUTATIONS = {
+    "no id": (r"\s*<id>[^<]*</id>", ""),
+    "no version": (r"\s*<version>[^<]*</version>", ""),
+    "no authors": (r"\s*<authors>[^<]*</authors>", ""),
+    "no description": (r"\s*<description>.*?</description>", ""),
+    "two titles": (r"(<title>[^<]*</title>)", r"\1\1"),
+    "unknown element": (r"<tags>", "<colour>blue</colour><tags>"),
+    "element outside metadata": (r"</metadata>", "</metadata><extra />"),
+    "boolean not a boolean": (r"<requireLicenseAcceptance>false<",
+                              "<requireLicenseAcceptance>yes<"),
+    "other namespace": (r'xmlns="[^"]+"', 'xmlns="urn:not-nuspec"'),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(NUSPEC_MUTATIONS))
+def test_structural_check_agrees_with_the_xsd(mutation, built, tmp_path):
+    """The Chocolatey XSD is the oracle: whatever it rejects, check reports as an error."""
+    from lxml import etree
+
+    pattern, replacement = NUSPEC_MUTATIONS[mutation]
+    src, _ = built["openstack-clients"]
+    dest = tmp_path / "pkg"
+    shutil.copytree(src, dest)
+    nuspec = next(dest.glob("*.nuspec"))
+    text, count = re.subn(pattern, replacement, nuspec.read_text(encoding="utf-8"),
+                          count=1, flags=re.S)
+    assert count == 1
+    nuspec.write_text(text, encoding="utf-8")
+    xsd = (REFERENCE / "chocolatey-nuspec.xsd").read_text(encoding="utf-8")
+    schema = etree.XMLSchema(etree.fromstring(
+        xsd.replace("{0}", chocolatey.NUSPEC_NS).encode("utf-8")))
+    assert not schema.validate(etree.parse(str(nuspec)))
+    assert errors(check_path(dest)) & {"CNS0001", "cpmr0002"}
