@@ -507,3 +507,31 @@ def test_state_keys_are_stable_across_versions_and_unique():
                                          "pip", "runcheck", "runtime"]
     assert set(keys_old.values()) < set(keys_new.values())
     assert len(set(keys_new.values())) == len(plan_new.steps)
+
+
+def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
+    data = recipe_data("openstack-clients")
+    data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
+                          "python-3.14.7.exe", sha256="0" * 64)
+    data["installer"] = [{"name": "Helper", "kind": "exe", "sha256": "1" * 64,
+                          "url": "https://example.org/helper-setup.exe",
+                          "args": ["/S", "/D={install_dir}\\helper"],
+                          "valid_exit_codes": [0, 7]}]
+    plan = plan_from(data)
+    dest = rendered(plan, tmp_path)
+    install, uninstall = (read_script(dest, s) for s in (chocolatey.INSTALL_SCRIPT,
+                                                         chocolatey.UNINSTALL_SCRIPT))
+    assert syntax_errors(install) == [] and syntax_errors(uninstall) == []
+    script = Script(install)
+    (runtime,) = splatted(script, "Install-ChocolateyPackage")
+    assert ps_value(runtime["url"], VARS) == plan.runtime.url and "url64bit" not in runtime
+    (web,) = splatted(script, "Get-ChocolateyWebFile")
+    assert ps_value(web["url"], VARS) == "https://example.org/helper-setup.exe"
+    assert ps_value(web["checksum"], VARS) == "1" * 64
+    (helper,) = splatted(script, "Install-ChocolateyInstallPackage")
+    assert ps_value(helper["filetype"], VARS) == "exe"
+    assert helper["file"].text.decode() == "$file"
+    assert ps_value(helper["silentargs"], VARS) == '/S "/D=D:\\Inst Dir\\helper"'
+    assert helper["validexitcodes"].text.decode() == "@(0, 7)"
+    assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (32-bit)'" in uninstall
+    assert "'Helper' + ' was installed by its own EXE installer" in uninstall
