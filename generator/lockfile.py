@@ -49,6 +49,11 @@ class Lock:
     source: str = "<lock>"
 
     @property
+    def wheels_only(self) -> bool:
+        """True when every pinned file is a wheel (no source archive to build)."""
+        return all(w.filename.endswith(".whl") for w in self.wheels)
+
+    @property
     def names(self) -> tuple[str, ...]:
         return tuple(w.name for w in self.wheels)
 

@@ -188,6 +188,11 @@ class ChangePath(Step):
 class PipInstall(Step):
     """pip install everything in the lock with --require-hashes; stop on failure.
 
+    --no-deps: the lock is the whole closure, so pip installs exactly it and never reaches for
+    anything else (nor replaces what an extra installer provided). --only-binary :all: when
+    the lock holds only wheels; a legacy target's lock may pin source archives, which the
+    hashes still pin to the exact file.
+
     Undo: pip uninstall of the same packages, before the runtime is removed.
     """
 
@@ -198,9 +203,11 @@ class PipInstall(Step):
         args: list[Templated] = [
             join(INSTALL_DIR, "\\python.exe"), ("-m",), ("pip",), ("install",),
             ("--disable-pip-version-check",), ("--no-warn-script-location",),
-            ("--require-hashes",), ("--no-deps",), ("--only-binary",), (":all:",),
-            ("-r",), (LOCK,),
+            ("--require-hashes",), ("--no-deps",),
         ]
+        if self.lock.wheels_only:
+            args += [("--only-binary",), (":all:",)]
+        args += [("-r",), (LOCK,)]
         if offline:
             args += [("--no-index",), ("--find-links",), (WHEELS,)]
         else:

@@ -199,6 +199,13 @@ def _requirement(value: Any) -> str:
     return text
 
 
+def _project_name(value: Any) -> str:
+    text = _nonempty_line(value)
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", text):
+        raise _Bad(f"expected a project name such as pyOpenSSL, got {text!r}")
+    return text
+
+
 def _requirements(value: Any) -> tuple[str, ...]:
     reqs = _string_list(_requirement)(value)
     if not reqs:
@@ -324,6 +331,10 @@ SCHEMA: tuple[Section, ...] = (
               type_doc="list of strings"),
         Field("index_url", _url, "Package index (as pip's --index-url).", False,
               DEFAULT_INDEX_URL, type_doc="https URL"),
+        Field("provided", _string_list(_project_name), "Distributions an extra installer "
+              "already provides (e.g. pyOpenSSL from its MSI): left out of the lock together "
+              "with what only they need, so pip neither replaces nor shadows them.", False, (),
+              type_doc="list of names"),
     )),
     Section("check", "What proves an install works.", (
         Field("command", _check_command, "Command run after install through the new PATH, "
@@ -400,6 +411,7 @@ class PathChange:
 class PipConfig:
     requirements: tuple[str, ...]
     index_url: str = DEFAULT_INDEX_URL
+    provided: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
