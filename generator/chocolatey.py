@@ -295,12 +295,20 @@ def render_nuspec(plan: InstallPlan) -> str:
     return env.get_template("package.nuspec.j2").render(metadata=nuspec_metadata(plan))
 
 
+def _file_mode() -> int:
+    """The mode a new file gets by the umask (mkstemp's own files are private, 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -438,6 +446,7 @@ def pack(src: Path, nupkg: Path) -> Path:
                 info.create_system = 0  # MS-DOS: no host-specific permission bits
                 info.external_attr = 0
                 zf.writestr(info, parts[name], compresslevel=9)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, nupkg)
     except BaseException:
         if os.path.exists(tmp):

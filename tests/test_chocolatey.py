@@ -28,7 +28,8 @@ RECIPES = ROOT / "recipes"
 SHIPPED = ["openstack-clients", "openstack-clients-2013"]
 NS = {"n": chocolatey.NUSPEC_NS}
 
-HOSTILE_LINE = "Tool ‘one’ ’two‛ ‚three' `tick $(whoami) $env:PATH @(1) ; & | # <x> \"q\" é中"
+HOSTILE_LINE = ("Tool ‘one’ ’two‛ ‚three' `tick $(whoami) $env:PATH @(1) ; & | # <x> "
+                "\"q\" é中")
 HOSTILE_TEXT = HOSTILE_LINE + "\nsecond line ]]> <!-- -- &amp; &#10;\n\n#third"
 HOSTILE_DIR = "C:\\Tools ‘$(whoami)’ `n ;'x"
 
@@ -452,6 +453,15 @@ def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
     assert props.find(dc + "description").text == plan.package.description
     assert props.find(cp + "keywords").text == " ".join(plan.package.tags)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_outputs_get_the_umask_mode_not_private_temp_file_mode(packed):
+    plan, dest, nupkg = packed
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for path in (nupkg, dest / f"{plan.package.id}.nuspec",
+                 dest / "tools" / chocolatey.INSTALL_SCRIPT):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
 
 
 def test_pack_is_reproducible(packed, tmp_path, monkeypatch):
