@@ -34,7 +34,7 @@ from lxml import etree
 
 from .errors import BuildError
 from .escaping import ps_string, ps_templated, xml_text
-from .lockfile import format_lock, write_atomic
+from .lockfile import format_lock
 from .plan import (FILE, INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime, PipInstall,
                    RunCheck, RunInstaller, Step, Templated)
 from .templating import Code, make_environment
@@ -328,7 +328,8 @@ def render(plan: InstallPlan, dest: Path) -> None:
     _write_bytes_atomic(dest / nuspec_name(plan), render_nuspec(plan).encode("utf-8"))
     _write_bytes_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan)))
     _write_bytes_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan)))
-    write_atomic(tools / lock_file_name(plan), format_lock(plan.lock, plan.recipe_name))
+    _write_bytes_atomic(tools / lock_file_name(plan),
+                        format_lock(plan.lock, plan.recipe_name).encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------- pack (OPC)

@@ -460,7 +460,8 @@ def test_outputs_get_the_umask_mode_not_private_temp_file_mode(packed):
     mask = os.umask(0o022)
     os.umask(mask)
     for path in (nupkg, dest / f"{plan.package.id}.nuspec",
-                 dest / "tools" / chocolatey.INSTALL_SCRIPT):
+                 dest / "tools" / chocolatey.INSTALL_SCRIPT,
+                 dest / "tools" / chocolatey.lock_file_name(plan)):
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
 
 
