@@ -80,7 +80,7 @@ class Change:
     package: str  # what changed: a requirement, "python", a dependency, or the package itself
     old: str
     new: str
-    kind: str = "requirement"  # requirement | python | dependency | package
+    kind: str = "requirement"  # requirement | python | dependency | lock | package
 
 
 @dataclass
@@ -94,7 +94,12 @@ class RecipeUpdate:
 
     @property
     def changed(self) -> bool:
-        return any(c.kind != "package" for c in self.changes)
+        """Did anything the package is made of change (and so its version)?"""
+        return any(c.kind in ("requirement", "python", "dependency") for c in self.changes)
+
+    @property
+    def needs_writing(self) -> bool:
+        return self.changed or any(c.kind == "lock" for c in self.changes)
 
 
 # ---------------------------------------------------------------------------- lookups
@@ -257,6 +262,19 @@ def release_notes(package_version: str, changes: list[Change]) -> str:
     return f"{package_version}: " + "; ".join(parts) + "."
 
 
+def _stale_lock(text: str | None, lock: Lock | None, recipe: Recipe) -> str:
+    """Why the current lock cannot be compared with a new one ("" when it can)."""
+    if text is None:
+        return "missing"
+    if lock is None:
+        return "unreadable"
+    try:
+        lock.check_matches(recipe)
+    except RecipeError:
+        return "stale"
+    return ""
+
+
 def _read_old_lock(path: Path) -> tuple[str | None, Lock | None]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -298,8 +316,13 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: _Lookups,
         lock = dataclasses.replace(lock, index_url=pinned.pip.index_url)  # --index-url: a mirror
     lock.check_matches(pinned)
     update.old_lock_text, old_lock = _read_old_lock(lock_path)
-    top = {canonicalize_name(_pin(r)[0]) for r in pinned.pip.requirements}
-    update.changes += _dependency_changes(old_lock, lock, top)
+    stale = _stale_lock(update.old_lock_text, old_lock, recipe)
+    if stale:  # no earlier lock to compare with: say so, and write the new one
+        update.changes.append(Change("lock", stale, f"{len(lock.wheels)} wheels", "lock"))
+        old_lock = None
+    else:
+        top = {canonicalize_name(_pin(r)[0]) for r in pinned.pip.requirements}
+        update.changes += _dependency_changes(old_lock, lock, top)
     update.new_lock = lock
     if not opts.dry_run:
         _fetch_new_wheels(old_lock, lock, lookups.store)
@@ -363,7 +386,8 @@ def format_table(updates: list[RecipeUpdate]) -> str:
     for u in updates:
         for c in u.changes:
             label = {"python": "python (runtime)", "dependency": f"{c.package} (dependency)",
-                     "package": f"{c.package} (package)"}.get(c.kind, c.package)
+                     "lock": "(lock)", "package": f"{c.package} (package)"}.get(c.kind,
+                                                                              c.package)
             rows.append((u.recipe.name, label, c.old, c.new if c.new != c.old else
                          f"{c.new} (up to date)"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -381,7 +405,7 @@ def update_recipes(recipe_paths: list[Path], opts: UpdateOptions,
 
     def one(path: Path) -> RecipeUpdate:
         update = plan_update(path, opts, lookups, resolve)
-        if update.changed and not opts.dry_run:
+        if update.needs_writing and not opts.dry_run:
             apply_update(update)
         return update
 

@@ -215,7 +215,7 @@ def test_update_fake_resolve(recipe, index, deps, tmp_path, capsys):
     assert _rows(table) == [  # not the yanked 10.2.0, nor the pre-release 11.0.0rc1
         ["recipe", "package", "old", "new"],
         ["demo", "demo-tool", "10.0.0", "10.1.0"],
-        ["demo", "dep-lib (dependency)", "-", "2.0"],
+        ["demo", "(lock)", "missing", "3 wheels"],
         ["demo", "demo-tool (package)", "10.0.0", "10.1.0"]]
     new = recipe.read_text(encoding="utf-8")
     assert new == RECIPE.replace("INDEX", index.url).replace(
@@ -223,7 +223,7 @@ def test_update_fake_resolve(recipe, index, deps, tmp_path, capsys):
         'version = "10.0.0"   #', 'version = "10.1.0"   #').replace(
         'license_url = "https://example.org/license"\n',
         'license_url = "https://example.org/license"\n'
-        'release_notes = "10.1.0: demo-tool 10.0.0 -> 10.1.0; dependencies: dep-lib - -> 2.0."\n')
+        'release_notes = "10.1.0: demo-tool 10.0.0 -> 10.1.0."\n')
     lock = read_lock(recipe.with_suffix(".lock"))
     lock.check_matches(load_recipe(recipe))
     assert lock.wheel("demo-tool").version == "10.1.0"
@@ -247,6 +247,34 @@ def test_dependency_only_change_uses_fix_notation_fake_resolve(recipe, index, de
     before = _snapshot(recipe, recipe.with_suffix(".lock"))
     run_update([recipe], _opts(tmp_path))  # nothing changed: nothing is written
     assert _snapshot(recipe, recipe.with_suffix(".lock")) == before
+
+
+def test_missing_lock_is_written_without_a_version_bump_fake_resolve(recipe, index, deps,
+                                                                     tmp_path, capsys):
+    index.projects["demo-tool"] = index.projects["demo-tool"][:2]  # 10.0.0 is the newest
+    index.publish()
+    text = recipe.read_bytes()
+    run_update([recipe], _opts(tmp_path))
+    assert _rows(capsys.readouterr().out)[1:] == [
+        ["demo", "(lock)", "missing", "3 wheels"],
+        ["demo", "demo-tool (package)", "10.0.0", "10.0.0 (up to date)"]]
+    assert recipe.read_bytes() == text
+    read_lock(recipe.with_suffix(".lock")).check_matches(load_recipe(recipe))
+
+
+def test_index_url_is_a_mirror_for_this_run_fake_resolve(tmp_path, index, deps):
+    """--index-url replaces the index for the run, as pip's option does; the recipe keeps its
+    index_url and its lock still matches it."""
+    index.publish()
+    recipe = tmp_path / "mirrored.toml"
+    recipe.write_text(RECIPE.replace("INDEX", "https://index.invalid/simple"), encoding="utf-8")
+    run_update([recipe], _opts(tmp_path, index_url=index.url))
+    new = load_recipe(recipe)
+    assert new.pip.index_url == "https://index.invalid/simple"
+    assert new.pip.requirements[0] == "demo-tool==10.1.0"
+    lock = read_lock(recipe.with_suffix(".lock"))
+    lock.check_matches(new)
+    assert lock.wheel("demo-tool").url.startswith(index.server.base_url)
 
 
 def test_pre_takes_the_prerelease_fake_resolve(recipe, index, deps, tmp_path):
