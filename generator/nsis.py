@@ -212,30 +212,35 @@ def _pip_view(i: int, step: PipInstall, offline: bool) -> StepView:
     return view
 
 
-# Room left in an NSIS string for $INSTDIR's expansion (MAX_PATH) after a chunk of names.
-_UNINSTALL_BUDGET = escaping.NSIS_MAX_STRLEN - 1 - 260
+# What $INSTDIR may expand to at install time (MAX_PATH), for measuring command lines.
+_LONGEST_INSTDIR = {**NSIS_VARIABLES, INSTALL_DIR: "X" * 260}
+
+
+def _fits(args: tuple[Templated, ...]) -> bool:
+    try:
+        escaping.nsis_templated(command_line(args), _LONGEST_INSTDIR)
+    except ValueError:
+        return False
+    return True
 
 
 def pip_uninstall_chunks(step: PipInstall) -> list[tuple[Templated, ...]]:
     """plan's pip uninstall, split so that each command line fits in an NSIS string.
 
     A lock of ~60 wheels names more packages than 1024 characters hold; the uninstall then
-    runs as several ``pip uninstall -y`` commands over consecutive groups of names.
+    runs as several ``pip uninstall -y`` commands over consecutive groups of names, each
+    measured with the longest $INSTDIR.
     """
     args = step.uninstall_args
     count = len(step.lock.names)
     head, names = args[:len(args) - count], args[len(args) - count:]
-    base = len("".join(p for a in head for p in a if isinstance(p, str))) + len(head)
     chunks: list[tuple[Templated, ...]] = []
     current: list[Templated] = []
-    size = base
     for name in names:
-        length = len("".join(p for p in name if isinstance(p, str))) + 1
-        if current and size + length > _UNINSTALL_BUDGET:
+        if current and not _fits((*head, *current, name)):
             chunks.append((*head, *current))
-            current, size = [], base
+            current = []
         current.append(name)
-        size += length
     if current:
         chunks.append((*head, *current))
     return chunks

@@ -1,0 +1,384 @@
+"""The NSIS back end: rendering from the plan, payload staging, makensis compile (both modes).
+
+Compile tests need makensis (Debian package ``nsis``) and skip with that reason when it is
+missing. Offline builds embed small dummy files that a test recipe pins by sha256: makensis
+only packs them, nothing runs them here (the Wine suite runs real installers).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import shutil
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from generator import escaping, nsis
+from generator.artifacts import ArtifactStore
+from generator.errors import BuildError, ToolMissingError
+from generator.lockfile import Lock, LockedWheel, parse_lock
+from generator.plan import (ChangePath, InstallPlan, InstallRuntime, PipInstall, RunCheck,
+                            RunInstaller, build_plan)
+from generator.recipe import Recipe, parse_recipe
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPES = ROOT / "recipes"
+SHIPPED = ("openstack-clients", "openstack-clients-2013")
+
+needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None,
+                                    reason="makensis is not installed (apt-get install nsis)")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def recipe_data(name: str) -> dict:
+    return copy.deepcopy(tomllib.loads((RECIPES / f"{name}.toml").read_text("utf-8")))
+
+
+def make_lock(recipe: Recipe, extra: int = 1) -> Lock:
+    """An in-memory lock: one wheel per requirement plus `extra` dependencies."""
+    wheels = []
+    names = [r.partition("==") for r in recipe.pip.requirements]
+    names += [(f"dep-{i}", "==", "1.0") for i in range(extra)]
+    for name, _, version in names:
+        filename = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+        digest = hashlib.sha256(filename.encode()).hexdigest()
+        wheels.append(LockedWheel(name, version, digest, filename,
+                                  f"http://127.0.0.1:9/wheels/{filename}"))
+    return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
+                recipe.pip.index_url, tuple(wheels))
+
+
+def plan_of(data: dict, name: str = "test", extra: int = 1) -> InstallPlan:
+    recipe = parse_recipe(data, f"{name}.toml")
+    return build_plan(recipe, make_lock(recipe, extra))
+
+
+def shipped_plan(name: str) -> InstallPlan:
+    return plan_of(recipe_data(name), name)
+
+
+def dummy_offline(data: dict, tmp_path: Path) -> tuple[InstallPlan, ArtifactStore]:
+    """Point every download of a recipe at a small dummy file pinned by its sha256.
+
+    The wheels of the lock are dummy files too, placed in the --artifacts folder by name.
+    """
+    art = tmp_path / "artifacts"
+    art.mkdir(exist_ok=True)
+
+    def pin(section: dict, filename: str) -> None:
+        body = f"dummy {filename}\n".encode() * 100
+        (art / filename).write_bytes(body)
+        section["url"] = f"http://127.0.0.1:9/files/{filename}"
+        section["sha256"] = hashlib.sha256(body).hexdigest()
+
+    pin(data["python"], data["python"]["url"].rsplit("/", 1)[1])
+    for inst in data.get("installer", []):
+        pin(inst, inst["url"].rsplit("/", 1)[1])
+    recipe = parse_recipe(data, "dummy.toml")
+    wheels = []
+    for w in make_lock(recipe).wheels:
+        body = f"wheel {w.filename}".encode()
+        (art / w.filename).write_bytes(body)
+        wheels.append(LockedWheel(w.name, w.version, hashlib.sha256(body).hexdigest(),
+                                  w.filename, w.url))
+    lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
+                recipe.pip.index_url, tuple(wheels))
+    store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
+    return build_plan(recipe, lock), store
+
+
+def step_markers(script: str) -> list[tuple[int, str]]:
+    """(index, type) of every install step block, in the order they appear in the script."""
+    return [(int(i), t) for i, t in re.findall(r"^  ; ---- step (\d+): (\w+)", script, re.M)]
+
+
+def plan_types(plan: InstallPlan) -> list[str]:
+    names = {InstallRuntime: "runtime", RunInstaller: "installer", ChangePath: "path",
+             PipInstall: "pip", RunCheck: "check"}
+    return [names[type(s)] for s in plan.steps]
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("offline", [False, True])
+def test_steps_are_rendered_in_plan_order(name: str, offline: bool):
+    plan = shipped_plan(name)
+    script = nsis.render_script(plan, offline=offline)
+    assert step_markers(script) == list(enumerate(plan_types(plan), start=1))
+    titles = re.findall(r'^  StrCpy \$StepName "step \d+ \((.*)\)"$', script.split(
+        "; ---------------------------------------------------------------- install")[-1], re.M)
+    assert titles == [s.title for s in plan.steps]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_uninstall_runs_the_undo_sides_in_undo_order(name: str):
+    plan = shipped_plan(name)
+    script = nsis.render_script(plan, offline=False)
+    uninstall = script.split('Section "Uninstall"')[1]
+    order = [int(i) for i in re.findall(r"!insertmacro ChoconsisUndoStep(\d+) \"un\.\"", uninstall)]
+    assert order == [plan.steps.index(s) + 1 for s in plan.undo_order()]
+    rollback = script.split("Function ChoconsisRollback")[1].split("FunctionEnd")[0]
+    assert [int(i) for i in re.findall(r"ChoconsisUndoStep(\d+)", rollback)] == order
+
+
+def test_target_follows_the_arch():
+    assert "\nTarget \"amd64-unicode\"\n" in nsis.render_script(
+        shipped_plan("openstack-clients"), offline=False)
+    x86 = nsis.render_script(shipped_plan("openstack-clients-2013"), offline=False)
+    assert "\nTarget \"x86-unicode\"\n" in x86
+    assert "RunningX64" not in x86  # the 64-bit guard is only for amd64 targets
+
+
+def test_web_mode_downloads_each_artifact_verified_and_pip_uses_the_index():
+    plan = shipped_plan("openstack-clients-2013")
+    script = nsis.render_script(plan, offline=False)
+    for artifact in plan.artifacts:
+        line = (f"!insertmacro ChoconsisDownloadVerified {escaping.nsis_string(artifact.url)} "
+                f"\"$StepFile\" {escaping.nsis_string(artifact.sha256)}")
+        assert line in script
+    pip = escaping.nsis_templated(plan.pip_step.install_command(offline=False),
+                                  nsis.NSIS_VARIABLES)
+    assert f"nsExec::ExecToLog {pip}" in script
+    assert "--require-hashes" in pip and "--index-url" in pip
+    assert "File /oname=" not in script and "payload\\" not in script
+
+
+def test_offline_mode_embeds_and_pip_uses_the_wheels_folder():
+    plan = shipped_plan("openstack-clients-2013")
+    script = nsis.render_script(plan, offline=True)
+    assert "ChoconsisDownloadVerified" not in script.split("Section \"-install\"")[1]
+    for artifact in plan.artifacts:
+        assert f"\"payload\\{artifact.filename}\"" in script
+    pip = escaping.nsis_templated(plan.pip_step.install_command(offline=True),
+                                  nsis.NSIS_VARIABLES)
+    assert f"nsExec::ExecToLog {pip}" in script
+    assert "--no-index" in pip and "$PLUGINSDIR\\wheels" in pip
+    # already-compressed payloads are stored, not recompressed
+    assert script.count("SetCompress off") == len(plan.artifacts) + 1
+
+
+def test_exit_codes_reboot_and_msi_product_codes():
+    plan = shipped_plan("openstack-clients-2013")
+    script = nsis.render_script(plan, offline=False)
+    body = script.split("; ---- step 2:")[1].split("; ---- step 3:")[0]
+    for code in (0, 3010, 1641):
+        assert f'${{If}} $0 == "{code}"' in body
+    assert body.count("SetRebootFlag true") == 2
+    assert "!insertmacro ChoconsisMsiProductCode \"$StepFile\"" in body
+    assert 'WriteINIStr "$StateDir\\state.ini" "step2" "ProductCode"' in body
+    assert '"$SYSDIR\\msiexec.exe$\\" /i $\\"$StepFile$\\" /qn /norestart' in body
+
+
+def test_add_remove_programs_entry_comes_after_every_step():
+    plan = shipped_plan("openstack-clients")
+    script = nsis.render_script(plan, offline=False)
+    install = script.split('Section "-install"')[1].split("SectionEnd")[0]
+    last_step = install.rindex("; ---- step ")
+    for value in ("DisplayName", "DisplayVersion", "Publisher", "UninstallString",
+                  "QuietUninstallString", "InstallLocation", "EstimatedSize", "NoModify",
+                  "NoRepair"):
+        assert install.index(f'"{value}"') > last_step
+    assert install.index("WriteUninstaller") > last_step
+    assert ('"QuietUninstallString" "$\\"$StateDir\\uninstall.exe$\\" /S"' in install)
+
+
+def test_hostile_values_are_escaped():
+    data = recipe_data("openstack-clients-2013")
+    hostile = 'Evil $INSTDIR "q" `t` ${X} $\\n !define $(^Name) ;c #c'
+    data["package"]["title"] = hostile
+    data["package"]["authors"] = "A $$ B \"C\""
+    data["python"]["install_dir"] = "C:\\Pro$gram Files\\x`y ;z"
+    data["installer"][0]["name"] = hostile
+    data["installer"][0]["args"] = ['PROP=$WINDIR "x"', "TARGETDIR={install_dir}"]
+    plan = plan_of(data)
+    script = nsis.render_script(plan, offline=False)
+    assert f"Name {escaping.nsis_string(hostile)}" in script
+    assert f"InstallDir {escaping.nsis_string(plan.install_dir)}" in script
+    assert escaping.nsis_string(f"step 2 ({hostile})") in script
+    assert "$$WINDIR" in script and "$$INSTDIR" in script
+    assert hostile not in script  # never raw
+
+
+def test_a_value_longer_than_an_nsis_string_is_a_build_error():
+    data = recipe_data("openstack-clients-2013")
+    data["installer"][0]["args"] = ["X" * 600, "Y" * 600]
+    with pytest.raises(BuildError, match=r"step 2 \(pyOpenSSL 0.13\).*limit"):
+        nsis.render_script(plan_of(data), offline=False)
+
+
+def test_pip_uninstall_is_split_to_fit_nsis_strings():
+    plan = plan_of(recipe_data("openstack-clients"), extra=120)
+    chunks = nsis.pip_uninstall_chunks(plan.pip_step)
+    assert len(chunks) > 1
+    names = [a for c in chunks for a in c[len(plan.pip_step.uninstall_args)
+                                           - len(plan.lock.names):]]
+    assert names == [(n,) for n in plan.lock.names]
+    for chunk in chunks:
+        rendered = escaping.nsis_templated(
+            nsis.command_line(chunk), {**nsis.NSIS_VARIABLES, nsis.INSTALL_DIR: "X" * 260})
+        assert len(rendered) < escaping.NSIS_MAX_STRLEN
+    script = nsis.render_script(plan, offline=False)
+    assert script.count("-m pip uninstall") == len(chunks)  # one macro: uninstall + rollback
+
+
+def test_vi_version_has_four_numbers():
+    assert nsis.vi_version("10.5.0") == "10.5.0.0"
+    assert nsis.vi_version("2013.2.0-beta") == "2013.2.0.0"
+    assert nsis.vi_version("1.2.3.20261126") == "1.2.3.65535"
+
+
+# ---------------------------------------------------------------------------- staging
+
+
+def test_render_writes_a_self_contained_folder(tmp_path: Path):
+    plan, store = dummy_offline(recipe_data("openstack-clients-2013"), tmp_path)
+    script = nsis.render(plan, tmp_path / "nsis", offline=True, store=store)
+    folder = script.parent
+    names = {p.name for p in folder.iterdir()}
+    assert {"installer.nsi", "choconsis.nsh", "download.nsh", "choconsis_path.py",
+            "requirements.lock", "payload"} <= names
+    written = parse_lock((folder / "requirements.lock").read_text()).wheels
+    assert set(written) == set(plan.lock.wheels)
+    for artifact in plan.artifacts:
+        assert hashlib.sha256((folder / "payload" / artifact.filename).read_bytes()
+                              ).hexdigest() == artifact.sha256
+    wheels = sorted(p.name for p in (folder / "payload" / "wheels").iterdir())
+    assert wheels == sorted(w.filename for w in plan.lock.wheels)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nsis-")]
+
+
+def test_web_mode_needs_no_store_and_stages_nothing(tmp_path: Path):
+    script = nsis.render(shipped_plan("openstack-clients"), tmp_path / "n", offline=False,
+                         store=None)
+    assert not (script.parent / "payload").exists()
+
+
+def test_a_pin_mismatch_leaves_nothing_behind(tmp_path: Path):
+    plan, store = dummy_offline(recipe_data("openstack-clients"), tmp_path)
+    (tmp_path / "artifacts" / plan.artifacts[0].filename).write_bytes(b"tampered")
+    with pytest.raises(Exception, match="sha256"):
+        nsis.render(plan, tmp_path / "out" / "nsis", offline=True, store=store)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _zip_recipe(tmp_path: Path, members: dict[str, bytes]) -> tuple[InstallPlan, ArtifactStore]:
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    archive = art / "runtime.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, body in members.items():
+            zf.writestr(name, body)
+    data = recipe_data("openstack-clients")
+    data["python"].update(installer="zip", url="http://127.0.0.1:9/runtime.zip",
+                          sha256=hashlib.sha256(archive.read_bytes()).hexdigest())
+    recipe = parse_recipe(data, "zip.toml")
+    return (build_plan(recipe, make_lock(recipe)),
+            ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art))
+
+
+def test_zip_runtime_is_unpacked_and_embedded_in_web_mode(tmp_path: Path):
+    plan, store = _zip_recipe(tmp_path, {"python.exe": b"MZ", "python3.dll": b"MZ",
+                                         "Lib/os.py": b"", "DLLs/x.pyd": b""})
+    script = nsis.render(plan, tmp_path / "n", offline=False, store=store).read_text()
+    tree = tmp_path / "n" / "payload" / "runtime"
+    assert (tree / "python.exe").read_bytes() == b"MZ" and (tree / "Lib" / "os.py").is_file()
+    assert 'File /r "payload\\runtime\\*.*"' in script
+    undo = script.split("!macro ChoconsisUndoStep1")[1].split("!macroend")[0]
+    assert 'RMDir /r "$INSTDIR\\DLLs"' in undo and 'RMDir /r "$INSTDIR\\Lib"' in undo
+    assert 'Delete "$INSTDIR\\python.exe"' in undo and 'Delete "$INSTDIR\\python3.dll"' in undo
+    assert "SetCompressor zlib" in script
+    with pytest.raises(BuildError, match="artifact store"):
+        nsis.render(plan, tmp_path / "m", offline=False, store=None)
+
+
+@pytest.mark.parametrize("members,problem", [
+    ({"../evil.exe": b"", "python.exe": b""}, "unsafe member path"),
+    ({"/abs.exe": b"", "python.exe": b""}, "unsafe member path"),
+    ({"bin/python.exe": b""}, "no python.exe at its root"),
+])
+def test_bad_zip_runtimes_are_refused(tmp_path: Path, members, problem):
+    plan, store = _zip_recipe(tmp_path, members)
+    with pytest.raises(BuildError, match=problem):
+        nsis.render(plan, tmp_path / "n", offline=False, store=store)
+    assert not (tmp_path / "n").exists()
+
+
+# ---------------------------------------------------------------------------- compile
+
+
+@needs_makensis
+@pytest.mark.parametrize("name", SHIPPED)
+def test_compile_web_mode(name: str, tmp_path: Path):
+    plan = shipped_plan(name)
+    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    exe = nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+    assert exe.read_bytes()[:2] == b"MZ"
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".exe"] == ["setup.exe"]
+
+
+@needs_makensis
+@pytest.mark.parametrize("name", SHIPPED)
+def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
+    plan, store = dummy_offline(recipe_data(name), tmp_path)
+    script = nsis.render(plan, tmp_path / "nsis", offline=True, store=store)
+    first = nsis.compile_installer(script.parent, tmp_path / "a.exe", plan=plan).read_bytes()
+    for path in (script.parent / "payload").rglob("*"):
+        path.touch()  # new mtimes must not change the output
+    second = nsis.compile_installer(script.parent, tmp_path / "b.exe", plan=plan).read_bytes()
+    assert first == second
+    for artifact in plan.artifacts:  # stored uncompressed, so the bytes are in the exe
+        assert (script.parent / "payload" / artifact.filename).read_bytes() in first
+
+
+@needs_makensis
+def test_compile_the_shipped_lock_when_present(tmp_path: Path):
+    """The real lock (~60 wheels) of the default recipe needs the split pip uninstall."""
+    from generator.plan import load_plan
+    from generator.recipe import load_recipe
+
+    if not (RECIPES / "openstack-clients.lock").is_file():
+        pytest.skip("recipes/openstack-clients.lock not made yet")
+    plan = load_plan(load_recipe(RECIPES / "openstack-clients.toml"))
+    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+
+
+@needs_makensis
+def test_hostile_values_compile_without_warnings(tmp_path: Path):
+    data = recipe_data("openstack-clients-2013")
+    data["package"]["title"] = 'Evil $INSTDIR "q" `t` ${X} $\\n !define $(^Name)'
+    data["package"]["copyright"] = "© 2013 ${NSISDIR} $$"
+    data["python"]["install_dir"] = "C:\\Pro$gram Files\\x`y ;z"
+    data["installer"][0]["args"] = ['PROP=$WINDIR "x"', "TARGETDIR={install_dir}"]
+    plan = plan_of(data)
+    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+
+
+@needs_makensis
+def test_makensis_errors_and_warnings_fail_the_build(tmp_path: Path):
+    plan = shipped_plan("openstack-clients")
+    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    text = script.read_text()
+    script.write_text(text.replace("SetDateSave off", "SetDateSave off\nNoSuchCommand 1"))
+    with pytest.raises(BuildError, match="NoSuchCommand"):
+        nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+    script.write_text(text + "\nVar NeverUsed\n")  # makensis warns 6001
+    with pytest.raises(BuildError, match="NeverUsed"):
+        nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+    assert not list(tmp_path.glob("*.exe")) and not list(tmp_path.glob(".setup*"))
+
+
+def test_missing_makensis_names_the_package(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    plan = shipped_plan("openstack-clients")
+    with pytest.raises(ToolMissingError, match="apt-get install nsis"):
+        nsis.compile_installer(tmp_path, tmp_path / "setup.exe", plan=plan)
