@@ -70,7 +70,8 @@ def ps_string(value: str) -> str:
 def nsis_string(value: str) -> str:
     """Return ``value`` as an NSIS double-quoted string literal, quotes included.
 
-    ``$`` becomes ``$$`` (no variable, constant or ``${define}`` expansion), the double quote
+    ``$`` becomes ``$$`` (no variable, constant or ``${define}`` expansion), a backslash right
+    after a ``$`` becomes ``${U+5C}``, the double quote
     becomes ``$\\"``, and line breaks and tabs become ``$\\n``, ``$\\r``, ``$\\t``.
     """
     if len(value) >= NSIS_MAX_STRLEN:
@@ -78,9 +79,13 @@ def nsis_string(value: str) -> str:
             f"value of {len(value)} characters exceeds NSIS's {NSIS_MAX_STRLEN - 1}-character limit"
         )
     out = []
-    for ch in value:
+    for i, ch in enumerate(value):
         if ch == "$":
             out.append("$$")
+        elif ch == "\\" and i and value[i - 1] == "$":
+            # makensis reads $\n, $\t, $\" ... as escapes even right after $$, so "$$\n"
+            # would become "$" + a newline; the built-in define ${U+5C} is a plain backslash.
+            out.append("${U+5C}")
         elif ch == '"':
             out.append('$\\"')
         elif ch == "\n":

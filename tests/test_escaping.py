@@ -102,6 +102,9 @@ def _nsis_unquote(literal: str) -> str:
         elif body.startswith("$\\t", i):
             out.append("\t")
             i += 3
+        elif body.startswith("${U+5C}", i):  # a backslash right after a $
+            out.append("\\")
+            i += 7
         else:
             assert body[i] not in '"$', f"unescaped {body[i]!r} in {literal!r}"
             out.append(body[i])
