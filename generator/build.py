@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import chocolatey, nsis
+from . import chocolatey, nsis, sbom
 from .artifacts import ArtifactStore
 from .plan import InstallPlan, load_plan
 from .recipe import Recipe, load_recipe
@@ -37,6 +37,7 @@ class BuildResult:
     nupkg: Path | None = None
     setup_exe: Path | None = None
     sources: list[Path] = field(default_factory=list)
+    sbom: Path | None = None  # <out>/<id>-<version>.cdx.json: what went into the build
 
 
 def output_names(plan: InstallPlan) -> tuple[str, str]:
@@ -84,6 +85,13 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
             nsis.compile_installer(nsis_dir, staging / exe_name, plan=plan,
                                    sign_cert=opts.sign_cert, sign_key=opts.sign_key,
                                    sign_password=opts.sign_password)
+        if compile_outputs:
+            # Wheel licenses come from the wheels themselves: fetched (verified) for an
+            # offline build, which embeds them anyway; only already-cached ones in web mode.
+            sbom_store = store or ArtifactStore(cache_dir=opts.cache_dir,
+                                                artifacts_dir=opts.artifacts_dir)
+            staged_sbom = sbom.write_sbom(plan, staging, sbom_store, fetch=opts.offline,
+                                          timestamp=sbom.source_date_epoch())
         # Everything succeeded: move into place.
         final_src = opts.out_dir / plan.package.id
         final_src.mkdir(parents=True, exist_ok=True)
@@ -97,6 +105,9 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
         if compile_outputs and opts.nsis:
             _replace(staging / exe_name, opts.out_dir / exe_name)
             result.setup_exe = opts.out_dir / exe_name
+        if compile_outputs:
+            _replace(staged_sbom, opts.out_dir / staged_sbom.name)
+            result.sbom = opts.out_dir / staged_sbom.name
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result

@@ -118,7 +118,7 @@ def _cmd_build(args: argparse.Namespace, compile_outputs: bool) -> int:
             opts.sign_cert and opts.sign_cert.suffix.lower() in (".pfx", ".p12")):
         raise UsageError("--sign-cert and --sign-key go together (a .pfx needs no key)")
     result = build(resolve_recipe_arg(args.recipe), opts, compile_outputs=compile_outputs)
-    for path in (result.nupkg, result.setup_exe, *result.sources):
+    for path in (result.nupkg, result.setup_exe, result.sbom, *result.sources):
         if path is not None:
             print(path)
     return 0

@@ -150,8 +150,18 @@ def wheel_path(wheel: LockedWheel, store: "ArtifactStore | None", fetch: bool) -
 
 
 def wheel_license(wheel: LockedWheel, store: "ArtifactStore | None", fetch: bool) -> License | None:
+    """The license in the wheel's METADATA; None when the wheel is not available or unreadable.
+
+    A file that does not match its pin raises (ArtifactError). One that matches but holds no
+    readable METADATA is still what the lock pins: it is listed, without a license.
+    """
     path = wheel_path(wheel, store, fetch)
-    return license_from_metadata(wheel_metadata(path)) if path is not None else None
+    if path is None:
+        return None
+    try:
+        return license_from_metadata(wheel_metadata(path))
+    except BuildError:
+        return None
 
 
 def artifact_license(artifact: Artifact, is_runtime: bool) -> License | None:

@@ -155,6 +155,22 @@ def test_without_fetch_only_cached_wheels_give_licenses(built):
     assert any("licenses" in c for c in doc["components"] if c["type"] == "library")
 
 
+def test_an_unreadable_wheel_is_listed_without_a_license(built, tmp_path):
+    plan, store, wheel_dir = built
+    victim = plan.lock.wheels[0]
+    body = b"not a zip"
+    (wheel_dir / victim.filename).write_bytes(body)
+    digest = hashlib.sha256(body).hexdigest()
+    lock = plan.lock.__class__(**{**plan.lock.__dict__, "wheels": (
+        victim.__class__(victim.name, victim.version, digest, victim.filename, victim.url),
+        *plan.lock.wheels[1:])})
+    plan = plan.__class__(**{**plan.__dict__, "lock": lock})
+    comps = {c["name"]: c for c in make_sbom(plan, store, fetch=True)["components"]}
+    assert "licenses" not in comps[victim.name]
+    assert comps[victim.name]["hashes"][0]["content"] == digest
+    assert "licenses" in comps["cliff"]
+
+
 def test_a_wheel_that_does_not_match_its_pin_fails_the_sbom(built, tmp_path):
     plan, store, wheel_dir = built
     victim = wheel_dir / plan.lock.wheels[0].filename
