@@ -31,7 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import BuildError
 from .wine import (ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, RegKeyDump, RegValue, WinePrefix,
@@ -47,8 +47,14 @@ VOLATILE_FILES = (
     "users/*/temp/*",
     "users/*/appdata/local/temp/*",
     "windows/logs/*",
-    "windows/installer/*",  # msiexec's cache of installed packages, checked through the registry
-    "users/*/appdata/local/microsoft/windows/inetcache/*",
+    # msiexec's cache of installed packages (made on first use; products are checked through
+    # the Uninstall keys instead)
+    "windows/installer",
+    "windows/installer/*",
+    # WinINet (used by web installers for downloads) keeps its cache, cookies and history
+    "users/*/appdata/local/microsoft/windows/inetcache*",
+    "users/*/appdata/local/microsoft/windows/inetcookies*",
+    "users/*/appdata/local/microsoft/windows/history*",
     "users/*/appdata/roaming/microsoft/windows/recent/*",
     "windows/system32/config/*",
     "windows/*.log",
@@ -338,12 +344,15 @@ def default_wine_cache() -> Path:
 
 def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
               prefix: WinePrefix | None = None, install_dir: str | None = None,
-              wine_cache: Path | None = None, uninstall: bool = True) -> SmokeReport:
+              wine_cache: Path | None = None, uninstall: bool = True,
+              inspect: Callable[[WinePrefix], None] | None = None) -> SmokeReport:
     """Install, check and uninstall setup_exe under Wine; see the module docstring.
 
     ``prefix`` runs in an existing prefix (a test that prepared a long PATH) instead of a new
     copy of the cached template; ``install_dir`` passes ``/D=`` to the installer.
     ``uninstall=False`` stops after the check (the prefix then stays installed).
+    ``inspect`` is called with the prefix after a successful check, before the uninstall:
+    tests use it to look at (or install over) the installed state.
     """
     from .wine import copy_prefix, find_wine, template_prefix
 
@@ -371,7 +380,7 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
             scratch = Path(tempfile.mkdtemp(prefix="choconsis-smoke-"))
             prefix = copy_prefix(template.path, scratch / "prefix", tools)
     try:
-        _smoke_phases(prefix, setup_exe, target, report, phase, start, uninstall)
+        _smoke_phases(prefix, setup_exe, target, report, phase, start, uninstall, inspect)
     finally:
         prefix.kill()
         if scratch is not None:
@@ -380,7 +389,8 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
 
 
 def _smoke_phases(prefix: WinePrefix, setup_exe: Path, target: Target, report: SmokeReport,
-                  phase: Phase, start: float, uninstall: bool) -> None:
+                  phase: Phase, start: float, uninstall: bool,
+                  inspect: Callable[[WinePrefix], None] | None) -> None:
     before = take_snapshot(prefix)
     folder = prefix.to_linux(target.install_dir)
     phase.check("install folder absent before install", not folder.exists(), str(folder))
@@ -392,6 +402,8 @@ def _smoke_phases(prefix: WinePrefix, setup_exe: Path, target: Target, report: S
         return
     _check_registry(prefix, target, before, report)
     _run_check(prefix, target, report)
+    if inspect is not None and report.ok:
+        inspect(prefix)
     if uninstall:
         _uninstall(prefix, target, before, report)
 
@@ -400,6 +412,14 @@ def _entries(snapshot: Snapshot, package_id: str) -> list[str]:
     suffix = "\\uninstall\\" + package_id.lower()
     return [f"{label}: {key}" for label, keys in snapshot.uninstall.items() for key in keys
             if key.lower().endswith(suffix)]
+
+
+def read_log(path: Path) -> str:
+    """An installer log as text: NSIS Unicode logs are UTF-16 with a BOM, others UTF-8."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8-sig", "replace")
 
 
 def find_log(folder: Path, name: str) -> Path | None:
@@ -433,7 +453,7 @@ def _install(prefix: WinePrefix, setup_exe: Path, target: Target, report: SmokeR
                             f"{target.package_id}-install.log") or find_log(
             prefix.drive_c / "users", f"{target.package_id}-install.log")
         if temp_log is not None:
-            phase.output += "\n--- install log ---\n" + temp_log.read_text("utf-8", "replace")
+            phase.output += "\n--- install log ---\n" + read_log(temp_log)
     return phase.ok
 
 

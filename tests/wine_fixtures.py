@@ -250,15 +250,54 @@ def artifacts_dir(folder: Path, *files: Path) -> Path:
 
 
 def build_installer(recipe: Path, out: Path, *, offline: bool, artifacts: Path | None,
-                    cache: Path) -> Path:
-    """setup.exe through the real build code path (generator.build.build)."""
+                    cache: Path, reuse: Path | None = None) -> Path:
+    """setup.exe through the real build code path (generator.build.build).
+
+    With ``reuse`` (a folder), an offline build is kept there under a key made of the recipe,
+    its lock, the artifacts it embeds and every source file of generator/ and nsis/: compiling
+    the 28 MB runtime with LZMA takes minutes on 2 cores, and an unchanged input gives the same
+    installer. Any change to the code or the recipe gives a new key and a fresh build.
+    """
     from generator.build import BuildOptions, build
 
+    key_dir = None
+    if reuse is not None:
+        key_dir = reuse / _build_key(recipe, artifacts)
+        kept = sorted(key_dir.glob("*-setup.exe")) if key_dir.is_dir() else []
+        if kept:
+            out.mkdir(parents=True, exist_ok=True)
+            target = out / kept[0].name
+            shutil.copyfile(kept[0], target)
+            return target
     opts = BuildOptions(out_dir=out, offline=offline, artifacts_dir=artifacts, cache_dir=cache,
                         chocolatey=False, nsis=True)
     result = build(recipe, opts)
     assert result.setup_exe is not None and result.setup_exe.is_file()
+    if key_dir is not None:
+        tmp = key_dir.with_name(key_dir.name + ".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        shutil.copyfile(result.setup_exe, tmp / result.setup_exe.name)
+        shutil.rmtree(key_dir, ignore_errors=True)
+        tmp.rename(key_dir)
     return result.setup_exe
+
+
+def _build_key(recipe: Path, artifacts: Path | None) -> str:
+    import hashlib
+
+    import generator
+
+    digest = hashlib.sha256()
+    root = Path(generator.__file__).resolve().parent.parent
+    sources = sorted([*(root / "generator").glob("*.py"), *(root / "nsis").glob("*")])
+    inputs = [recipe, recipe.with_suffix(".lock"), *sources]
+    if artifacts is not None:
+        inputs += sorted(artifacts.iterdir())
+    for path in inputs:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
 
 
 # ---------------------------------------------------------------------------- a simple index
