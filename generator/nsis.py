@@ -23,6 +23,7 @@ path-record.txt, state.ini (MSI product codes) and, for an EXE runtime, a copy o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -31,7 +32,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from . import escaping
 from .errors import BuildError, ToolMissingError
@@ -39,6 +40,7 @@ from .lockfile import LockedWheel, format_lock
 from .plan import (FILE, INSTALL_DIR, LOCK, WHEELS, Artifact, ChangePath, InstallPlan,
                    InstallRuntime, Marker, PipInstall, RunCheck, RunInstaller, Step, Templated,
                    command_line, join)
+from .signing import makensis_sign_args, signing_time
 from .templating import Code, make_environment, template_dir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -347,11 +349,10 @@ def stage_payload(plan: InstallPlan, dest: Path, *, offline: bool,
     payload = dest / PAYLOAD
     entries: tuple[list[str], list[str]] = ([], [])
     for artifact in plan.artifacts:
-        path = store.fetch(artifact)
         if runtime is not None and artifact == runtime.artifact and runtime.kind == "zip":
-            entries = unpack_runtime(path, payload / RUNTIME_TREE)
+            entries = unpack_runtime(store.fetch(artifact), payload / RUNTIME_TREE)
         elif offline:
-            _link_or_copy(path, payload / artifact.filename)
+            _link_or_copy(store.fetch(artifact), payload / artifact.filename)
     if offline:
         for wheel in fetch_lock_wheels(plan, store):
             _link_or_copy(wheel, payload / WHEELS_DIR / wheel.name)
@@ -470,8 +471,6 @@ def compile_installer(nsis_dir: Path, exe: Path, *, plan: InstallPlan, sign_cert
     Warnings are errors (-WX). The output is reproducible: SetDateSave off in the script keeps
     file times out of the installer, and SOURCE_DATE_EPOCH is pinned for makensis.
     """
-    if any(v is not None for v in (sign_cert, sign_key, sign_password)):
-        raise BuildError("signing the NSIS installer is not available yet (issue 5)")
     makensis = find_makensis()
     nsis_dir, exe = Path(nsis_dir), Path(exe)
     script = nsis_dir / "installer.nsi"
@@ -482,7 +481,12 @@ def compile_installer(nsis_dir: Path, exe: Path, *, plan: InstallPlan, sign_cert
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _run_makensis(makensis, script, tmp, plan)
+        signing: contextlib.AbstractContextManager[list[str]] = contextlib.nullcontext([])
+        if sign_cert is not None:  # setup.exe and its uninstaller, signed while compiling
+            signing = makensis_sign_args(Path(sign_cert), Path(sign_key) if sign_key else None,
+                                         sign_password, signing_time(), output=tmp)
+        with signing as sign_args:
+            _run_makensis(makensis, script, tmp, plan, sign_args)
         tmp.chmod(0o755)  # mkstemp made it 0600
         tmp.replace(exe)
     finally:
@@ -490,10 +494,11 @@ def compile_installer(nsis_dir: Path, exe: Path, *, plan: InstallPlan, sign_cert
     return exe
 
 
-def _run_makensis(makensis: str, script: Path, out: Path, plan: InstallPlan) -> None:
+def _run_makensis(makensis: str, script: Path, out: Path, plan: InstallPlan,
+                  extra_args: Sequence[str] = ()) -> None:
     if '"' in str(out):
         raise BuildError(f"cannot write the installer to {out}: the path holds a double quote")
-    cmd = [makensis, "-V2", "-WX", "-INPUTCHARSET", "UTF8",
+    cmd = [makensis, "-V2", "-WX", "-INPUTCHARSET", "UTF8", *extra_args,
            "-DCHOCONSIS_OUTFILE=" + str(out.resolve()).replace("$", "$$"), str(script)]
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
            "LC_ALL": "C.UTF-8"}

@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,17 +197,28 @@ def finalize_lines(cert: Path, key: Path | None, timestamp: int, *,
     return f"!finalize `{command}` = 0", f"!uninstfinalize `{command}` = 0"
 
 
+def signing_time() -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible), else now."""
+    from .sbom import source_date_epoch
+
+    epoch = source_date_epoch()
+    return epoch if epoch is not None else int(time.time())
+
+
 @contextmanager
 def makensis_sign_args(cert: Path, key: Path | None, password: str | None,
-                       timestamp: int) -> Iterator[list[str]]:
+                       timestamp: int, *, output: Path | None = None) -> Iterator[list[str]]:
     """makensis command-line arguments that sign setup.exe and its uninstaller.
 
     Yields ``["-X!finalize ...", "-X!uninstfinalize ..."]`` to put before the script on the
     makensis command line (``-X`` runs a script command), so no template has to change. A
     password is written to a private temporary file for the duration of the block and read
     from there by osslsigncode. The signing time is ``timestamp`` (the build's
-    SOURCE_DATE_EPOCH), which keeps the signed installer reproducible.
+    SOURCE_DATE_EPOCH), which keeps the signed installer reproducible. ``output``, the file
+    makensis writes, is checked to fit the shell command (no single quote).
     """
+    if output is not None and "'" in str(output):
+        raise BuildError(f"cannot sign {output}: the path holds a single quote")
     work = Path(tempfile.mkdtemp(prefix="choconsis-sign-"))
     try:
         password_file = None

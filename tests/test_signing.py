@@ -207,3 +207,57 @@ def test_signed_installer_installs_and_uninstalls_under_wine(creds, tmp_path):
         assert not (installed / "hello.txt").exists()
     finally:
         prefix.kill()
+
+
+def _recipe_with_lock(folder: Path) -> Path:
+    """The shipped default recipe beside a small lock (web mode needs no artifact)."""
+    import tomllib
+
+    from generator.lockfile import Lock, LockedWheel, write_lock
+    from generator.recipe import parse_recipe
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    recipe = parse_recipe(tomllib.loads(text), "signed.toml")
+    wheels = tuple(LockedWheel(r.split("==")[0], r.split("==")[1], f"{i:064x}",
+                               f"{r.split('==')[0]}-{r.split('==')[1]}-py3-none-any.whl",
+                               f"https://files.example/{i}.whl")
+                   for i, r in enumerate(recipe.pip.requirements))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "signed.toml"
+    path.write_text(text, encoding="utf-8")
+    write_lock(path.with_suffix(".lock"), Lock(recipe.python.tag, recipe.python.platform,
+                                               recipe.pip.requirements, recipe.pip.index_url,
+                                               wheels))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["pem", "pfx"])
+def test_build_signs_setup_exe_reproducibly(creds, tmp_path, monkeypatch, kind):
+    from generator.build import BuildOptions, build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+    recipe = _recipe_with_lock(tmp_path / "src")
+    cert, key, password = ((creds["cert"], creds["key"], None) if kind == "pem"
+                           else (creds["pfx"], None, "s3cret pw"))
+    exes = []
+    for out in ("a", "b"):
+        result = build(recipe, BuildOptions(out_dir=tmp_path / out, chocolatey=False,
+                                            cache_dir=tmp_path / "cache", sign_cert=cert,
+                                            sign_key=key, sign_password=password))
+        exes.append(result.setup_exe.read_bytes())
+        info = verify_pe(result.setup_exe, cafile=creds["cert"])
+        assert info.ok and info.signing_time == "Nov 14 22:13:20 2023 GMT", info.output
+    assert exes[0] == exes[1]
+    assert not [p for p in (tmp_path / "a").iterdir() if p.name.startswith(".")]
+
+
+def test_build_with_a_wrong_password_fails_and_leaves_nothing(creds, tmp_path):
+    from generator.build import BuildOptions, build
+
+    recipe = _recipe_with_lock(tmp_path / "src")
+    with pytest.raises(BuildError, match="makensis failed"):
+        build(recipe, BuildOptions(out_dir=tmp_path / "out", chocolatey=False,
+                                   cache_dir=tmp_path / "cache", sign_cert=creds["pfx"],
+                                   sign_password="wrong"))
+    assert not list((tmp_path / "out").glob("*.exe"))
