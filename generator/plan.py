@@ -87,12 +87,15 @@ def _quote_arg(arg: Templated) -> Templated:
     from .escaping import windows_arg
 
     text = literal(arg)
+    first = arg[0] if arg else ""
+    if isinstance(first, str) and first.upper().startswith("/D="):
+        # An NSIS-built installer reads /D= raw to the end of its command line: never quoted.
+        return arg
     if text is not None:
         match = _PROPERTY_RE.fullmatch(text)
         if match and any(c in match.group(2) for c in ' \t"'):
             return (match.group(1) + windows_arg(match.group(2)),)
         return (windows_arg(text),)
-    first = arg[0]
     if isinstance(first, str):
         match = _PROPERTY_RE.fullmatch(first)
         if match:

@@ -541,6 +541,13 @@ def _check_whole(recipe: Recipe) -> None:
         raise RecipeError(src, "python.url", "installer = \"msi\" needs a .msi file")
     if recipe.python.installer == "exe" and not files[0].lower().endswith(".exe"):
         raise RecipeError(src, "python.url", "installer = \"exe\" needs a .exe file")
+    arg_lists = [("python.args", recipe.python.args or ())] + [
+        (f"installer[{i + 1}].args", inst.args) for i, inst in enumerate(recipe.installers)]
+    for where, args in arg_lists:
+        for arg in args[:-1]:
+            if arg.upper().startswith("/D="):
+                raise RecipeError(src, where, "/D= (an NSIS installer's folder) must be the "
+                                  "last argument: NSIS reads it to the end of the line")
     for i, inst in enumerate(recipe.installers):
         if not url_filename(inst.url).lower().endswith("." + inst.kind):
             raise RecipeError(src, f"installer[{i + 1}].url",

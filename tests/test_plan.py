@@ -118,6 +118,17 @@ def test_command_line_quoting():
     assert join("a", ("b", INSTALL_DIR), "c", ("d",)) == ("ab", INSTALL_DIR, "cd")
 
 
+def test_nsis_folder_argument_stays_raw_and_last():
+    assert command_line((("/S",), join("/D=", INSTALL_DIR, "\\sub dir"))) == (
+        "/S /D=", INSTALL_DIR, "\\sub dir")
+    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data["installer"][0].update(kind="exe", url="https://example.org/tool-setup.exe",
+                                args=["/D={install_dir}", "/S"])
+    with pytest.raises(RecipeError, match="must be the last argument") as info:
+        parse_recipe(data, "r.toml")
+    assert info.value.field == "installer[1].args"
+
+
 def test_lock_must_match_the_recipe():
     r = recipe()
     good = lock_for(r)
