@@ -72,7 +72,8 @@ class UpdateFailed(ChoconsisError):
     def __init__(self, failures: list[tuple[Path, ChoconsisError]]):
         self.failures = failures
         self.exit_code = max(err.exit_code for _, err in failures)
-        super().__init__("\n".join(f"{path}: {err}" for path, err in failures))
+        super().__init__("\n".join(str(err) if str(path) in str(err) else f"{path}: {err}"
+                                   for path, err in failures))
 
 
 @dataclass(frozen=True)

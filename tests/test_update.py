@@ -543,11 +543,15 @@ def test_update_shipped_recipes_then_build(shipped, tmp_path, capsys):
     # the updated recipes build (rendered; compiled too when makensis is installed)
     from generator.build import BuildOptions, build
 
+    compiled = shutil.which("makensis") is not None
     for path in recipes:
-        result = build(path, BuildOptions(out_dir=tmp_path / "out"),
-                       compile_outputs=shutil.which("makensis") is not None)
-        assert result.plan.package.version == load_recipe(path).package.version
-        assert all(p.exists() for p in result.sources)
+        result = build(path, BuildOptions(out_dir=tmp_path / "out"), compile_outputs=compiled)
+        version = load_recipe(path).package.version
+        assert result.plan.package.version == version
+        assert result.sources and all(p.exists() for p in result.sources)
+        if compiled:
+            assert result.nupkg.name.endswith(f".{version}.nupkg") and result.nupkg.is_file()
+            assert result.setup_exe.is_file() and result.setup_exe.read_bytes()[:2] == b"MZ"
 
 
 def new_text_lines(path: Path) -> list[str]:
