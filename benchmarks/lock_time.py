@@ -68,7 +68,8 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Complet
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("recipe", nargs="?", default=str(ROOT / "recipes" / "openstack-clients.toml"))
+    parser.add_argument("recipe", nargs="?",
+                        default=str(ROOT / "recipes" / "openstack-clients.toml"))
     parser.add_argument("--warm", type=int, default=3, help="warm runs per tool (median shown)")
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
@@ -77,7 +78,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="choconsis-bench-"))
     try:
         uv = find_uv(work)
-        uv_version = run([uv, "--version"]).stdout.strip()
+        uv_version = " ".join(run([uv, "--version"]).stdout.split()[:2])
         pip_version = run([sys.executable, "-m", "pip", "--version"]).stdout.split()[1]
         (work / "requirements.in").write_text("\n".join(reqs) + "\n", encoding="utf-8")
         runs = {0: 0}
@@ -112,7 +113,8 @@ def main() -> None:
                        "--no-header", str(work / "requirements.in")]).stdout
             return sum(1 for line in out.splitlines() if "==" in line and not line.startswith(" "))
 
-        tools = [("choconsis resolve_lock", choconsis), (f"pip {pip_version} download", pip_download),
+        tools = [("choconsis resolve_lock", choconsis),
+                 (f"pip {pip_version} download", pip_download),
                  (f"{uv_version} pip compile", uv_compile)]
         caches = {name: fresh("cache") for name, _ in tools}
         results: dict[str, dict[str, object]] = {name: {} for name, _ in tools}

@@ -153,7 +153,8 @@ class SimpleIndex:
         try:
             resp = self.session.get(url, headers={"Accept": ACCEPT}, timeout=self.timeout)
         except requests.RequestException as err:
-            raise IndexLookupError(f"{name}: cannot read {url}: {type(err).__name__}: {err}") from None
+            raise IndexLookupError(
+                f"{name}: cannot read {url}: {type(err).__name__}: {err}") from None
         if resp.status_code == 404:
             raise IndexLookupError(f"{name}: no such project on the index ({url}: HTTP 404)")
         if resp.status_code != 200:
@@ -167,7 +168,8 @@ class SimpleIndex:
             else:
                 raise ValueError(f"unexpected content type {ctype!r}")
         except ValueError as err:
-            raise IndexLookupError(f"{name}: {url} is not a simple-API project page: {err}") from None
+            raise IndexLookupError(
+                f"{name}: {url} is not a simple-API project page: {err}") from None
         return ProjectPage(canonicalize_name(name), url, tuple(_files(raw, name)))
 
 

@@ -7,6 +7,7 @@
         srv.add("/slow", data, delay=5)                     # sleeps before answering
         srv.add("/slow1", data, delay=5, slow_first=1)      # only the first request sleeps
         srv.add("/cut", data, truncate=100)                 # sends 100 bytes, claims len(data)
+        srv.add("/cut1", data, truncate=100, truncate_first=1)  # only the first answer is cut
         srv.add_dir("/files/", folder)                      # every file of a folder
         url = srv.url("/files/a.msi")                       # http://127.0.0.1:PORT/files/a.msi
         srv.hits["/flaky"]                                   # how many requests a path got
@@ -37,6 +38,7 @@ class Route:
     delay: float = 0.0
     slow_first: int = 0  # with delay: only the first N requests are slow (0: all of them)
     truncate: int | None = None
+    truncate_first: int = 0  # with truncate: only the first N answers are cut (0: all of them)
     alternates: dict[str, bytes] = field(default_factory=dict)  # content type -> body
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -65,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
             return Route(b"scripted failure", "text/plain", route.fail_status)
         if route is not None and route.slow_first and count > route.slow_first:
             route = dataclasses.replace(route, delay=0.0)  # slow only for the first requests
+        if route is not None and route.truncate_first and count > route.truncate_first:
+            route = dataclasses.replace(route, truncate=None)  # cut only the first answers
         return route
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming

@@ -362,6 +362,26 @@ def test_truncated_python_download_fake_resolve(recipe, index, deps, tmp_path):
                             index.server.url("/python/3.14.8/python-3.14.8-amd64.exe"))
 
 
+def test_truncated_then_complete_python_download_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
+    route = index.server.routes["/python/3.14.8/python-3.14.8-amd64.exe"]
+    route.truncate, route.truncate_first = 100, 1
+    run_update([recipe], _opts(tmp_path, python=True, python_index_url=listing))
+    assert load_recipe(recipe).python.sha256 == hashlib.sha256(PY_BYTES).hexdigest()
+    assert index.server.hits["/python/3.14.8/python-3.14.8-amd64.exe"] == 2
+
+
+def test_python_update_of_a_zip_runtime_is_refused_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    recipe.write_text(recipe.read_text(encoding="utf-8").replace(
+        'installer = "exe"', 'installer = "zip"').replace("amd64.exe", "amd64.zip"),
+        encoding="utf-8")
+    err = _fails_and_leaves_files([recipe], _opts(tmp_path, python=True), "python.installer",
+                                  "not 'zip'")
+    assert err.exit_code == 2
+
+
 def test_python_listing_timeout_fake_resolve(recipe, index, deps, tmp_path):
     index.publish()
     listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
