@@ -382,3 +382,197 @@ def test_missing_makensis_names_the_package(tmp_path: Path, monkeypatch):
     plan = shipped_plan("openstack-clients")
     with pytest.raises(ToolMissingError, match="apt-get install nsis"):
         nsis.compile_installer(tmp_path, tmp_path / "setup.exe", plan=plan)
+
+
+# ---------------------------------------------------------------------------- under Wine
+# One real install per scenario, with the WinPython zip runtime (tests/wine_artifacts.py), a
+# tiny wheel made here (a console script, so the check goes through PATH), and extra
+# installers served by the loopback server. The thorough suite is generator/smoke.py's.
+
+PROBE = "choconsis_probe"
+
+
+def probe_wheel(folder: Path) -> Path:
+    """A minimal real wheel with a console script 'choconsis-probe' printing 'probe 1.0'."""
+    import base64
+
+    files = {
+        f"{PROBE}/__init__.py": b"def main():\n    print('probe 1.0')\n",
+        f"{PROBE}-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: choconsis-probe\n"
+                                           b"Version: 1.0\n",
+        f"{PROBE}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: choconsis-tests\n"
+                                        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{PROBE}-1.0.dist-info/entry_points.txt":
+            f"[console_scripts]\nchoconsis-probe = {PROBE}:main\n".encode(),
+    }
+    record = []
+    for name, body in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(body)}")
+    record.append(f"{PROBE}-1.0.dist-info/RECORD,,")
+    files[f"{PROBE}-1.0.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    path = folder / f"{PROBE}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in files.items():
+            zf.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), body)
+    return path
+
+
+@pytest.fixture(scope="module")
+def wine_kit(tmp_path_factory):
+    """(template prefix, cache of real test components), or skip without wine."""
+    from generator import wine
+
+    try:
+        tools = wine.find_wine()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    if shutil.which("makensis") is None:
+        pytest.skip("makensis is not installed (apt-get install nsis)")
+    import wine_artifacts
+
+    cache = wine_artifacts.cache_dir()
+    return wine.template_prefix(cache, tools), cache
+
+
+def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path, bytes]],
+                 pkg_id: str) -> Path:
+    """A recipe + lock: zip runtime, the given extra installers (served), the probe wheel."""
+    import wine_artifacts
+
+    runtime = wine_artifacts.runtime_zip(cache)
+    wheel = probe_wheel(tmp_path)
+    wsha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    wurl = srv.add(f"/files/{wheel.name}", wheel.read_bytes())
+    srv.add("/simple/choconsis-probe/",
+            f'<a href="{wurl}#sha256={wsha}">{wheel.name}</a>', content_type="text/html")
+    data = recipe_data("openstack-clients")
+    data["package"]["id"] = pkg_id
+    data["python"].update(version="3.12.1", installer="zip", install_dir="C:\\Probe Dir",
+                          url=f"http://127.0.0.1:9/{runtime.name}",
+                          sha256=hashlib.sha256(runtime.read_bytes()).hexdigest())
+    data["pip"] = {"requirements": ["choconsis-probe==1.0"], "index_url": srv.url("/simple")}
+    data["check"] = {"command": "choconsis-probe"}
+    data["installer"] = []
+    for name, path, served in extras:
+        kind = path.suffix[1:]
+        data["installer"].append({
+            "name": name, "kind": kind, "url": srv.add(f"/files/{path.name}", served),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "valid_exit_codes": [0, 3010, 1641]})
+    import tomlkit
+
+    recipe = tmp_path / f"{pkg_id}.toml"
+    recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
+    from generator.lockfile import write_lock
+
+    write_lock(recipe.with_suffix(".lock"), Lock(
+        "cp312", "win_amd64", ("choconsis-probe==1.0",), srv.url("/simple"),
+        (LockedWheel("choconsis-probe", "1.0", wsha, wheel.name, wurl),)))
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    shutil.copyfile(runtime, art / runtime.name)
+    return recipe
+
+
+def _build_and_install(tmp_path: Path, recipe: Path, wine_kit):
+    from generator.build import BuildOptions, build
+
+    template, _ = wine_kit
+    result = build(recipe, BuildOptions(out_dir=tmp_path / "dist", chocolatey=False,
+                                        artifacts_dir=tmp_path / "artifacts",
+                                        cache_dir=tmp_path / "cache"))
+    prefix = template.copy_to(tmp_path / "prefix")
+    run = prefix.run([prefix.to_windows(result.setup_exe), "/S"], timeout=600)
+    prefix.wait()
+    return prefix, run
+
+
+def _temp_log(prefix, pkg_id: str) -> str:
+    logs = list((prefix.drive_c / "users").glob(f"*/Temp/{pkg_id}-install.log"))
+    return logs[0].read_text("utf-16") if logs else ""
+
+
+UNINSTALL_KEY = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\"
+
+
+@pytest.mark.slow
+def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
+    import wine_artifacts
+    from generator.smoke import uninstall_args
+
+    _, cache = wine_kit
+    marker = wine_artifacts.marker_msi(cache)
+    reboot = wine_artifacts.reboot_exe(cache)
+    recipe = _wine_recipe(tmp_path, loopback, cache,
+                          [("marker msi", marker, marker.read_bytes()),
+                           ("reboot exe", reboot, reboot.read_bytes())], "probe-web")
+    prefix, run = _build_and_install(tmp_path, recipe, wine_kit)
+    assert run.code == 3010 % 256, run.output  # a step asked for a reboot
+    folder = prefix.drive_c / "Probe Dir"
+    state = folder / "choconsis-probe-web"
+    log = (state / "probe-web-install.log").read_text("utf-16")
+    assert "reboot required (exit code 3010)" in log and "sha256 verified" in log
+    assert (prefix.drive_c / "ChoconsisMarker" / "note.txt").is_file()
+    assert (folder / "Scripts" / "choconsis-probe.exe").is_file()
+    values = prefix.reg_query(UNINSTALL_KEY + "probe-web")
+    entry = next(iter(values.values()))
+    assert entry["displayversion"].data == "10.5.0"
+    assert entry["installlocation"].data == "C:\\Probe Dir"
+    assert entry["quietuninstallstring"].data == \
+        '"C:\\Probe Dir\\choconsis-probe-web\\uninstall.exe" /S'
+    assert int(entry["estimatedsize"].data, 16) > 10_000  # KB: the runtime is ~80 MB
+    path = prefix.reg_value("HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\"
+                            "Environment", "Path")
+    assert path.type == "REG_EXPAND_SZ"
+    assert path.data.startswith("C:\\Probe Dir;C:\\Probe Dir\\Scripts;")
+
+    undo = prefix.run(uninstall_args(entry["quietuninstallstring"].data), timeout=600)
+    prefix.wait()
+    assert undo.code == 0, undo.output
+    assert prefix.reg_query(UNINSTALL_KEY + "probe-web") is None
+    assert not (prefix.drive_c / "ChoconsisMarker" / "note.txt").exists()
+    after = prefix.reg_value("HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\"
+                             "Environment", "Path")
+    assert "Probe Dir" not in after.data and after.type == "REG_EXPAND_SZ"
+    # run in place (_?=), Windows keeps the running uninstaller (Wine lets it be deleted);
+    # everything else is gone
+    left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) \
+        if folder.exists() else []
+    assert left in ([], ["choconsis-probe-web", "choconsis-probe-web/uninstall.exe"])
+
+
+@pytest.mark.slow
+def test_wine_tampered_download_is_refused_and_nothing_stays(tmp_path: Path, loopback,
+                                                             wine_kit):
+    import wine_artifacts
+
+    _, cache = wine_kit
+    marker = wine_artifacts.marker_msi(cache)
+    recipe = _wine_recipe(tmp_path, loopback, cache,
+                          [("marker msi", marker, marker.read_bytes() + b"tampered")],
+                          "probe-bad")
+    prefix, run = _build_and_install(tmp_path, recipe, wine_kit)
+    assert run.code == 1, run.output
+    log = _temp_log(prefix, "probe-bad")
+    assert "sha256 mismatch" in log and "rollback done" in log
+    assert not (prefix.drive_c / "Probe Dir").exists()
+    assert not (prefix.drive_c / "ChoconsisMarker").exists()
+    assert prefix.reg_query(UNINSTALL_KEY + "probe-bad") is None
+
+
+@pytest.mark.slow
+def test_wine_failing_msi_rolls_back_with_its_exit_code(tmp_path: Path, loopback, wine_kit):
+    import wine_artifacts
+
+    _, cache = wine_kit
+    failing = wine_artifacts.failing_msi(cache)
+    recipe = _wine_recipe(tmp_path, loopback, cache,
+                          [("failing msi", failing, failing.read_bytes())], "probe-1603")
+    prefix, run = _build_and_install(tmp_path, recipe, wine_kit)
+    assert run.code == 1603 % 256, run.output
+    log = _temp_log(prefix, "probe-1603")
+    assert "FAILED: step 2 (failing msi) failed with exit code 1603" in log
+    assert "undo step 1" in log and "rollback done" in log
+    assert not (prefix.drive_c / "Probe Dir").exists()
+    assert prefix.reg_query(UNINSTALL_KEY + "probe-1603") is None
