@@ -209,11 +209,19 @@ def test_html_page_attributes():
         ("https://files.example/base/demo-2.0.tar.gz", None, False, None)]
 
 
-def test_500_then_success(index, loopback):
-    index.publish(fail_first=1)
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_server_error_then_success(index, loopback, status):
+    index.publish(fail_first=2, fail_status=status)
     page = SimpleIndex(index.url, make_session()).project("demo-tool")
     assert page.newest(target=WIN314) == Version("10.0.0")
-    assert loopback.hits["/simple/demo-tool/"] == 2
+    assert loopback.hits["/simple/demo-tool/"] == 3
+
+
+def test_persistent_server_error_names_project_and_url(index, loopback):
+    index.publish(fail_first=100, fail_status=502)
+    with pytest.raises(IndexLookupError, match="demo-tool: cannot read .*/simple/demo-tool/"):
+        SimpleIndex(index.url, make_session()).project("demo-tool")
+    assert loopback.hits["/simple/demo-tool/"] == 5  # bounded: the first try and 4 retries
 
 
 def test_timeout_then_success(index, loopback):
