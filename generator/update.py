@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import tomlkit
+import tomlkit.items
+from tomlkit.items import StringType
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -170,13 +172,26 @@ def rewrite_recipe(text: str, *, requirements: dict[int, str] | None = None,
     python / package: field -> new value in [python] / [package].
     """
     doc = tomlkit.parse(text)
+    reqs = doc["pip"]["requirements"]  # type: ignore[index]
     for i, req in (requirements or {}).items():
-        doc["pip"]["requirements"][i] = req  # type: ignore[index]
-    for key, value in (python or {}).items():
-        doc["python"][key] = value  # type: ignore[index]
-    for key, value in (package or {}).items():
-        doc["package"][key] = value  # type: ignore[index]
+        reqs[i] = _like(reqs[i], req)  # type: ignore[index]
+    for section, values in (("python", python), ("package", package)):
+        table = doc[section]
+        for key, value in (values or {}).items():
+            table[key] = _like(table.get(key), value)  # type: ignore[union-attr]
     return tomlkit.dumps(doc)
+
+
+def _like(old: object, value: str) -> object:
+    """value as a TOML string of the same kind as old (literal 'x' stays literal, and so on);
+    a value that a literal string cannot hold ("'" or a line break) becomes a basic string."""
+    if not isinstance(old, tomlkit.items.String):
+        return value
+    literal = old.type in (StringType.SLL, StringType.MLL)
+    multiline = old.type in (StringType.MLB, StringType.MLL)
+    if literal and ("'" in value or "\n" in value):
+        return value
+    return tomlkit.string(value, literal=literal, multiline=multiline)
 
 
 def _pin(req: str) -> tuple[str, Version]:

@@ -101,6 +101,18 @@ def test_rewrite_keeps_everything_but_the_changed_values():
     assert new != text and new == expected
 
 
+def test_rewrite_keeps_the_kind_of_each_string():
+    text = ("[package]\nversion = '1.0'  # literal\nrelease_notes = \"\"\"\nold\n\"\"\"\n"
+            "[python]\nurl = 'https://x.example/a.exe'\n"
+            "[pip]\nrequirements = ['a==1',  # first\n  \"b==2\"]\n")
+    new = rewrite_recipe(text, requirements={0: "a==1.1", 1: "b==2.1"},
+                         python={"url": "https://x.example/b.exe"},
+                         package={"version": "1.1", "release_notes": "new"})
+    assert new == ("[package]\nversion = '1.1'  # literal\nrelease_notes = \"\"\"new\"\"\"\n"
+                   "[python]\nurl = 'https://x.example/b.exe'\n"
+                   "[pip]\nrequirements = ['a==1.1',  # first\n  \"b==2.1\"]\n")
+
+
 # ---------------------------------------------------------------------------- fixtures
 
 RECIPE = '''# A test recipe: comments and layout must survive an update.
