@@ -151,8 +151,11 @@ def write_record(path, record):
 def _winreg():
     try:
         import winreg
-    except ImportError:  # Python 2
-        import _winreg as winreg  # type: ignore[no-redef]
+    except ImportError:
+        try:
+            import _winreg as winreg  # type: ignore[no-redef]  # Python 2
+        except ImportError:
+            raise PathError("this script edits the Windows registry: it runs on Windows only")
     return winreg
 
 
