@@ -534,21 +534,19 @@ def test_path_macros_in_an_installer(fresh_prefix, runtime, tmp_path: Path) -> N
     rig = PathRig(fresh_prefix, runtime, tmp_path)
     before = {"value": long_path(3100), "type": REG_EXPAND_SZ}
     rig.registry("machine", before)
-    python, script = rig.python, rig.win("choconsis_path.py")
-    python = fresh_prefix.to_windows(Path(python))
-    entries = " ".join(f'"{e}"' for e in NEW)
-    body = _three_results_body(
-        f'  !insertmacro ChoconsisPathAdd "{python}" "{script}" machine "{rig.record}" '
-        f'`{entries}`',
-        f'  !insertmacro ChoconsisPathAdd "{python}" "{script}" machine "{rig.record}" '
-        f'`{entries}`',
-        f'  !insertmacro ChoconsisPathRemove "{python}" "{script}" machine "{rig.record}"')
-    add1, add2, remove = _run_probe(fresh_prefix, tmp_path, body)
-    assert (add1, add2, remove) == ("0", "0", "0")
-    assert rig.registry("machine") == before
+    python = fresh_prefix.to_windows(Path(rig.python))
+    script = rig.win("choconsis_path.py")
+    # A non-ASCII entry: NSIS hands python.exe a UTF-16 command line, which must arrive intact.
+    new = [*NEW, r"C:\Choconsis Test\Größe"]
+    entries = " ".join(f'"{e}"' for e in new)
+    add = (f'  !insertmacro ChoconsisPathAdd "{python}" "{script}" machine "{rig.record}" '
+           f'`{entries}`')
+    codes = _run_probe(fresh_prefix, tmp_path, _three_results_body(add, add, '  Push "-"'))
+    assert codes == ["0", "0", "-"]
+    assert rig.registry("machine") == {**before, "value": ";".join(new) + ";" + before["value"]}
 
-    failing = _three_results_body(
-        f'  !insertmacro ChoconsisPathRemove "{python}" "{script}" system "{rig.record}"',
-        '  Push "-"', '  Push "-"')
-    code, _, _ = _run_probe(fresh_prefix, tmp_path, failing)
-    assert code == "2"
+    remove = f'  !insertmacro ChoconsisPathRemove "{python}" "{script}" %s "{rig.record}"'
+    codes = _run_probe(fresh_prefix, tmp_path, _three_results_body(
+        remove % "machine", remove % "system", '  Push "-"'))
+    assert codes == ["0", "2", "-"]  # 2: the script's usage error, passed through
+    assert rig.registry("machine") == before
