@@ -281,11 +281,13 @@ def _unicode_argv():
     argv = to_argv(get_command_line(), ctypes.byref(count))
     words = [argv[i] for i in range(count.value)]
     ctypes.windll.kernel32.LocalFree(argv)
-    # The interpreter's own arguments come first; ours follow the script's path.
-    script = os.path.normcase(os.path.abspath(sys.argv[0]))
-    for index, word in enumerate(words):
-        if os.path.normcase(os.path.abspath(word)) == script:
-            return words[index + 1:]
+    # python.exe [-E -s ...] SCRIPT ARGS: ours follow the first word that is not an option
+    # (the installers never pass an option that takes a value, such as -W or -X).
+    for index, word in enumerate(words[1:], 1):
+        if not word.startswith("-"):
+            if len(words) - index - 1 == len(sys.argv) - 1:
+                return words[index + 1:]
+            break
     return [w.decode("mbcs") if isinstance(w, bytes) else w for w in sys.argv[1:]]
 
 
