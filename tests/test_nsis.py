@@ -475,7 +475,8 @@ def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path,
     return recipe
 
 
-def _build_and_install(tmp_path: Path, recipe: Path, wine_kit):
+def _build_and_install(tmp_path: Path, recipe: Path, wine_kit, *,
+                       install_dir: str | None = None):
     from generator.build import BuildOptions, build
 
     template, _ = wine_kit
@@ -483,7 +484,11 @@ def _build_and_install(tmp_path: Path, recipe: Path, wine_kit):
                                         artifacts_dir=tmp_path / "artifacts",
                                         cache_dir=tmp_path / "cache"))
     prefix = template.copy_to(tmp_path / "prefix")
-    run = prefix.run([prefix.to_windows(result.setup_exe), "/S"], timeout=600)
+    args = [prefix.to_windows(result.setup_exe), "/S"]
+    if install_dir:
+        # NSIS reads /D= only last and unquoted; wine quotes an argument holding a space
+        args.append("/D=" + install_dir)
+    run = prefix.run(args, timeout=600)
     prefix.wait()
     return prefix, run
 
@@ -507,9 +512,11 @@ def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
     recipe = _wine_recipe(tmp_path, loopback, cache,
                           [("marker msi", marker, marker.read_bytes()),
                            ("reboot exe", reboot, reboot.read_bytes())], "probe-web")
-    prefix, run = _build_and_install(tmp_path, recipe, wine_kit)
+    # /D= overrides the recipe's folder (no space in it: wine would quote the argument)
+    prefix, run = _build_and_install(tmp_path, recipe, wine_kit, install_dir="C:\\ChosenDir")
     assert run.code == 3010 % 256, run.output  # a step asked for a reboot
-    folder = prefix.drive_c / "Probe Dir"
+    assert not (prefix.drive_c / "Probe Dir").exists()
+    folder = prefix.drive_c / "ChosenDir"
     state = folder / "choconsis-probe-web"
     log = (state / "probe-web-install.log").read_text("utf-16")
     assert "reboot required (exit code 3010)" in log and "sha256 verified" in log
@@ -518,14 +525,14 @@ def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
     values = prefix.reg_query(UNINSTALL_KEY + "probe-web")
     entry = next(iter(values.values()))
     assert entry["displayversion"].data == "10.5.0"
-    assert entry["installlocation"].data == "C:\\Probe Dir"
+    assert entry["installlocation"].data == "C:\\ChosenDir"
     assert entry["quietuninstallstring"].data == \
-        '"C:\\Probe Dir\\choconsis-probe-web\\uninstall.exe" /S'
+        '"C:\\ChosenDir\\choconsis-probe-web\\uninstall.exe" /S'
     assert int(entry["estimatedsize"].data, 16) > 10_000  # KB: the runtime is ~80 MB
     path = prefix.reg_value("HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\"
                             "Environment", "Path")
     assert path.type == "REG_EXPAND_SZ"
-    assert path.data.startswith("C:\\Probe Dir;C:\\Probe Dir\\Scripts;")
+    assert path.data.startswith("C:\\ChosenDir;C:\\ChosenDir\\Scripts;")
 
     undo = prefix.run(uninstall_args(entry["quietuninstallstring"].data), timeout=600)
     prefix.wait()
@@ -534,7 +541,7 @@ def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
     assert not (prefix.drive_c / "ChoconsisMarker" / "note.txt").exists()
     after = prefix.reg_value("HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\"
                              "Environment", "Path")
-    assert "Probe Dir" not in after.data and after.type == "REG_EXPAND_SZ"
+    assert "ChosenDir" not in after.data and after.type == "REG_EXPAND_SZ"
     # run in place (_?=), Windows keeps the running uninstaller (Wine lets it be deleted);
     # everything else is gone
     left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) \
@@ -576,3 +583,31 @@ def test_wine_failing_msi_rolls_back_with_its_exit_code(tmp_path: Path, loopback
     assert "undo step 1" in log and "rollback done" in log
     assert not (prefix.drive_c / "Probe Dir").exists()
     assert prefix.reg_query(UNINSTALL_KEY + "probe-1603") is None
+
+
+@pytest.mark.slow
+def test_wine_offline_install_downloads_nothing(tmp_path: Path, loopback, wine_kit):
+    import wine_artifacts
+
+    _, cache = wine_kit
+    marker = wine_artifacts.marker_msi(cache)
+    recipe = _wine_recipe(tmp_path, loopback, cache, [("marker msi", marker, marker.read_bytes())],
+                          "probe-offline")
+    from generator.build import BuildOptions, build
+
+    template, _ = wine_kit
+    result = build(recipe, BuildOptions(out_dir=tmp_path / "dist", chocolatey=False, offline=True,
+                                        artifacts_dir=tmp_path / "artifacts",
+                                        cache_dir=tmp_path / "cache"))
+    hits_at_build = dict(loopback.hits)
+    prefix = template.copy_to(tmp_path / "prefix")
+    run = prefix.run([prefix.to_windows(result.setup_exe), "/S"], timeout=600)
+    prefix.wait()
+    assert run.code == 0, run.output
+    assert dict(loopback.hits) == hits_at_build  # the installer itself fetched nothing
+    state = prefix.drive_c / "Probe Dir" / "choconsis-probe-offline"
+    log = (state / "probe-offline-install.log").read_text("utf-16")
+    assert "(offline mode)" in log and "downloading" not in log
+    assert (prefix.drive_c / "ChoconsisMarker" / "note.txt").is_file()
+    assert (prefix.drive_c / "Probe Dir" / "Scripts" / "choconsis-probe.exe").is_file()
+    assert prefix.reg_query(UNINSTALL_KEY + "probe-offline") is not None
