@@ -8,6 +8,7 @@ only packs them, nothing runs them here (the Wine suite runs real installers).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -50,8 +51,10 @@ def make_lock(recipe: Recipe, extra: int = 1) -> Lock:
         digest = hashlib.sha256(filename.encode()).hexdigest()
         wheels.append(LockedWheel(name, version, digest, filename,
                                   f"http://127.0.0.1:9/wheels/{filename}"))
-    return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
+    lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
                 recipe.pip.index_url, tuple(wheels))
+    provided = getattr(recipe.pip, "provided", ())  # [pip] provided, where the schema has it
+    return dataclasses.replace(lock, provided=provided) if provided else lock
 
 
 def plan_of(data: dict, name: str = "test", extra: int = 1) -> InstallPlan:
@@ -87,8 +90,7 @@ def dummy_offline(data: dict, tmp_path: Path) -> tuple[InstallPlan, ArtifactStor
         (art / w.filename).write_bytes(body)
         wheels.append(LockedWheel(w.name, w.version, hashlib.sha256(body).hexdigest(),
                                   w.filename, w.url))
-    lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels))
+    lock = dataclasses.replace(make_lock(recipe), wheels=tuple(wheels))
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
     return build_plan(recipe, lock), store
 
