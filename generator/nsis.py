@@ -431,6 +431,7 @@ def render(plan: InstallPlan, dest: Path, *, offline: bool,
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    tmp.chmod(0o755)  # mkdtemp made it private; the rendered folder is an ordinary one
     try:
         entries = stage_payload(plan, tmp, offline=offline, store=store)
         script = render_script(plan, offline=offline, runtime_entries=entries)
@@ -499,7 +500,7 @@ def _run_makensis(makensis: str, script: Path, out: Path, plan: InstallPlan,
     if '"' in str(out):
         raise BuildError(f"cannot write the installer to {out}: the path holds a double quote")
     cmd = [makensis, "-V2", "-WX", "-INPUTCHARSET", "UTF8", *extra_args,
-           "-DCHOCONSIS_OUTFILE=" + str(out.resolve()).replace("$", "$$"), str(script)]
+           "-DCHOCONSIS_OUTFILE=" + str(out.resolve()).replace("$", "$$"), script.name]
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
            "LC_ALL": "C.UTF-8"}
     proc = subprocess.run(cmd, cwd=script.parent, capture_output=True, text=True,

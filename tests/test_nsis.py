@@ -327,6 +327,15 @@ def test_compile_web_mode(name: str, tmp_path: Path):
 
 
 @needs_makensis
+def test_compile_with_relative_paths(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plan = shipped_plan("openstack-clients")
+    script = nsis.render(plan, Path("out/nsis"), offline=False, store=None)
+    exe = nsis.compile_installer(script.parent, Path("out/setup.exe"), plan=plan)
+    assert (tmp_path / "out" / "setup.exe").read_bytes()[:2] == b"MZ" and not exe.is_absolute()
+
+
+@needs_makensis
 @pytest.mark.parametrize("name", SHIPPED)
 def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
     plan, store = dummy_offline(recipe_data(name), tmp_path)
