@@ -57,6 +57,9 @@ VOLATILE_FILES = (
     "users/*/appdata/local/microsoft/windows/history*",
     "users/*/appdata/roaming/microsoft/windows/recent/*",
     "windows/system32/config/*",
+    # per-user caches that running the check command creates (stevedore, used by the
+    # OpenStack clients, caches entry points there); user data of the program, not of setup
+    "users/*/appdata/local/python entry points*",
     "windows/*.log",
     "*.tmp",
 )

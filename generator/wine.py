@@ -118,6 +118,30 @@ def parse_reg_query(text: str) -> RegKeyDump:
     return dump
 
 
+def parse_batch_answers(output: str, keys: Sequence[str]) -> list[RegKeyDump | None]:
+    """Split the output of a batch of ``reg query`` runs, each followed by an exit-code marker.
+
+    A query that found no key answers None; any other failure raises WineError.
+    """
+    chunks = output.split(_MARK)
+    if len(chunks) != len(keys) + 1:
+        raise WineError(f"reg query batch gave {len(chunks) - 1} answers for "
+                        f"{len(keys)} queries: {output.strip()[-500:]}")
+    answers: list[RegKeyDump | None] = []
+    body = chunks[0]
+    for key, rest in zip(keys, chunks[1:]):
+        code, _, next_body = rest.partition("\n")
+        code = code.strip()
+        if code == "0":
+            answers.append(parse_reg_query(body))
+        elif "unable to find" in body.lower():
+            answers.append(None)
+        else:
+            raise WineError(f"reg query {key} failed (exit {code}): {body.strip()[-500:]}")
+        body = next_body
+    return answers
+
+
 def view_arg(view: int | None) -> list[str]:
     if view is None:
         return []
@@ -281,23 +305,7 @@ class WinePrefix:
             result = self.run(["cmd", "/d", "/c", self.to_windows(script)], timeout=300)
         finally:
             script.unlink(missing_ok=True)
-        chunks = result.output.split(_MARK)
-        if len(chunks) != len(queries) + 1:
-            raise WineError(f"reg query batch gave {len(chunks) - 1} answers for "
-                            f"{len(queries)} queries: {result.output.strip()[-500:]}")
-        answers: list[RegKeyDump | None] = []
-        body = chunks[0]
-        for (key, _view, _recursive), rest in zip(queries, chunks[1:]):
-            code, _, next_body = rest.partition("\n")
-            code = code.strip()
-            if code == "0":
-                answers.append(parse_reg_query(body))
-            elif "unable to find" in body.lower():
-                answers.append(None)
-            else:
-                raise WineError(f"reg query {key} failed (exit {code}): {body.strip()[-500:]}")
-            body = next_body
-        return answers
+        return parse_batch_answers(result.output, [key for key, _v, _r in queries])
 
     def reg_value(self, key: str, name: str, *, view: int | None = 64) -> RegValue | None:
         """One value of a key, or None when the key or the value does not exist."""

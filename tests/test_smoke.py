@@ -137,6 +137,10 @@ def test_volatile_files():
     assert smoke.is_volatile("users/root/AppData/Local/Temp/nsu1.tmp/Au_.exe")
     assert not smoke.is_volatile("Python312/python.exe")
     assert not smoke.is_volatile("windows/temp")  # the folder itself is expected to stay
+    assert smoke.is_volatile("windows/Installer")  # made by msiexec on first use
+    assert smoke.is_volatile("users/root/AppData/Local/Microsoft/Windows/INetCookies/index.dat")
+    assert smoke.is_volatile("users/root/AppData/Local/Python Entry Points/0123abcd")
+    assert not smoke.is_volatile("users/root/AppData/Local/Programs/x.exe")
 
 
 def test_list_files_skips_volatile(tmp_path: Path):
@@ -202,3 +206,17 @@ def test_run_smoke_without_installer_is_an_error(tmp_path: Path):
 
     with pytest.raises(BuildError, match="no such installer"):
         smoke.run_smoke(tmp_path / "nope.exe", recipe=None, keep_prefix=None)
+
+
+def test_parse_batch_answers_found_missing_and_failed():
+    mark = wine._MARK
+    out = (REG_OUTPUT + f"{mark}0\r\n"
+           "reg: Unable to find the specified registry key\r\n" + f"{mark}1\r\n")
+    found, missing = wine.parse_batch_answers(out, ["HKLM\\Software\\Test", "HKLM\\Nope"])
+    assert found is not None and found["HKEY_LOCAL_MACHINE\\Software\\Test"]["m"].type == \
+        "REG_MULTI_SZ"
+    assert missing is None
+    with pytest.raises(wine.WineError, match="reg query HKLM\\\\X failed"):
+        wine.parse_batch_answers("reg: Access is denied\r\n" + f"{mark}5\r\n", ["HKLM\\X"])
+    with pytest.raises(wine.WineError, match="1 answers for 2 queries"):
+        wine.parse_batch_answers(f"{mark}0\r\n", ["a", "b"])

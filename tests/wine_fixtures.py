@@ -287,10 +287,13 @@ def _build_key(recipe: Path, artifacts: Path | None) -> str:
     import hashlib
 
     import generator
+    from generator.templating import template_dir
 
     digest = hashlib.sha256()
-    root = Path(generator.__file__).resolve().parent.parent
-    sources = sorted([*(root / "generator").glob("*.py"), *(root / "nsis").glob("*")])
+    package = Path(generator.__file__).resolve().parent  # a checkout or an installed wheel
+    # smoke.py and wine.py run installers, they never take part in making one
+    code = [p for p in package.glob("*.py") if p.name not in ("smoke.py", "wine.py")]
+    sources = sorted([*code, *Path(template_dir("generator._nsis")).glob("*")])
     inputs = [recipe, recipe.with_suffix(".lock"), *sources]
     if artifacts is not None:
         inputs += sorted(artifacts.iterdir())
