@@ -161,7 +161,7 @@ choconsis_sha_done:
 
 !macro ChoconsisSha256File FILE
   !insertmacro _ChoconsisSaveRegs
-  Push `${FILE}`
+  Push "${FILE}"
   ${CallArtificialFunction} _ChoconsisSha256Func
   !insertmacro _ChoconsisRestoreRegsKeepResult
 !macroend
@@ -258,9 +258,9 @@ choconsis_dl_done:
 
 !macro ChoconsisDownloadVerified URL DEST SHA256
   !insertmacro _ChoconsisSaveRegs
-  Push `${URL}`
-  Push `${DEST}`
-  Push `${SHA256}`
+  Push "${URL}"
+  Push "${DEST}"
+  Push "${SHA256}"
   ${CallArtificialFunction} _ChoconsisDownloadFunc
   !insertmacro _ChoconsisRestoreRegsKeepResult
 !macroend
@@ -320,7 +320,7 @@ choconsis_msi_done:
 
 !macro ChoconsisMsiProductCode FILE
   !insertmacro _ChoconsisSaveRegs
-  Push `${FILE}`
+  Push "${FILE}"
   ${CallArtificialFunction} _ChoconsisMsiProductCodeFunc
   !insertmacro _ChoconsisRestoreRegsKeepResult
 !macroend

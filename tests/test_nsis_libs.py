@@ -367,6 +367,23 @@ def test_download_of_a_few_megabytes_hashes_like_hashlib(shared_prefix, loopback
 
 
 @pytest.mark.slow
+def test_sha256_of_a_file_with_a_hostile_name(shared_prefix, tmp_path: Path) -> None:
+    """Arguments arrive as escaping.nsis_string makes them: backtick, quote and $ stay literal."""
+    from generator.escaping import nsis_string
+
+    name = "we`ird 'name' $R0 $$ %TEMP%.bin"
+    data = b"hostile name, harmless bytes"
+    (tmp_path / name).write_bytes(data)
+    dest = '"$EXEDIR\\' + nsis_string(name)[1:]
+    result, missing, _ = _run_probe(shared_prefix, tmp_path, _three_results_body(
+        f"  !insertmacro ChoconsisSha256File {dest}",
+        f"  !insertmacro ChoconsisSha256File {dest[:-1]}x\"",
+        '  Push "-"'))
+    assert result == hashlib.sha256(data).hexdigest()
+    assert missing.startswith("error: cannot open ") and missing.endswith(".binx (code 2)")
+
+
+@pytest.mark.slow
 def test_msi_product_code(shared_prefix, tmp_path: Path) -> None:
     if shutil.which("wixl") is None:
         pytest.skip("wixl missing (Debian package wixl)")
