@@ -622,3 +622,32 @@ def test_wine_offline_install_downloads_nothing(tmp_path: Path, loopback, wine_k
     assert (prefix.drive_c / "ChoconsisMarker" / "note.txt").is_file()
     assert (prefix.drive_c / "Probe Dir" / "Scripts" / "choconsis-probe.exe").is_file()
     assert prefix.reg_query(UNINSTALL_KEY + "probe-offline") is not None
+
+
+@pytest.mark.slow
+def test_wine_repair_keeps_one_entry_and_uninstall_is_still_exact(tmp_path: Path, loopback,
+                                                                  wine_kit):
+    """Running the same setup.exe twice: one Add/Remove entry, PATH entries once, clean undo."""
+    from generator.smoke import uninstall_args
+
+    _, cache = wine_kit
+    recipe = _wine_recipe(tmp_path, loopback, cache, [], "probe-repair")
+    prefix, run = _build_and_install(tmp_path, recipe, wine_kit, install_dir="C:\\FirstDir")
+    assert run.code == 0, run.output
+    setup = next((tmp_path / "dist").glob("*-setup.exe"))
+    again = prefix.run([prefix.to_windows(setup), "/S"], timeout=600)  # no /D=: same folder
+    prefix.wait()
+    assert again.code == 0, again.output
+    assert not (prefix.drive_c / "Probe Dir").exists()
+    keys = prefix.reg_query(UNINSTALL_KEY + "probe-repair")
+    assert len(keys) == 1
+    entry = next(iter(keys.values()))
+    assert entry["installlocation"].data == "C:\\FirstDir"
+    env_key = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+    entries = prefix.reg_value(env_key, "Path").data.split(";")
+    assert entries.count("C:\\FirstDir") == 1 and entries.count("C:\\FirstDir\\Scripts") == 1
+    undo = prefix.run(uninstall_args(entry["quietuninstallstring"].data), timeout=600)
+    prefix.wait()
+    assert undo.code == 0, undo.output
+    assert "FirstDir" not in prefix.reg_value(env_key, "Path").data
+    assert prefix.reg_query(UNINSTALL_KEY + "probe-repair") is None
