@@ -220,3 +220,15 @@ def test_parse_batch_answers_found_missing_and_failed():
         wine.parse_batch_answers("reg: Access is denied\r\n" + f"{mark}5\r\n", ["HKLM\\X"])
     with pytest.raises(wine.WineError, match="1 answers for 2 queries"):
         wine.parse_batch_answers(f"{mark}0\r\n", ["a", "b"])
+
+
+def test_cli_smoke_without_wine_is_a_clear_error(tmp_path: Path, monkeypatch, capsys):
+    from generator import cli
+
+    exe = tmp_path / "setup.exe"
+    exe.write_bytes(b"MZ")
+    monkeypatch.setattr(wine.shutil, "which", lambda name: None)
+    monkeypatch.setattr(wine.os, "access", lambda *a: False)
+    assert cli.main(["smoke", str(exe)]) == 1
+    err = capsys.readouterr().err
+    assert "wine is not installed" in err and "apt-get install wine wine64" in err

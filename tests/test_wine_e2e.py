@@ -27,7 +27,7 @@ from generator.smoke import (diff_snapshots, find_log, read_log, run_smoke, take
 from generator.wine import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, WinePrefix
 from wine_artifacts import MARKER_DIR, OPENSTACK_VERSION, PYOPENSSL_PRODUCT, sha256_of
 from wine_fixtures import (OPENSTACK_REQ, SMALL_REQ, Extra, RecipeSpec, artifacts_dir,
-                           build_installer, serve_simple_index, write_recipe)
+                           build_installer, fetch_lock_wheels, serve_simple_index, write_recipe)
 
 pytestmark = pytest.mark.slow
 
@@ -45,10 +45,8 @@ def web_recipe(tmp_path: Path, loopback, components, locks, wheel_store, *,
                name: str = "choconsis-web", requirement: str = SMALL_REQ,
                check: str = "python --version", **spec_args) -> tuple[Path, Path]:
     """A web installer of the MSI runtime, both served on loopback; returns (recipe, exe)."""
-    from generator.wheels import fetch_wheels
-
     lock = locks.get(requirement)
-    index = serve_simple_index(loopback, fetch_wheels(lock, wheel_store))
+    index = serve_simple_index(loopback, fetch_lock_wheels(lock, wheel_store))
     runtime_url = loopback.add("/files/winpython-cp312.msi", components.runtime_msi.read_bytes())
     spec_args.setdefault("runtime_sha256", sha256_of(components.runtime_msi))
     spec = RecipeSpec(package_id=name, runtime="msi", runtime_file=components.runtime_msi,
