@@ -60,7 +60,8 @@ def find_wine() -> WineTools:
     missing = [name for name, path in found.items() if path is None]
     if missing:
         raise ToolMissingError(missing[0], "wine wine64")
-    return WineTools(found["wine"], found["wineboot"], found["wineserver"])  # type: ignore[arg-type]
+    wine, wineboot, wineserver = (str(found[n]) for n in ("wine", "wineboot", "wineserver"))
+    return WineTools(wine, wineboot, wineserver)
 
 
 @dataclass(frozen=True)

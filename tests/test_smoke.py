@@ -102,7 +102,8 @@ def test_check_path_after_install_detects_a_changed_character_and_type():
     retyped = RegValue("Path", "REG_SZ", good.data)
     phase = Phase("registry")
     smoke.check_path_after_install(phase, "machine", before, retyped, ["C:\\Py"])
-    assert [c.name for c in phase.checks if not c.ok] == ["machine PATH keeps its type REG_EXPAND_SZ"]
+    assert [c.name for c in phase.checks if not c.ok] == [
+        "machine PATH keeps its type REG_EXPAND_SZ"]
 
 
 def _snap(**kw) -> Snapshot:

@@ -146,7 +146,7 @@ class Locks:
 
         if requirement in self._cache:
             return self._cache[requirement]
-        stem = requirement.replace("==", "-")
+        stem = f"{requirement.replace('==', '-')}-{_lock_code_key()}"
         lock_path = self.folder / f"{stem}.lock"
         if not lock_path.is_file():
             from generator.recipe import load_recipe
@@ -158,6 +158,19 @@ class Locks:
         lock = read_lock(lock_path)
         self._cache[requirement] = lock
         return lock
+
+
+def _lock_code_key() -> str:
+    """A short hash of the code that writes and reads locks: a new lock format, a new lock."""
+    import hashlib
+
+    import generator
+
+    package = Path(generator.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("lockfile.py", "wheels.py", "recipe.py"):
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @pytest.fixture(scope="session")
