@@ -7,6 +7,7 @@
 ;   !insertmacro ChoconsisLog PREFIX TEXT      DetailPrint TEXT and append
 ;       "YYYY-MM-DD HH:MM:SS  TEXT" to $LogFile and $LogCopy (UTF-16LE with a BOM: the
 ;       same text Windows tools show, whatever the code page)
+;   !insertmacro ChoconsisIsolatePython         unsets PYTHONPATH, PIP_TARGET, ... (see below)
 ;   !insertmacro ChoconsisDefinePrependPath    defines Function ChoconsisPrependProcessPath:
 ;       stack top = "entry;entry"; prepends it to this process's PATH (inherited by every
 ;       program the installer starts). The old value is copied with Windows' own calls into
@@ -112,6 +113,30 @@ Function ChoconsisPrependProcessPath
   Pop $1
   Pop $0
 FunctionEnd
+!macroend
+
+; Remove, from this process's environment (inherited by python.exe, pip and the check), the
+; variables that would make the installed runtime load other code or pip install somewhere
+; else or refuse to run: a user's PYTHONPATH or PIP_TARGET must not change what gets installed.
+; Proxy and certificate settings (PIP_PROXY, PIP_CERT, HTTPS_PROXY) are kept on purpose.
+!macro ChoconsisIsolatePython
+  !insertmacro _ChoconsisUnsetEnv PYTHONHOME
+  !insertmacro _ChoconsisUnsetEnv PYTHONPATH
+  !insertmacro _ChoconsisUnsetEnv PYTHONUSERBASE
+  !insertmacro _ChoconsisUnsetEnv PIP_TARGET
+  !insertmacro _ChoconsisUnsetEnv PIP_PREFIX
+  !insertmacro _ChoconsisUnsetEnv PIP_ROOT
+  !insertmacro _ChoconsisUnsetEnv PIP_USER
+  !insertmacro _ChoconsisUnsetEnv PIP_REQUIRE_VIRTUALENV
+  !insertmacro _ChoconsisUnsetEnv PIP_NO_INDEX
+  !insertmacro _ChoconsisUnsetEnv PIP_FIND_LINKS
+  !insertmacro _ChoconsisUnsetEnv PIP_EXTRA_INDEX_URL
+  !insertmacro _ChoconsisUnsetEnv PIP_NO_BINARY
+  !insertmacro _ChoconsisUnsetEnv PIP_CONSTRAINT
+!macroend
+
+!macro _ChoconsisUnsetEnv NAME
+  System::Call 'kernel32::SetEnvironmentVariableW(w "${NAME}", p 0)'
 !macroend
 
 !endif ; CHOCONSIS_NSH

@@ -612,9 +612,21 @@ def test_wine_offline_install_downloads_nothing(tmp_path: Path, loopback, wine_k
                                         cache_dir=tmp_path / "cache"))
     hits_at_build = dict(loopback.hits)
     prefix = template.copy_to(tmp_path / "prefix")
+    # A hostile environment: the user's PIP_TARGET / PYTHONPATH must not redirect the install,
+    # and a machine PATH far longer than an NSIS string must survive (and the check still
+    # finds the new command through the prepended entries).
+    prefix.reg_add("HKCU\\Environment", "PIP_TARGET", "C:\\Elsewhere")
+    prefix.reg_add("HKCU\\Environment", "PYTHONPATH", "C:\\Elsewhere")
+    env_key = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+    long_path = prefix.reg_value(env_key, "Path").data + "".join(
+        f";C:\\Long\\Entry{i:03d}" for i in range(200))
+    prefix.reg_add(env_key, "Path", long_path, type="REG_EXPAND_SZ")
     run = prefix.run([prefix.to_windows(result.setup_exe), "/S"], timeout=600)
     prefix.wait()
     assert run.code == 0, run.output
+    assert not (prefix.drive_c / "Elsewhere").exists()
+    after = prefix.reg_value(env_key, "Path").data
+    assert after == "C:\\Probe Dir;C:\\Probe Dir\\Scripts;" + long_path
     assert dict(loopback.hits) == hits_at_build  # the installer itself fetched nothing
     state = prefix.drive_c / "Probe Dir" / "choconsis-probe-offline"
     log = (state / "probe-offline-install.log").read_text("utf-16")
