@@ -261,3 +261,39 @@ def test_build_with_a_wrong_password_fails_and_leaves_nothing(creds, tmp_path):
                                    cache_dir=tmp_path / "cache", sign_cert=creds["pfx"],
                                    sign_password="wrong"))
     assert not list((tmp_path / "out").glob("*.exe"))
+
+
+@pytest.mark.slow
+def test_signed_choconsis_installer_installs_under_wine(creds, components, locks, test_cache,
+                                                        wine_prefix, tmp_path, monkeypatch):
+    """A real offline choconsis build (WinPython zip runtime, one wheel), signed: setup.exe
+    and the uninstaller it writes verify, it passes the smoke install, and it uninstalls."""
+    from wine_fixtures import SMALL_REQ, RecipeSpec, artifacts_dir, write_recipe
+
+    from generator.build import BuildOptions, build
+    from generator.smoke import run_smoke, split_command, uninstall_args
+    from generator.wine import UNINSTALL_KEY
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+    spec = RecipeSpec(package_id="choconsis-signed", runtime_file=components.runtime_zip,
+                      requirement=SMALL_REQ, check="python --version")
+    recipe = write_recipe(tmp_path / "choconsis-signed.toml", spec, locks.get(SMALL_REQ))
+    result = build(recipe, BuildOptions(
+        out_dir=tmp_path / "out", offline=True, chocolatey=False,
+        artifacts_dir=artifacts_dir(tmp_path / "art", components.runtime_zip),
+        cache_dir=test_cache / "artifacts", sign_cert=creds["cert"], sign_key=creds["key"]))
+    assert verify_pe(result.setup_exe, cafile=creds["cert"]).ok
+    report = run_smoke(result.setup_exe, recipe=str(recipe), keep_prefix=None,
+                       prefix=wine_prefix, uninstall=False)
+    assert report.ok, report.format()
+    entry = wine_prefix.reg_value(f"{UNINSTALL_KEY}\\choconsis-signed", "UninstallString")
+    assert entry is not None
+    uninstaller = wine_prefix.to_linux(split_command(entry.data)[0])
+    info = verify_pe(uninstaller, cafile=creds["cert"])
+    assert info.ok and info.subject == "/CN=choconsis test signer/O=Test", info.output
+    quiet = wine_prefix.reg_value(f"{UNINSTALL_KEY}\\choconsis-signed", "QuietUninstallString")
+    done = wine_prefix.run(uninstall_args(quiet.data if quiet else entry.data + " /S"),
+                           timeout=900)
+    wine_prefix.wait()
+    assert done.code == 0, done.output
+    assert wine_prefix.reg_value(f"{UNINSTALL_KEY}\\choconsis-signed", "UninstallString") is None
