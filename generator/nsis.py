@@ -15,10 +15,23 @@ Layout of the rendered folder::
     payload/               embedded files: artifacts (offline), wheels/ (offline),
                            runtime/ (a zip runtime, unpacked at build time, in both modes)
 
-On the target machine everything choconsis keeps lives in ``$INSTDIR\\choconsis-<id>``
-(:func:`state_dir_name`): uninstall.exe, install.log, requirements.lock, choconsis_path.py,
-path-record.txt, state.ini (MSI product codes) and, for an EXE runtime, a copy of its installer
-(its quiet uninstall needs it).
+What setup.exe does, observably (the Wine tests and ``choconsis smoke`` rely on it):
+
+- ``setup.exe /S [/D=FOLDER]`` installs silently; ``$INSTDIR`` defaults to the recipe's
+  install_dir, or to the installed version's folder on upgrade/repair (InstallDirRegKey).
+- everything choconsis keeps lives in ``$INSTDIR\\choconsis-<id>`` (:func:`state_dir_name`):
+  uninstall.exe, ``<id>-install.log``, requirements.lock, choconsis_path.py, path-record.txt,
+  state.ini (MSI product codes by step) and, for an EXE runtime, a copy of its installer
+  (its quiet uninstall needs it). Logs are UTF-16LE with a BOM, one line per event:
+  ``YYYY-MM-DD HH:MM:SS  step N (title): start | exit code C | done``.
+- exit code 0 on success, 3010 when a step asked for a reboot; on failure the failing
+  program's exit code (1 when there is none: download refused, sha256 mismatch, program not
+  startable). Every step started is undone, the Add/Remove Programs entry and choconsis' own
+  files are removed, and the log is left at ``%TEMP%\\<id>-install.log``.
+- the Add/Remove Programs entry ``HKLM\\...\\Uninstall\\<id>`` (64-bit view for amd64) is
+  written only after every step succeeded; ``uninstall.exe /S`` runs the undo sides in
+  ``plan.undo_order()``, logs to ``%TEMP%\\<id>-uninstall.log``, and exits 1 (keeping itself
+  and the entry) when an undo failed.
 """
 
 from __future__ import annotations
@@ -145,8 +158,8 @@ def _codes(valid: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(valid), tuple(c for c in valid if c in REBOOT_CODES)
 
 
-def _runtime_view(i: int, step: InstallRuntime, runtime_entries: tuple[list[str], list[str]],
-                  plan: InstallPlan) -> StepView:
+def _runtime_view(i: int, step: InstallRuntime,
+                  runtime_entries: tuple[list[str], list[str]]) -> StepView:
     where = f"step {i} ({step.title})"
     view = StepView(i, "runtime", step.kind, step.title)
     view.valid_codes, view.reboot_codes = _codes(step.valid_exit_codes)
@@ -186,7 +199,7 @@ def _msi_uninstall_command() -> Templated:
                          ("/norestart",)))
 
 
-def path_script_args(plan: InstallPlan, step: ChangePath, action: str) -> tuple[Templated, ...]:
+def path_script_args(step: ChangePath, action: str) -> tuple[Templated, ...]:
     """python.exe -E choconsis_path.py add|remove --scope S --record R [ENTRY...]."""
     args: list[Templated] = [
         join(INSTALL_DIR, "\\python.exe"), ("-E",), ("-s",), join(STATE_DIR, "\\" + PATH_SCRIPT),
@@ -197,11 +210,11 @@ def path_script_args(plan: InstallPlan, step: ChangePath, action: str) -> tuple[
     return tuple(args)
 
 
-def _path_view(i: int, step: ChangePath, plan: InstallPlan) -> StepView:
+def _path_view(i: int, step: ChangePath) -> StepView:
     where = f"step {i} ({step.title})"
     view = StepView(i, "path", "path", step.title)
-    view.command = nsis_value(command_line(path_script_args(plan, step, "add")), where)
-    view.undo_command = nsis_value(command_line(path_script_args(plan, step, "remove")), where)
+    view.command = nsis_value(command_line(path_script_args(step, "add")), where)
+    view.undo_command = nsis_value(command_line(path_script_args(step, "remove")), where)
     return view
 
 
@@ -273,11 +286,11 @@ def step_views(plan: InstallPlan, offline: bool,
 def _step_view(i: int, step: Step, plan: InstallPlan, offline: bool,
                runtime_entries: tuple[list[str], list[str]]) -> StepView:
     if isinstance(step, InstallRuntime):
-        return _runtime_view(i, step, runtime_entries, plan)
+        return _runtime_view(i, step, runtime_entries)
     if isinstance(step, RunInstaller):
         return _installer_view(i, step)
     if isinstance(step, ChangePath):
-        return _path_view(i, step, plan)
+        return _path_view(i, step)
     if isinstance(step, PipInstall):
         return _pip_view(i, step, offline)
     if isinstance(step, RunCheck):
@@ -386,6 +399,7 @@ def _context(plan: InstallPlan, views: list[StepView], offline: bool) -> dict[st
         "quiet_uninstall_string": nsis_value(command_line((uninstaller, ("/S",))),
                                              "QuietUninstallString"),
         "check_path": bool(check and check.path_entries),
+        "welcome_text": welcome_text(plan),
         "compressor": "zlib" if plan.runtime.installer == "zip" else "lzma",
         "start_line": nsis_value((f"installing {pkg.id} {pkg.version} "
                                   f"({'offline' if offline else 'web'} mode) into ", INSTALL_DIR),
@@ -406,6 +420,17 @@ def _context(plan: InstallPlan, views: list[StepView], offline: bool) -> dict[st
         "reg_key": f"Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{pkg.id}",
         "has_path": plan.path_change is not None,
     }
+
+
+def welcome_text(plan: InstallPlan) -> str:
+    """The welcome page: what the package is and every step setup will take."""
+    pkg = plan.package
+    lines = [pkg.summary, "", "Setup will:"]
+    lines += [f"  {i}. {step.title}" for i, step in enumerate(plan.steps, start=1)]
+    lines += ["", f"License: {pkg.license_url}"]
+    text = "\r\n".join(lines)
+    limit = escaping.NSIS_MAX_STRLEN // 2  # room for the escapes and MUI's own text
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def render_script(plan: InstallPlan, *, offline: bool,

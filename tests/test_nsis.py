@@ -367,6 +367,7 @@ def test_hostile_values_compile_without_warnings(tmp_path: Path):
     data = recipe_data("openstack-clients-2013")
     data["package"]["title"] = 'Evil $INSTDIR "q" `t` ${X} $\\n !define $(^Name)'
     data["package"]["copyright"] = "© 2013 ${NSISDIR} $$"
+    data["package"]["summary"] = 'Sum $\\n $\\" ${MUI_TEXT} "q" $(^Name) `t` ;c'
     data["python"]["install_dir"] = "C:\\Pro$gram Files\\x`y ;z"
     data["installer"][0]["args"] = ['PROP=$WINDIR "x"', "TARGETDIR={install_dir}"]
     plan = plan_of(data)
