@@ -350,14 +350,15 @@ def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
 
 
 @needs_makensis
-def test_compile_the_shipped_lock_when_present(tmp_path: Path):
-    """The real lock (~60 wheels) of the default recipe needs the split pip uninstall."""
+@pytest.mark.parametrize("name", SHIPPED)
+def test_compile_the_shipped_recipe_with_its_lock(name: str, tmp_path: Path):
+    """The real lock (~60 wheels for the default recipe) needs the split pip uninstall."""
     from generator.plan import load_plan
     from generator.recipe import load_recipe
 
-    if not (RECIPES / "openstack-clients.lock").is_file():
-        pytest.skip("recipes/openstack-clients.lock not made yet")
-    plan = load_plan(load_recipe(RECIPES / "openstack-clients.toml"))
+    if not (RECIPES / f"{name}.lock").is_file():
+        pytest.skip(f"recipes/{name}.lock not made yet")
+    plan = load_plan(load_recipe(RECIPES / f"{name}.toml"))
     script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
     nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
 
