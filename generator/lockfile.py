@@ -47,6 +47,8 @@ class Lock:
     index_url: str
     wheels: tuple[LockedWheel, ...] = field(default=())
     source: str = "<lock>"
+    # the recipe's [pip] provided: left out of the lock with what only they need
+    provided: tuple[str, ...] = ()
 
     @property
     def wheels_only(self) -> bool:
@@ -77,6 +79,15 @@ class Lock:
             raise RecipeError(self.source, None,
                               f"lock was made for other requirements than [pip] requirements "
                               f"of the recipe; {hint}")
+        provided = sorted(canonicalize_name(p) for p in recipe.pip.provided)
+        locked = sorted(set(provided) & set(self.names))
+        if locked or (self.provided and sorted(
+                canonicalize_name(p) for p in self.provided) != provided):
+            # a lock without a '# provided:' line is only stale if it pins a provided package
+            raise RecipeError(self.source, None,
+                              f"lock was made for other [pip] provided packages than the "
+                              f"recipe's{' (it pins ' + ', '.join(locked) + ')' if locked else ''}"
+                              f"; {hint}")
         if self.index_url.rstrip("/") != recipe.pip.index_url.rstrip("/"):
             raise RecipeError(self.source, None,
                               f"lock was made from {self.index_url}, the recipe uses "
@@ -106,6 +117,8 @@ def format_lock(lock: Lock, recipe_name: str = "") -> str:
         f"# index: {lock.index_url}",
         "# requirements: " + " ".join(lock.requirements),
     ]
+    if lock.provided:  # only then: locks without it keep their bytes
+        lines.append("# provided: " + " ".join(lock.provided))
     for w in sorted(lock.wheels, key=lambda w: w.name):
         lines.append(f"{w.name}=={w.version} \\")
         lines.append(f"    --hash=sha256:{w.sha256}")
@@ -155,7 +168,8 @@ def parse_lock(text: str, source: str = "<lock>") -> Lock:
                           "'# requirements:' header)") from None
     if not wheels:
         raise RecipeError(source, None, "the lock pins no wheel")
-    return Lock(tag, platform, requirements, index_url, tuple(wheels), source)
+    provided = tuple(meta.get("provided", "").split())
+    return Lock(tag, platform, requirements, index_url, tuple(wheels), source, provided)
 
 
 def read_lock(path: Path) -> Lock:

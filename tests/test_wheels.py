@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import tarfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.artifacts import ArtifactStore, sha256_file
-from generator.errors import ArtifactError, BuildError
+from generator.errors import ArtifactError, BuildError, RecipeError
 from generator.lockfile import read_lock
 from generator.recipe import load_recipe, loads_recipe
 from generator.wheels import (Target, fetch_wheels, lock_recipe, marker_environment,
@@ -47,10 +48,14 @@ command = "demo --version"
 
 
 def make_recipe(tmp_path: Path, index: str, reqs: tuple[str, ...], *,
-                python: str = "3.12.9", arch: str = "amd64"):
+                python: str = "3.12.9", arch: str = "amd64", provided: tuple[str, ...] = ()):
     text = RECIPE.format(python=python, arch=arch, sha="a" * 64, index=index,
                          reqs="[" + ", ".join(f"'{r}'" for r in reqs) + "]")
+    if provided:
+        text = text.replace("[check]", "provided = [" + ", ".join(f"'{p}'" for p in provided)
+                            + "]\n\n[check]")
     path = tmp_path / "demo.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return load_recipe(path)
 
@@ -61,11 +66,14 @@ def _record_hash(data: bytes) -> str:
 
 
 def build_wheel(name: str, version: str, tag: str = "py3-none-any",
-                requires: tuple[str, ...] = ()) -> tuple[str, bytes]:
+                requires: tuple[str, ...] = (), extras: tuple[str, ...] = (),
+                requires_python: str = "") -> tuple[str, bytes]:
     """A small but valid wheel: a package, METADATA with Requires-Dist, WHEEL and RECORD."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Requires-Python: {requires_python}"] if requires_python else []
+    metadata += [f"Provides-Extra: {e}" for e in extras]
     metadata += [f"Requires-Dist: {r}" for r in requires]
     purelib = "true" if tag.endswith("-none-any") else "false"
     files = {
@@ -83,6 +91,66 @@ def build_wheel(name: str, version: str, tag: str = "py3-none-any",
     return f"{dist}-{version}-{tag}.whl", buf.getvalue()
 
 
+def pkg_info(name: str, version: str, requires: tuple[str, ...] = (),
+             metadata_version: str = "2.2") -> str:
+    lines = [f"Metadata-Version: {metadata_version}", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    return "\n".join(lines) + "\n"
+
+
+# A PEP 517 backend inside the sdist (backend-path ["."]), so that building its metadata needs
+# nothing from the index: METADATA is the sdist's PKG-INFO.
+IN_TREE_BACKEND = """\
+import os, shutil
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    name = "{dist}-{version}.dist-info"
+    os.makedirs(os.path.join(metadata_directory, name))
+    shutil.copy("PKG-INFO", os.path.join(metadata_directory, name, "METADATA"))
+    return name
+"""
+IN_TREE_PYPROJECT = """\
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+"""
+# A backend that, like functools32's setup.py, refuses to run on Python 3.
+PY2_ONLY_BACKEND = """\
+import sys
+
+def get_requires_for_build_wheel(config_settings=None):
+    sys.stderr.write("This backport is for Python 2.7 only.\\n")
+    sys.exit(1)
+"""
+DISTUTILS_PY2_ONLY_SETUP = """\
+import sys
+from distutils.core import setup
+
+if sys.version_info >= (3,):
+    sys.stderr.write("This backport is for Python 2.7 only.\\n")
+    sys.exit(1)
+setup(name="{name}", version="{version}", py_modules=["{dist}"])
+"""
+
+
+def build_sdist(name: str, version: str, files: dict[str, str]) -> tuple[str, bytes]:
+    """A .tar.gz source archive with the given files under NAME-VERSION/."""
+    root = f"{name.replace('-', '_')}-{version}"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{root}/{path}")
+            info.size = len(data)
+            info.mtime = 1_600_000_000
+            tar.addfile(info, io.BytesIO(data))
+    return f"{root}.tar.gz", buf.getvalue()
+
+
 class SimpleIndex:
     """A PEP 503 index on the loopback server: /simple/<name>/ pages and /files/<wheel>."""
 
@@ -96,8 +164,16 @@ class SimpleIndex:
         return self.server.url("/simple")
 
     def add(self, name: str, version: str, tag: str = "py3-none-any",
-            requires: tuple[str, ...] = (), with_hash: bool = True) -> str:
-        filename, data = build_wheel(name, version, tag, requires)
+            requires: tuple[str, ...] = (), with_hash: bool = True,
+            extras: tuple[str, ...] = (), requires_python: str = "") -> str:
+        filename, data = build_wheel(name, version, tag, requires, extras, requires_python)
+        return self._publish(name, filename, data, with_hash)
+
+    def add_sdist(self, name: str, version: str, files: dict[str, str]) -> str:
+        filename, data = build_sdist(name, version, files)
+        return self._publish(name, filename, data, True)
+
+    def _publish(self, name: str, filename: str, data: bytes, with_hash: bool) -> str:
         self.server.add(f"/files/{filename}", data)
         self.files[filename] = data
         href = f"/files/{filename}"
@@ -168,6 +244,22 @@ def test_win32_target_gets_win32_wheels(tmp_path, index):
     assert [w.filename for w in lock.wheels] == ["helper-2.1-cp312-cp312-win32.whl"]
 
 
+@pytest.mark.parametrize("python, arch, want", [
+    ("3.14.7", "amd64", "2.0"),  # pip itself would check >=3.13 against this 3.11: 1.0
+    ("2.7.18", "x86", "1.5"),
+])
+def test_requires_python_of_wheel_metadata_is_checked_for_the_target(tmp_path, loopback,
+                                                                      python, arch, want):
+    # The index page gives no data-requires-python: only the wheels' METADATA says it.
+    idx = SimpleIndex(loopback)
+    idx.add("app", "1.0", "py2.py3-none-any", requires=("modern",))
+    idx.add("modern", "1.0", "py2.py3-none-any")
+    idx.add("modern", "1.5", "py2.py3-none-any", requires_python="<3")
+    idx.add("modern", "2.0", "py3-none-any", requires_python=">=3.13")
+    recipe = make_recipe(tmp_path, idx.url, ("app==1.0",), python=python, arch=arch)
+    assert resolve_lock(recipe).wheel("modern").version == want
+
+
 def test_requirement_without_target_wheel_is_named(tmp_path, index):
     recipe = make_recipe(tmp_path, index.url, ("demo-app==1.0", "onlylinux==3.0"))
     with pytest.raises(BuildError) as err:
@@ -203,6 +295,139 @@ def test_pip_environment_drops_pip_settings():
                            "HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin"})
     assert env == {"HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin",
                    "PIP_CONFIG_FILE": __import__("os").devnull}
+
+
+@pytest.fixture
+def legacy_index(loopback):
+    """An index for a Python 2.7 target where some projects have no wheel at all."""
+    idx = SimpleIndex(loopback)
+    idx.add("app", "1.0", "py2.py3-none-any", requires=(
+        "sdonly>=1", "both", "staticmeta", "oldstyle", "py3dep; python_version >= '3'"))
+    in_tree = {"pyproject.toml": IN_TREE_PYPROJECT}
+    # only an sdist: built here with the in-tree backend
+    idx.add_sdist("sdonly", "1.2", {**in_tree, "PKG-INFO": pkg_info("sdonly", "1.2", ("six",)),
+                                    "backend.py": IN_TREE_BACKEND.format(dist="sdonly",
+                                                                         version="1.2")})
+    idx.add("six", "1.16.0", "py2.py3-none-any")
+    # a wheel for the target beats a newer sdist
+    idx.add("both", "1.0", "py2-none-any")
+    idx.add_sdist("both", "2.0", {**in_tree, "PKG-INFO": pkg_info("both", "2.0"),
+                                  "backend.py": IN_TREE_BACKEND.format(dist="both",
+                                                                       version="2.0")})
+    idx.add("both", "3.0", "py3-none-any")  # not for Python 2
+    # metadata cannot be built on Python 3; PKG-INFO 2.2 with static Requires-Dist is used
+    idx.add_sdist("staticmeta", "0.5", {
+        **in_tree, "backend.py": PY2_ONLY_BACKEND,
+        "PKG-INFO": pkg_info("staticmeta", "0.5", ("winonly; sys_platform == 'win32'",))})
+    idx.add("winonly", "2.0", "py2.py3-none-any")
+    # a distutils-only setup.py that exits on Python 3 (functools32): its PKG-INFO 1.0 is all
+    idx.add_sdist("oldstyle", "3.2.3-2", {
+        "setup.py": DISTUTILS_PY2_ONLY_SETUP.format(name="oldstyle", version="3.2.3-2",
+                                                    dist="oldstyle"),
+        "oldstyle.py": "",
+        "PKG-INFO": pkg_info("oldstyle", "3.2.3-2", metadata_version="1.0")})
+    idx.add("py3dep", "1.0")
+    return idx
+
+
+def test_python2_lock_pins_sdists_only_where_no_wheel_fits(tmp_path, legacy_index):
+    recipe = make_recipe(tmp_path, legacy_index.url, ("app==1.0",), python="2.7.18", arch="x86")
+    lock = lock_recipe(recipe)
+    files = {w.name: w.filename for w in lock.wheels}
+    assert files == {
+        "app": "app-1.0-py2.py3-none-any.whl",
+        "both": "both-1.0-py2-none-any.whl",  # not the newer sdist
+        "oldstyle": "oldstyle-3.2.3-2.tar.gz",
+        "six": "six-1.16.0-py2.py3-none-any.whl",  # sdonly's dependency, from its metadata
+        "sdonly": "sdonly-1.2.tar.gz",
+        "staticmeta": "staticmeta-0.5.tar.gz",
+        "winonly": "winonly-2.0-py2.py3-none-any.whl",  # from staticmeta's PKG-INFO
+    }
+    for w in lock.wheels:
+        assert w.sha256 == legacy_index.sha256(w.filename), w.name
+        assert w.url == legacy_index.server.url(f"/files/{w.filename}")
+    assert lock.wheel("oldstyle").version == "3.2.3-2"
+    assert not lock.wheels_only
+    again = read_lock(recipe.lock_path)
+    assert again == replace(lock, source=str(recipe.lock_path))
+    assert "    # wheel: sdonly-1.2.tar.gz " in recipe.lock_path.read_text()
+
+
+def test_python2_sdist_with_unknowable_metadata_is_refused(tmp_path, loopback):
+    idx = SimpleIndex(loopback)
+    # setuptools may add install_requires at build time: its PKG-INFO 1.x is not the whole truth
+    idx.add_sdist("dyn", "1.0", {
+        "pyproject.toml": IN_TREE_PYPROJECT, "backend.py": PY2_ONLY_BACKEND,
+        "setup.py": "from setuptools import setup\nsetup(install_requires=['x'])\n",
+        "PKG-INFO": pkg_info("dyn", "1.0", metadata_version="2.1")})
+    recipe = make_recipe(tmp_path, idx.url, ("dyn==1.0",), python="2.7.18", arch="x86")
+    with pytest.raises(BuildError, match="wheels and source archives for cp27 win32") as err:
+        lock_recipe(recipe)
+    assert "metadata of dyn dyn-1.0.tar.gz" in str(err.value)
+    assert "PKG-INFO does not settle its dependencies" in str(err.value)
+    assert not recipe.lock_path.exists()
+
+
+def test_python3_target_stays_wheels_only(tmp_path, loopback):
+    idx = SimpleIndex(loopback)
+    idx.add_sdist("sdonly", "1.2", {"pyproject.toml": IN_TREE_PYPROJECT,
+                                    "PKG-INFO": pkg_info("sdonly", "1.2"),
+                                    "backend.py": IN_TREE_BACKEND.format(dist="sdonly",
+                                                                         version="1.2")})
+    recipe = make_recipe(tmp_path, idx.url, ("sdonly==1.2",))
+    with pytest.raises(BuildError, match=r"no wheel for cp312 win_amd64 .* sdonly==1\.2"):
+        resolve_lock(recipe)
+
+
+@pytest.fixture
+def provided_index(loopback):
+    """client needs ssl-lib (which an MSI provides) and shared; ssl-lib needs crypto, shared."""
+    idx = SimpleIndex(loopback)
+    idx.add("client", "1.0", requires=("ssl-lib>=17", "shared", "extra-user[fast]"))
+    idx.add("ssl-lib", "21.0", requires=("crypto>=3", "shared>=1"))
+    idx.add("crypto", "3.3", requires=("cffi-like", "shared"))
+    idx.add("cffi-like", "1.15")
+    idx.add("shared", "1.2")
+    idx.add("extra-user", "1.0", requires=("speedup; extra == 'fast'",
+                                           "crypto; extra == 'never'"), extras=("fast", "never"))
+    idx.add("speedup", "0.1")
+    return idx
+
+
+def test_provided_packages_and_what_only_they_need_stay_out(tmp_path, provided_index):
+    recipe = make_recipe(tmp_path, provided_index.url, ("client==1.0",), provided=("SSL_Lib",))
+    lock = lock_recipe(recipe)
+    # ssl-lib and its exclusive crypto, cffi-like are out; shared (client needs it too) stays;
+    # extra-user's [fast] extra counts, its unrequested [never] does not
+    assert sorted(lock.names) == ["client", "extra-user", "shared", "speedup"]
+    assert lock.provided == ("SSL_Lib",)
+    assert "# provided: SSL_Lib" in recipe.lock_path.read_text()
+    again = read_lock(recipe.lock_path)
+    assert again == replace(lock, source=str(recipe.lock_path))
+    again.check_matches(recipe)
+    without = make_recipe(tmp_path / "other", provided_index.url, ("client==1.0",))
+    with pytest.raises(RecipeError, match="provided"):
+        again.check_matches(without)
+    # a lock made before [pip] provided was added pins the provided package: stale
+    old = resolve_lock(without)
+    assert "ssl-lib" in old.names
+    with pytest.raises(RecipeError, match=r"provided packages .* \(it pins ssl-lib\)"):
+        old.check_matches(recipe)
+
+
+def test_provided_dependency_shared_with_another_package_stays(tmp_path, provided_index):
+    # crypto is provided too, but client also needs it directly here: nothing else changes
+    provided_index.add("client", "2.0", requires=("ssl-lib>=17", "crypto"))
+    recipe = make_recipe(tmp_path, provided_index.url, ("client==2.0",), provided=("ssl-lib",))
+    assert sorted(resolve_lock(recipe).names) == ["cffi-like", "client", "crypto", "shared"]
+
+
+def test_provided_requirement_of_the_recipe_is_refused(tmp_path, provided_index):
+    recipe = make_recipe(tmp_path, provided_index.url, ("client==1.0", "shared==1.2"),
+                         provided=("shared",))
+    with pytest.raises(RecipeError, match=r"pip\.provided: shared is both provided"):
+        resolve_lock(recipe)
+    assert not provided_index.server.hits  # refused before pip ran
 
 
 def _report_item(name: str, version: str, url: str, archive_info: dict) -> dict:
@@ -304,10 +529,29 @@ def test_default_recipe_locks_against_pypi_and_shipped_lock_matches():
         assert fresh.wheel(name) == shipped.wheel(name)
 
 
+@pytest.mark.network
+@pytest.mark.slow  # about a minute: pip builds the metadata of five sdists
+def test_2013_recipe_locks_against_pypi_and_shipped_lock_matches():
+    if not _pypi_reachable():
+        pytest.skip("PyPI is not reachable")
+    root = Path(__file__).resolve().parent.parent / "recipes"
+    recipe = load_recipe(root / "openstack-clients-2013.toml")
+    shipped = read_lock(recipe.lock_path)
+    shipped.check_matches(recipe)
+    fresh = resolve_lock(recipe)
+    fresh.check_matches(recipe)
+    assert "pyopenssl" not in fresh.names and "cryptography" not in fresh.names
+    sdists = {w.name for w in fresh.wheels if not w.filename.endswith(".whl")}
+    assert {"prettytable", "warlock"} <= sdists
+    assert not any(w.filename.endswith(".whl") and "win32" not in w.filename
+                   and "none-any" not in w.filename for w in fresh.wheels)
+    for req in recipe.pip.requirements:
+        name = req.split("==")[0]
+        assert fresh.wheel(name) == shipped.wheel(name)
+
+
 def test_recipe_from_text_has_no_lock_path():
     recipe = loads_recipe(RECIPE.format(python="3.12.9", arch="amd64", sha="a" * 64,
                                         index="https://pypi.org/simple", reqs="['x==1']"))
-    from generator.errors import RecipeError
-
     with pytest.raises(RecipeError, match="no lock path"):
         lock_recipe(recipe)
