@@ -127,7 +127,7 @@ def test_offline_zip_installer_passes_choconsis_smoke(components, locks, tmp_pat
                           cache=test_cache / "artifacts", reuse=test_cache / "builds")
     build_seconds = time.monotonic() - start
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
-    env["CHOCONSIS_CACHE"] = str(test_cache / "cli-cache")  # its clean prefix is kept there
+    env["CHOCONSIS_CACHE"] = str(test_cache)  # smoke then copies the suite's clean prefix
     proc = subprocess.run([sys.executable, "-m", "generator", "smoke", str(exe),
                            "--recipe", str(recipe)], capture_output=True, text=True, env=env,
                           timeout=3600)

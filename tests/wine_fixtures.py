@@ -85,6 +85,7 @@ def wine_prefix(wine_template, tmp_path):
     prefix = wine_template.copy_to(tmp_path / "prefix")
     yield prefix
     prefix.kill()
+    shutil.rmtree(prefix.path, ignore_errors=True)  # ~700 MB each; pytest keeps old tmp dirs
 
 
 @pytest.fixture(scope="session")
@@ -319,7 +320,19 @@ def build_installer(recipe: Path, out: Path, *, offline: bool, artifacts: Path |
         shutil.copyfile(result.setup_exe, tmp / result.setup_exe.name)
         shutil.rmtree(key_dir, ignore_errors=True)
         tmp.rename(key_dir)
+        _prune(reuse, keep=KEEP_BUILDS)
     return result.setup_exe
+
+
+KEEP_BUILDS = 4
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Keep the newest `keep` reusable builds (each key is one state of the code)."""
+    kept = sorted((d for d in folder.iterdir() if d.is_dir() and not d.name.endswith(".part")),
+                  key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in kept[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _build_key(recipe: Path, artifacts: Path | None) -> str:
