@@ -92,6 +92,16 @@ def _url(value: Any) -> str:
         raise _Bad(f"expected an https:// URL, got {text!r}")
     if any(c in text for c in " \"'<>`"):
         raise _Bad("contains characters that must be percent-encoded (space, quotes, <, >, `)")
+    # RFC 3986 characters only (the nuspec's xs:anyURI refuses the others): [ ] only around
+    # an IPv6 host, % only as %XX.
+    bad = re.search(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]", text) or re.search(
+        r"[\[\]]", text[len(parts.scheme) + 3 + len(parts.netloc):])
+    if bad:
+        raise _Bad(f"character {bad.group()!r} must be percent-encoded in a URL")
+    bad_escape = re.search(r"%(?![0-9A-Fa-f]{2})", text)
+    if bad_escape:
+        raise _Bad(f"has a % not followed by two hex digits at position {bad_escape.start() + 1} "
+                   "(write a literal % as %25)")
     return text
 
 
