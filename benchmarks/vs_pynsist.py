@@ -112,6 +112,7 @@ class Figures:
     install_s: float = 0.0
     first_run_s: float = 0.0
     first_run_out: str = ""
+    install_log: list[str] = field(default_factory=list)  # timestamped lines, if any
     uninstall_s: float = 0.0
     disk: int = 0
     notes: list[str] = field(default_factory=list)
@@ -267,6 +268,7 @@ def measure_wine(exe: Path, template: WinePrefix, where: Path,
             figures.notes.append(f"install exit code {result.code}")
         figures.disk = tree_bytes(prefix.drive_c) - before
         uninstall, location = find_entry(prefix, app)
+        figures.install_log = read_install_log(prefix, location)
         start = time.monotonic()
         result = prefix.run(first_run(location), timeout=600)
         figures.first_run_s = time.monotonic() - start
@@ -284,6 +286,19 @@ def measure_wine(exe: Path, template: WinePrefix, where: Path,
     finally:
         prefix.kill()
         shutil.rmtree(where, ignore_errors=True)
+
+
+def read_install_log(prefix: WinePrefix, location: str) -> list[str]:
+    """Lines of an installer's own log (choconsis writes <state dir>/*-install.log, UTF-16)."""
+    if not location:
+        return []
+    folder = prefix.to_linux(location)
+    for log_file in sorted(folder.rglob("*install.log")) if folder.is_dir() else []:
+        data = log_file.read_bytes()
+        text = data.decode("utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+            data.decode("utf-8", "replace")
+        return [line for line in text.splitlines() if line.strip()]
+    return []
 
 
 def with_path_cmd(entries: list[str], command: list[str]) -> list[str]:
@@ -323,6 +338,10 @@ def print_table(c: Figures | None, p: Figures | None) -> None:
         if fig:
             print(f"{name}: first run printed {fig.first_run_out!r}"
                   + (f"; notes: {'; '.join(fig.notes)}" if fig.notes else ""))
+    if c and c.install_log:
+        print("\nchoconsis install log (where the install time goes):")
+        for line in c.install_log:
+            print("  " + line[:150])
 
 
 def main(argv: list[str] | None = None) -> int:
