@@ -90,8 +90,9 @@ markers.default_environment = lambda: dict(_config["markers"])
 from pip._internal.cli.req_command import RequirementCommand
 _make_resolver = RequirementCommand.make_resolver.__func__
 def _make_resolver_for_target(cls, *args, **kwargs):
-    if kwargs.get("py_version_info") is None:
-        kwargs["py_version_info"] = kwargs["options"].python_version
+    options = kwargs.get("options")
+    if kwargs.get("py_version_info") is None and options is not None:
+        kwargs["py_version_info"] = options.python_version
     return _make_resolver(cls, *args, **kwargs)
 RequirementCommand.make_resolver = classmethod(_make_resolver_for_target)
 _target = _config.get("target")
