@@ -107,8 +107,10 @@ def license_from_metadata(metadata: str) -> License | None:
         canonical = spdx_expression(field)
         if canonical:
             return License(expression=canonical)
-    classifiers = [c.strip() for c in msg.get_all("Classifier") or []
-                   if c.strip().startswith("License ::")]
+    found = {c.strip() for c in msg.get_all("Classifier") or []
+             if c.strip().startswith("License ::")}
+    # "License :: OSI Approved" alone says nothing once a more specific one is given.
+    classifiers = [c for c in found if not any(o.startswith(c + " :: ") for o in found)]
     if classifiers:
         ids = [CLASSIFIER_SPDX.get(c) for c in classifiers]
         if all(ids):

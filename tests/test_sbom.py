@@ -80,6 +80,10 @@ def test_license_from_metadata_order():
         "Classifier: License :: OSI Approved :: BSD License\n") == License(name="BSD License")
     assert license_from_metadata("License: Apache License, Version 2.0\n") \
         == License(name="Apache License, Version 2.0")
+    assert license_from_metadata(
+        "Classifier: License :: OSI Approved\n"
+        "Classifier: License :: OSI Approved :: Apache Software License\n"
+    ) == License(name="Apache Software License")
     assert license_from_metadata("License: UNKNOWN\n") is None
     assert license_from_metadata("Name: x\n") is None
 
