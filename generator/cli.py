@@ -130,7 +130,10 @@ def _cmd_lock(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(resolve_recipe_arg(args.recipe))
     lock = lock_recipe(recipe)
-    print(f"{recipe.lock_path}: {len(lock.wheels)} wheels for {lock.python_tag} {lock.platform}")
+    sdists = sum(1 for w in lock.wheels if not w.filename.endswith(".whl"))
+    kinds = f"{len(lock.wheels) - sdists} wheels" + (f", {sdists} source archives" if sdists else "")
+    print(f"{recipe.lock_path}: {len(lock.wheels)} files ({kinds}) for "
+          f"{lock.python_tag} {lock.platform}")
     return 0
 
 
