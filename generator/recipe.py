@@ -78,6 +78,33 @@ def _templated(value: Any) -> str:
     return text
 
 
+# Room an NSIS back end needs around a recipe's list of arguments inside one NSIS string: the
+# program (python.exe, msiexec.exe or the downloaded file, each written as an NSIS variable),
+# fixed switches, and $INSTDIR in place of each {install_dir}.
+COMMAND_ROOM = 200
+
+
+def _command_list(value: Any) -> tuple[str, ...]:
+    """A list of arguments that becomes one command line inside one NSIS string.
+
+    Each item is checked alone (_templated); then the whole list, quoted for a Windows
+    command line and escaped for NSIS, must leave COMMAND_ROOM characters free.
+    """
+    from .escaping import nsis_string, windows_command_line
+
+    items = _string_list(_templated)(value)
+    text = windows_command_line([i.replace("{install_dir}", "$INSTDIR") for i in items])
+    try:
+        size = len(nsis_string(text)) - 2
+    except ValueError:
+        size = NSIS_MAX_STRLEN
+    if size + COMMAND_ROOM >= NSIS_MAX_STRLEN:
+        raise _Bad(f"is {size} characters once quoted as a command line and escaped for NSIS; "
+                   f"at most {NSIS_MAX_STRLEN - COMMAND_ROOM - 1} fit beside the program it "
+                   "is passed to")
+    return items
+
+
 def _url(value: Any) -> str:
     text = _text(value)
     parts = urlsplit(text)
@@ -247,6 +274,9 @@ def _check_command(value: Any) -> str:
             "(letters, digits and _ . - : / = + , @ \\); shell syntax such as quotes, "
             f"& | < > ^ % ! $ is not allowed, got {text!r}"
         )
+    if len(text) + COMMAND_ROOM >= NSIS_MAX_STRLEN:  # it runs as cmd.exe /d /c "COMMAND"
+        raise _Bad(f"is {len(text)} characters long; at most "
+                   f"{NSIS_MAX_STRLEN - COMMAND_ROOM - 1} fit in the installer's command line")
     return text
 
 
@@ -313,7 +343,7 @@ SCHEMA: tuple[Section, ...] = (
         Field("sha256", _sha256, "sha256 of the file at url.", type_doc="hex string"),
         Field("install_dir", _install_dir, "Default install folder (overridable at install time: "
               "NSIS /D=, Chocolatey /InstallDir:).", type_doc="Windows path"),
-        Field("args", _string_list(_templated), "Replaces the default silent switches of the "
+        Field("args", _command_list, "Replaces the default silent switches of the "
               "runtime installer (may use {install_dir}).", False, None,
               type_doc="list of strings"),
     )),
@@ -324,14 +354,14 @@ SCHEMA: tuple[Section, ...] = (
         Field("url", _download_url, "Where the installer is downloaded from.",
               type_doc="https URL"),
         Field("sha256", _sha256, "sha256 of the file at url.", type_doc="hex string"),
-        Field("args", _string_list(_templated), "Arguments: MSI properties (msi) or silent "
+        Field("args", _command_list, "Arguments: MSI properties (msi) or silent "
               "switches (exe); may use {install_dir}.", False, (), type_doc="list of strings"),
         Field("valid_exit_codes", _exit_codes, "Exit codes that mean success (3010 and 1641 "
               "mean success with a reboot required).", False, DEFAULT_VALID_EXIT_CODES,
               type_doc="list of integers"),
     ), array=True, required=False),
     Section("path", "PATH changes made after the installers.", (
-        Field("prepend", _string_list(_templated), "Folders put at the front of PATH "
+        Field("prepend", _command_list, "Folders put at the front of PATH "
               "(may use {install_dir}).", type_doc="list of strings"),
         Field("scope", _choice("machine", "user"), "Which PATH: machine or user.", False,
               "machine", type_doc='"machine" | "user"'),
