@@ -542,7 +542,7 @@ def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
     (helper,) = splatted(script, "Install-ChocolateyInstallPackage")
     assert ps_value(helper["filetype"], VARS) == "exe"
     assert helper["file"].text.decode() == "$file"
-    assert ps_value(helper["silentargs"], VARS) == '/S "/D=D:\\Inst Dir\\helper"'
+    assert ps_value(helper["silentargs"], VARS) == '/S /D=D:\\Inst Dir\\helper'
     assert helper["validexitcodes"].text.decode() == "@(0, 7)"
     assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (32-bit)'" in uninstall
     assert "'Helper' + ' was installed by its own EXE installer" in uninstall

@@ -21,7 +21,7 @@ import pytest
 
 from generator import escaping, nsis
 from generator.artifacts import ArtifactStore
-from generator.errors import BuildError, ToolMissingError
+from generator.errors import BuildError, RecipeError, ToolMissingError
 from generator.lockfile import Lock, LockedWheel, parse_lock
 from generator.plan import (ChangePath, InstallPlan, InstallRuntime, PipInstall, RunCheck,
                             RunInstaller, build_plan)
@@ -210,11 +210,17 @@ def test_hostile_values_are_escaped():
     assert hostile not in script  # never raw
 
 
-def test_a_value_longer_than_an_nsis_string_is_a_build_error():
+def test_a_value_longer_than_an_nsis_string_is_refused():
     data = recipe_data("openstack-clients-2013")
     data["installer"][0]["args"] = ["X" * 600, "Y" * 600]
+    with pytest.raises(RecipeError, match=r"installer\[1\]\.args"):
+        plan_of(data)
+    # The back end keeps its own guard for plans that did not come from a checked recipe.
+    plan = plan_of(recipe_data("openstack-clients-2013"))
+    long_step = dataclasses.replace(plan.steps[1], silent_args=(("X" * 600,), ("Y" * 600,)))
+    plan = dataclasses.replace(plan, steps=(plan.steps[0], long_step, *plan.steps[2:]))
     with pytest.raises(BuildError, match=r"step 2 \(pyOpenSSL 0.13\).*limit"):
-        nsis.render_script(plan_of(data), offline=False)
+        nsis.render_script(plan, offline=False)
 
 
 def test_pip_uninstall_is_split_to_fit_nsis_strings():
