@@ -178,12 +178,17 @@ class ScriptRenderer:
     def undo_InstallRuntime(self, step: InstallRuntime) -> Code:
         if step.kind == "zip":
             return self._macro("undo_runtime_zip", step, title=step.title)
+        program, *arguments = step.bytecode_cleanup_args or ()
+        cleanup = self._macro("undo_bytecode", step, program=_ps(program),
+                              arguments=[_ps(a) for a in arguments])
         if step.kind == "msi":
-            return self._macro("undo_msi", step, title=step.title,
+            undo = self._macro("undo_msi", step, title=step.title,
                                exit_codes=_ps_array(MSI_UNINSTALL_EXIT_CODES))
-        return self._macro("undo_runtime_exe", step, title=step.title,
-                           display_name=python_display_name(step),
-                           exit_codes=_ps_array(step.valid_exit_codes))
+        else:
+            undo = self._macro("undo_runtime_exe", step, title=step.title,
+                               display_name=python_display_name(step),
+                               exit_codes=_ps_array(step.valid_exit_codes))
+        return Code(cleanup + "\n" + undo)
 
     def undo_RunInstaller(self, step: RunInstaller) -> Code:
         if step.kind == "msi":

@@ -122,6 +122,7 @@ class StepView:
     title: str
     command: Code | None = None  # install command line (one NSIS string)
     undo_command: Code | None = None
+    cleanup_command: Code | None = None  # runtime exe/msi: bytecode caches, before undo
     undo_commands: list[Code] = field(default_factory=list)  # pip: uninstall in chunks
     file: Code | None = None  # where the artifact lands: "$PLUGINSDIR\\name"
     file_oname: Code | None = None  # "/oname=$PLUGINSDIR\\name" for File
@@ -171,6 +172,9 @@ def _runtime_view(i: int, step: InstallRuntime,
         return view
     _artifact_values(view, step.artifact, where)
     view.command = nsis_value(_run_command(step.kind, step.silent_command), where)
+    cleanup = step.bytecode_cleanup_command
+    if cleanup is not None:
+        view.cleanup_command = nsis_value(cleanup, where)
     if step.kind == "exe":
         # The python.org bundle uninstalls quietly with its own installer: keep a copy.
         kept = join(STATE_DIR, "\\" + step.artifact.filename)

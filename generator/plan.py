@@ -156,6 +156,30 @@ class InstallRuntime(Step):
     def silent_command(self) -> Templated:
         return command_line(self.silent_args)
 
+    @property
+    def bytecode_cleanup_args(self) -> tuple[Templated, ...] | None:
+        """Run before an EXE or MSI runtime's own uninstaller: python.exe -B removes the
+        __pycache__ folders Python wrote at run time, which no installer owns and which would
+        otherwise keep the install folder alive. None for a zip runtime (its folder goes
+        whole)."""
+        if self.kind == "zip":
+            return None
+        return (join(INSTALL_DIR, "\\python.exe"), ("-B",), ("-E",), ("-s",), ("-c",),
+                (BYTECODE_CLEANUP,))
+
+    @property
+    def bytecode_cleanup_command(self) -> Templated | None:
+        args = self.bytecode_cleanup_args
+        return command_line(args) if args else None
+
+
+# Python 2.7 and 3.x alike; single quotes only, so the command line needs no inner escaping.
+BYTECODE_CLEANUP = (
+    "import os, shutil, sys; "
+    "[shutil.rmtree(os.path.join(r, '__pycache__'), True) "
+    "for r, d, f in os.walk(sys.prefix) if '__pycache__' in d]"
+)
+
 
 @dataclass(frozen=True)
 class RunInstaller(Step):

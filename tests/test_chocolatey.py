@@ -546,3 +546,13 @@ def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
     assert helper["validexitcodes"].text.decode() == "@(0, 7)"
     assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (32-bit)'" in uninstall
     assert "'Helper' + ' was installed by its own EXE installer" in uninstall
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
+    text = read_script(rendered(shipped_plan(name), tmp_path), chocolatey.UNINSTALL_SCRIPT)
+    cleanup = text.index("$cleanupArgs")
+    assert "'-B'" in text[cleanup:cleanup + 200]
+    runtime_undo = text.index("# step0:")
+    pip_undo = text.index("@pipArgs")
+    assert pip_undo < cleanup < runtime_undo

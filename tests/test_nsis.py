@@ -763,3 +763,13 @@ def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopba
     assert prefix.reg_query("HKLM\\" + FAKE_PY_KEY) is None  # the runtime's own uninstall ran
     assert not (folder / "python.exe").exists() and not (folder / "Lib").exists()
     assert prefix.reg_query(UNINSTALL_KEY + "probe-exe") is None
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_runtime_undo_first_removes_run_time_bytecode(name):
+    script = nsis.render_script(shipped_plan(name), offline=False)
+    undo = script[script.index("!macro ChoconsisUndoStep1 "):]
+    undo = undo[:undo.index("!macroend")]
+    cleanup = undo.index("-B -E -s -c")
+    assert "__pycache__" in undo[cleanup:]
+    assert cleanup < undo.index("msiexec.exe" if "2013" in name else "/uninstall /quiet")

@@ -150,3 +150,14 @@ def test_lock_must_match_the_recipe():
     bad = Lock(good.python_tag, good.platform, good.requirements, good.index_url, wrong_version)
     with pytest.raises(RecipeError, match="python-swiftclient==0.0.1"):
         build_plan(r, bad)
+
+
+def test_runtime_undo_cleans_run_time_bytecode():
+    r = recipe()
+    step = build_plan(r, lock_for(r)).steps[0]
+    args = step.bytecode_cleanup_args
+    assert args[0] == (INSTALL_DIR, "\\python.exe") and args[1:5] == (("-B",), ("-E",), ("-s",), ("-c",))
+    assert "__pycache__" in args[5][0] and '"' not in args[5][0]
+    r = recipe(python__installer="zip",
+               python__url="https://example.org/python-3.14.7-embed-amd64.zip")
+    assert build_plan(r, lock_for(r)).steps[0].bytecode_cleanup_args is None
