@@ -126,6 +126,10 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     _R("COPC0001", "Requirement", "Package Is Not A Valid OPC Package (package)"),
     _R("CDL0001", "Requirement", "Download URL Is Not HTTPS (script)"),
     _R("CDL0002", "Requirement", "Checksum Type Is Not SHA-256 Or Better (script)"),
+    _R("CPE0001", "Requirement", "Not A Windows Executable (setup.exe)"),
+    _R("CSG0001", "Requirement", "Installer Signature Invalid (setup.exe)"),
+    _R("CSG0002", "Guideline", "Installer Not Signed (setup.exe)"),
+    _R("CSG0003", "Guideline", "Installer Signer Not Trusted (setup.exe)"),
 )}
 
 # ---------------------------------------------------------------------------- the package
@@ -671,9 +675,43 @@ def check_nupkg(path: Path) -> list[Finding]:
     return report.findings + (lint_package(pkg) if pkg is not None else [])
 
 
-def check_path(path: Path) -> list[Finding]:
-    """Lint a .nupkg, a rendered chocolatey folder (or <out>/<id> holding chocolatey/), or a
-    recipe .toml (planned with its lock and rendered to a temporary folder)."""
+def check_installer(path: Path, cafile: Path | None = None) -> list[Finding]:
+    """Check a setup.exe: a PE file, and its Authenticode signature (osslsigncode).
+
+    A signature whose digest does not match the file (changed after signing) is an error;
+    an unsigned installer, or one whose signer does not chain to a trusted root (the
+    system's, or ``cafile``), is a warning.
+    """
+    from .signing import verify_pe
+
+    report = _Report()
+    where = path.name
+    with open(path, "rb") as fh:
+        head = fh.read(0x40)
+        pe_offset = int.from_bytes(head[0x3C:0x40], "little") if len(head) == 0x40 else 0
+        fh.seek(pe_offset)
+        pe_magic = fh.read(4)
+    if head[:2] != b"MZ" or pe_magic != b"PE\0\0":
+        report.add("CPE0001", "no MZ/PE header", where)
+        return report.findings
+    info = verify_pe(path, cafile)
+    if not info.signed:
+        report.add("CSG0002", "setup.exe carries no Authenticode signature "
+                   "(choconsis build --sign-cert/--sign-key signs it)", where)
+    elif not info.digest_ok:
+        report.add("CSG0001", "the signed digest does not match the file: it was changed "
+                   "after signing", where)
+    elif not info.chain_ok:
+        report.add("CSG0003", f"signed by {info.subject or 'an unknown signer'}, which does "
+                   "not chain to a trusted root" + ("" if cafile else " (pass --ca-file)"),
+                   where)
+    return report.findings
+
+
+def check_path(path: Path, cafile: Path | None = None) -> list[Finding]:
+    """Lint a .nupkg, a rendered chocolatey folder (or <out>/<id> holding chocolatey/), a
+    recipe .toml (planned with its lock and rendered to a temporary folder), or a setup.exe
+    (its signature, checked against ``cafile`` or the system's roots)."""
     if path.is_dir():
         if (path / "chocolatey").is_dir() and not any(path.glob("*.nuspec")):
             path = path / "chocolatey"
@@ -685,7 +723,10 @@ def check_path(path: Path) -> list[Finding]:
         return check_nupkg(path)
     if suffix == ".toml":
         return _check_recipe(path)
-    raise UsageError(f"{path}: check takes a .nupkg, a rendered folder or a recipe .toml")
+    if suffix == ".exe":
+        return check_installer(path, cafile)
+    raise UsageError(f"{path}: check takes a .nupkg, a rendered folder, a recipe .toml "
+                     "or a setup.exe")
 
 
 def format_findings(findings: Iterable[Finding], path: Path) -> str:

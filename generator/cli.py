@@ -73,8 +73,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="lint a .nupkg, a rendered folder, or a recipe",
                        description="Report Chocolatey moderation rules (by rule id) and "
-                                   "PowerShell syntax errors. Exit 1 when a rule fails.")
+                                   "PowerShell syntax errors of a package, or the signature "
+                                   "of a setup.exe. Exit 1 when a rule fails.")
     p.add_argument("path", type=Path, help=".nupkg, rendered folder, recipe .toml, or setup.exe")
+    p.add_argument("--ca-file", type=Path, metavar="PEM",
+                   help="trusted root certificate(s) for a setup.exe's signature")
 
     p = sub.add_parser("smoke", help="install, run, check and uninstall a setup.exe under Wine",
                        description="Install SETUP.EXE silently in a fresh Wine prefix, run the "
@@ -140,7 +143,7 @@ def _cmd_lock(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from .check import check_path, format_findings
 
-    findings = check_path(args.path)
+    findings = check_path(args.path, cafile=args.ca_file)
     print(format_findings(findings, args.path))
     return 1 if any(f.severity == "error" for f in findings) else 0
 

@@ -297,3 +297,35 @@ def test_signed_choconsis_installer_installs_under_wine(creds, components, locks
     wine_prefix.wait()
     assert done.code == 0, done.output
     assert wine_prefix.reg_value(f"{UNINSTALL_KEY}\\choconsis-signed", "UninstallString") is None
+
+
+def _check_exe(path: Path, *extra: str, capsys) -> tuple[int, str]:
+    from generator.cli import main
+
+    code = main(["check", str(path), *extra])
+    return code, capsys.readouterr().out
+
+
+def test_check_verifies_a_setup_exe_signature(unsigned, creds, tmp_path, capsys):
+    signed = tmp_path / "signed.exe"
+    sign_pe(unsigned, signed, cert=creds["cert"], key=creds["key"], password=None, timestamp=T0)
+    code, out = _check_exe(signed, "--ca-file", str(creds["cert"]), capsys=capsys)
+    assert code == 0 and "0 errors, 0 warnings" in out
+    # Self-signed without the root: a warning naming the signer, not a failure.
+    code, out = _check_exe(signed, capsys=capsys)
+    assert code == 0 and "CSG0003" in out and "choconsis test signer" in out
+    # Unsigned: a warning.
+    code, out = _check_exe(unsigned, capsys=capsys)
+    assert code == 0 and "CSG0002" in out
+    # Changed after signing: an error, exit 1.
+    data = bytearray(signed.read_bytes())
+    data[0x200] ^= 0xFF
+    tampered = tmp_path / "tampered.exe"
+    tampered.write_bytes(bytes(data))
+    code, out = _check_exe(tampered, "--ca-file", str(creds["cert"]), capsys=capsys)
+    assert code == 1 and "CSG0001" in out
+    # Not a PE at all.
+    bogus = tmp_path / "bogus.exe"
+    bogus.write_bytes(b"#!/bin/sh\necho hi\n")
+    code, out = _check_exe(bogus, capsys=capsys)
+    assert code == 1 and "CPE0001" in out
