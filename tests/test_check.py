@@ -236,9 +236,9 @@ def _rendered(name: str, tmp_path: Path) -> Path:
 
 
 def test_check_refuses_other_inputs(tmp_path):
-    (tmp_path / "x.exe").write_bytes(b"MZ")
+    (tmp_path / "x.msi").write_bytes(b"\xd0\xcf")
     with pytest.raises(UsageError, match="check takes"):
-        check_path(tmp_path / "x.exe")
+        check_path(tmp_path / "x.msi")
     assert main(["check", str(tmp_path / "missing.nupkg")]) == 2
 
 
