@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from lxml import etree
 
 from .errors import BuildError
 from .escaping import ps_string, ps_templated, xml_text
+from .fileio import atomic_path, write_atomic
 from .lockfile import format_lock
 from .plan import (FILE, INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime, PipInstall,
                    RunCheck, RunInstaller, Step, Templated)
@@ -300,27 +300,6 @@ def render_nuspec(plan: InstallPlan) -> str:
     return env.get_template("package.nuspec.j2").render(metadata=nuspec_metadata(plan))
 
 
-def _file_mode() -> int:
-    """The mode a new file gets by the umask (mkstemp's own files are private, 0600)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _ps1_bytes(text: str) -> bytes:
     # UTF-8 *with* a byte order mark: Windows PowerShell 5.1 reads a BOM-less script in the
     # ANSI code page, which would garble any non-ASCII value of the recipe.
@@ -330,10 +309,10 @@ def _ps1_bytes(text: str) -> bytes:
 def render(plan: InstallPlan, dest: Path) -> None:
     """Write dest/<id>.nuspec and dest/tools/ (install and uninstall scripts, the lock)."""
     tools = dest / "tools"
-    _write_bytes_atomic(dest / nuspec_name(plan), render_nuspec(plan).encode("utf-8"))
-    _write_bytes_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan)))
-    _write_bytes_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan)))
-    _write_bytes_atomic(tools / lock_file_name(plan),
+    write_atomic(dest / nuspec_name(plan), render_nuspec(plan).encode("utf-8"))
+    write_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan)))
+    write_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan)))
+    write_atomic(tools / lock_file_name(plan),
                         format_lock(plan.lock, plan.recipe_name).encode("utf-8"))
 
 
@@ -441,10 +420,7 @@ def pack(src: Path, nupkg: Path) -> Path:
     """Pack a rendered folder (nuspec + tools/) into a reproducible .nupkg at ``nupkg``."""
     parts = _opc_parts(src)
     stamp = _zip_time()
-    nupkg.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{nupkg.name}.", dir=nupkg.parent)
-    os.close(fd)
-    try:
+    with atomic_path(nupkg) as tmp:
         with zipfile.ZipFile(tmp, "w") as zf:
             for name in sorted(parts):
                 info = zipfile.ZipInfo(name, date_time=stamp)
@@ -452,10 +428,4 @@ def pack(src: Path, nupkg: Path) -> Path:
                 info.create_system = 0  # MS-DOS: no host-specific permission bits
                 info.external_attr = 0
                 zf.writestr(info, parts[name], compresslevel=9)
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, nupkg)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return nupkg

@@ -9,9 +9,7 @@ wheel's file name and URL, which offline builds and the SBOM use.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from .errors import RecipeError
+from .fileio import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from .recipe import Recipe
@@ -180,20 +179,6 @@ def read_lock(path: Path) -> Lock:
         raise RecipeError(str(path), None,
                           f"no lock beside the recipe: run 'choconsis lock {recipe}'") from None
     return parse_lock(text, str(path))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file through a temporary file and a rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_lock(path: Path, lock: Lock, recipe_name: str = "") -> None:

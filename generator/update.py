@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from .fileio import stage
 from .artifacts import ArtifactStore, make_session
 from .errors import ArtifactError, ChoconsisError, RecipeError
 from .index import DEFAULT_TIMEOUT, ProjectPage, SimpleIndex, Target
@@ -360,22 +360,15 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: _Lookups,
 # ---------------------------------------------------------------------------- writing
 
 
-def _stage(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    return Path(tmp)
-
-
 def apply_update(update: RecipeUpdate) -> None:
     """Write the new lock and recipe: both change, or (on any failure) neither does."""
     assert update.new_lock is not None
     lock_path = lock_path_for(update.path)
     staged: list[Path] = []
     try:
-        lock_tmp = _stage(lock_path, format_lock(update.new_lock, update.recipe.name))
+        lock_tmp = stage(lock_path, format_lock(update.new_lock, update.recipe.name))
         staged.append(lock_tmp)
-        recipe_tmp = _stage(update.path, update.new_text)
+        recipe_tmp = stage(update.path, update.new_text)
         staged.append(recipe_tmp)
         os.replace(lock_tmp, lock_path)
         try:
@@ -384,7 +377,7 @@ def apply_update(update: RecipeUpdate) -> None:
             if update.old_lock_text is None:
                 lock_path.unlink(missing_ok=True)
             else:
-                os.replace(_stage(lock_path, update.old_lock_text), lock_path)
+                os.replace(stage(lock_path, update.old_lock_text), lock_path)
             raise
     except OSError as err:
         raise ChoconsisError(f"{update.path}: cannot write the updated recipe and lock: "
