@@ -11,40 +11,10 @@ from generator.errors import RecipeError
 from generator.lockfile import Lock, LockedWheel, format_lock, parse_lock, read_lock, write_lock
 from generator.recipe import loads_recipe
 
-RECIPE = """\
-[package]
-id = "demo"
-version = "1.0.0"
-title = "Demo"
-authors = "Someone"
-summary = "A demo."
-description = "A demo."
-project_url = "https://example.org/"
-license_url = "https://example.org/license"
+from demo_recipe import demo_recipe_text
 
-[python]
-version = "{python}"
-arch = "{arch}"
-installer = "exe"
-url = "https://example.org/python.exe"
-sha256 = "{sha}"
-install_dir = 'C:\\Python'
-
-[pip]
-requirements = {reqs}
-index_url = "{index}"
-
-[check]
-command = "demo --version"
-"""
-
-
-def make_recipe(*, python: str = "3.12.9", arch: str = "amd64",
-                reqs: tuple[str, ...] = ("Demo_App==1.0", "helper==2.1"),
-                index: str = "https://pypi.org/simple"):
-    text = RECIPE.format(python=python, arch=arch, sha="a" * 64, index=index,
-                         reqs="[" + ", ".join(f'"{r}"' for r in reqs) + "]")
-    return loads_recipe(text, "demo.toml", Path("demo.lock"))
+def make_recipe(**kwargs):
+    return loads_recipe(demo_recipe_text(**kwargs), "demo.toml", Path("demo.lock"))
 
 
 def wheel(name: str, version: str) -> LockedWheel:

@@ -19,41 +19,11 @@ from generator.recipe import load_recipe, loads_recipe
 from generator.wheels import (Target, fetch_wheels, lock_recipe, marker_environment,
                               pip_environment, resolve_lock, wheels_from_report)
 
-RECIPE = """\
-[package]
-id = "demo"
-version = "1.0.0"
-title = "Demo"
-authors = "Someone"
-summary = "A demo."
-description = "A demo."
-project_url = "https://example.org/"
-license_url = "https://example.org/license"
-
-[python]
-version = "{python}"
-arch = "{arch}"
-installer = "exe"
-url = "https://example.org/python.exe"
-sha256 = "{sha}"
-install_dir = 'C:\\Python'
-
-[pip]
-requirements = {reqs}
-index_url = "{index}"
-
-[check]
-command = "demo --version"
-"""
-
+from demo_recipe import demo_recipe_text
 
 def make_recipe(tmp_path: Path, index: str, reqs: tuple[str, ...], *,
                 python: str = "3.12.9", arch: str = "amd64", provided: tuple[str, ...] = ()):
-    text = RECIPE.format(python=python, arch=arch, sha="a" * 64, index=index,
-                         reqs="[" + ", ".join(f"'{r}'" for r in reqs) + "]")
-    if provided:
-        text = text.replace("[check]", "provided = [" + ", ".join(f"'{p}'" for p in provided)
-                            + "]\n\n[check]")
+    text = demo_recipe_text(python=python, arch=arch, index=index, reqs=reqs, provided=provided)
     path = tmp_path / "demo.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -71,7 +41,7 @@ def build_wheel(name: str, version: str, tag: str = "py3-none-any",
     """A small but valid wheel: a package, METADATA with Requires-Dist, WHEEL and RECORD."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     metadata += [f"Requires-Python: {requires_python}"] if requires_python else []
     metadata += [f"Provides-Extra: {e}" for e in extras]
     metadata += [f"Requires-Dist: {r}" for r in requires]
@@ -552,7 +522,6 @@ def test_2013_recipe_locks_against_pypi_and_shipped_lock_matches():
 
 
 def test_recipe_from_text_has_no_lock_path():
-    recipe = loads_recipe(RECIPE.format(python="3.12.9", arch="amd64", sha="a" * 64,
-                                        index="https://pypi.org/simple", reqs="['x==1']"))
+    recipe = loads_recipe(demo_recipe_text(reqs=("x==1",)))
     with pytest.raises(RecipeError, match="no lock path"):
         lock_recipe(recipe)
