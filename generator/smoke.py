@@ -98,6 +98,9 @@ class Phase:
         return all(c.ok for c in self.checks)
 
 
+FAILED_OUTPUT_LINES = 40  # of a failed phase's output (e.g. the install log), in the report
+
+
 @dataclass
 class SmokeReport:
     setup_exe: Path
@@ -134,6 +137,10 @@ class SmokeReport:
             for c in p.checks:
                 detail = f": {c.detail}" if c.detail else ""
                 lines.append(f"       [{'x' if c.ok else ' '}] {c.name}{detail}")
+            if not p.ok and p.output.strip():
+                tail = p.output.strip().splitlines()[-FAILED_OUTPUT_LINES:]
+                lines.append(f"       last {len(tail)} lines of what {p.name} printed or logged:")
+                lines += ["       | " + line.rstrip() for line in tail]
         total = sum(p.seconds for p in self.phases)
         verdict = "PASSED" if self.ok else f"FAILED ({len(self.failures)} checks)"
         lines.append(f"{verdict} in {total:.1f} s")

@@ -233,3 +233,15 @@ def test_cli_smoke_without_wine_is_a_clear_error(tmp_path: Path, monkeypatch, ca
     assert cli.main(["smoke", str(exe)]) == 1
     err = capsys.readouterr().err
     assert "wine is not installed" in err and "apt-get install wine wine64" in err
+
+
+def test_report_shows_the_tail_of_a_failed_phase_output():
+    report = SmokeReport(Path("/x/setup.exe"), "pkg", "1.0")
+    ok = Phase("registry", output="noise that passed")
+    ok.check("entry", True)
+    bad = Phase("install", output="\n".join(f"log line {i}" for i in range(100)))
+    bad.check("setup.exe /S succeeded", False, "exit 120")
+    report.phases += [ok, bad]
+    text = report.format()
+    assert "       | log line 99" in text and "       | log line 60" in text
+    assert "log line 59" not in text and "noise that passed" not in text
