@@ -21,6 +21,7 @@ from .recipe import Recipe, load_recipe
 class BuildOptions:
     out_dir: Path = Path("dist")
     offline: bool = False
+    preinstall: bool = False  # offline only: wheels installed at build time (generator.preinstall)
     artifacts_dir: Path | None = None
     cache_dir: Path | None = None
     chocolatey: bool = True
@@ -52,7 +53,8 @@ def render_sources(plan: InstallPlan, dest: Path, opts: BuildOptions,
     if opts.chocolatey:
         chocolatey.render(plan, choco_dir)
     if opts.nsis:
-        nsis.render(plan, nsis_dir, offline=opts.offline, store=store)
+        nsis.render(plan, nsis_dir, offline=opts.offline, store=store,
+                    preinstall=opts.preinstall)
     return choco_dir, nsis_dir
 
 

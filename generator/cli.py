@@ -34,6 +34,10 @@ def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offline", action="store_true",
                    help="embed every installer and wheel in setup.exe (nothing is downloaded "
                         "at install time)")
+    p.add_argument("--preinstall", action="store_true",
+                   help="with --offline: install the locked wheels at build time into the "
+                        "runtime tree (zip runtime, wheels only), so setup.exe copies files and "
+                        "only writes the launchers instead of running pip")
     p.add_argument("--artifacts", type=Path, metavar="DIR",
                    help="folder of pre-fetched artifacts, found by the file name of their URL "
                         "and used only if the sha256 matches")
@@ -112,7 +116,9 @@ def _cmd_build(args: argparse.Namespace, compile_outputs: bool) -> int:
     from .build import BuildOptions, build
     from .recipe import resolve_recipe_arg
 
-    opts = BuildOptions(out_dir=args.out, offline=args.offline,
+    if args.preinstall and not args.offline:
+        raise UsageError("--preinstall needs --offline (the pre-installed wheels are embedded)")
+    opts = BuildOptions(out_dir=args.out, offline=args.offline, preinstall=args.preinstall,
                         artifacts_dir=args.artifacts, cache_dir=args.cache,
                         sign_cert=getattr(args, "sign_cert", None),
                         sign_key=getattr(args, "sign_key", None),

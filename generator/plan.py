@@ -39,6 +39,9 @@ FILE = Marker("file")  # local path of the step's artifact (downloaded or embedd
 LOCK = Marker("lock")  # local path of the lock file (a pip requirements file with hashes)
 WHEELS = Marker("wheels")  # local folder of embedded wheels (offline mode only)
 
+# Where pip installs on Windows, relative to the runtime folder (CPython's sysconfig 'nt' layout).
+SITE_PACKAGES = ("Lib", "site-packages")
+
 Part = Union[str, Marker]
 Templated = tuple[Part, ...]
 
@@ -243,6 +246,22 @@ class PipInstall(Step):
 
     def install_command(self, offline: bool) -> Templated:
         return command_line(self.install_args(offline))
+
+    def launcher_args(self, script: Templated, dists: Templated) -> tuple[Templated, ...]:
+        """The install side when the wheels were installed at build time (--preinstall).
+
+        The back end has copied the pre-installed tree into the runtime folder; one python.exe
+        then runs ``script`` (nsis/make_launchers.py) to write each dist's console-script
+        launchers with the real interpreter path and add them to its RECORD. ``dists`` is the
+        file naming the dist-info folders. The undo side stays pip uninstall.
+        """
+        site = join(INSTALL_DIR, "\\" + "\\".join(SITE_PACKAGES))
+        return (join(INSTALL_DIR, "\\python.exe"), ("-E",), ("-s",), script,
+                ("--site-packages",), site, ("--scripts",), join(INSTALL_DIR, "\\Scripts"),
+                ("--dists",), dists)
+
+    def launcher_command(self, script: Templated, dists: Templated) -> Templated:
+        return command_line(self.launcher_args(script, dists))
 
     @property
     def uninstall_args(self) -> tuple[Templated, ...]:

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+"""Write the console-script launchers of pre-installed dists: run by choconsis installers.
+
+    python.exe -E -s make_launchers.py --site-packages DIR --scripts DIR --dists FILE
+
+A ``--preinstall`` build installs every wheel at build time, without launchers: a launcher
+embeds the absolute path of python.exe, which only exists once the user chose the install
+folder. This script runs with that python.exe and, for each dist-info folder named in FILE
+(one per line, relative to site-packages), reads entry_points.txt and writes a launcher per
+console script (and GUI script) into the scripts folder with the runtime's own pip-vendored
+distlib ScriptMaker (the code pip itself uses, so the launchers are the ones pip would write).
+Each launcher is appended to its dist's RECORD (path relative to site-packages, sha256, size),
+so ``pip uninstall`` removes it with the rest.
+
+Python 2.7 and 3.x compatible, like choconsis_path.py. Exit code 0 on success, 1 on failure,
+2 on a usage error; messages go to stderr.
+"""
+
+from __future__ import unicode_literals
+
+import argparse
+import base64
+import hashlib
+import io
+import os
+import sys
+
+try:  # Python 3
+    from configparser import RawConfigParser
+except ImportError:  # Python 2.7
+    from ConfigParser import RawConfigParser  # type: ignore
+
+SECTIONS = (("console_scripts", False), ("gui_scripts", True))
+
+
+def read_entry_points(path):
+    # type: (str) -> list
+    """[(name, "module:attr", gui)] from an entry_points.txt; [] when there is none."""
+    if not os.path.isfile(path):
+        return []
+    parser = RawConfigParser()
+    parser.optionxform = str  # keep the case of script names
+    with io.open(path, encoding="utf-8") as f:
+        text = f.read()
+    if hasattr(parser, "read_string"):
+        parser.read_string(text)
+    else:  # Python 2.7
+        parser.readfp(io.StringIO(text))
+    found = []
+    for section, gui in SECTIONS:
+        if parser.has_section(section):
+            for name, value in parser.items(section):
+                found.append((name.strip(), value.strip(), gui))
+    return found
+
+
+def record_line(path, site_packages):
+    # type: (str, str) -> str
+    """One RECORD row for a written file: relative path, urlsafe sha256, size."""
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    rel = os.path.relpath(path, site_packages).replace(os.sep, "/")
+    if any(c in rel for c in ',"\r\n'):
+        rel = '"' + rel.replace('"', '""') + '"'
+    return "%s,sha256=%s,%d\n" % (rel, digest.decode("ascii"), len(data))
+
+
+def make_maker(scripts_dir):
+    """distlib's ScriptMaker as pip configures it: launchers with the real interpreter."""
+    from pip._vendor.distlib.scripts import ScriptMaker
+
+    maker = ScriptMaker(None, scripts_dir, add_launchers=True)
+    maker.executable = sys.executable
+    maker.clobber = True  # a repair writes them again
+    maker.variants = set([""])  # "openstack", not "openstack-3.12"
+    return maker
+
+
+def write_launchers(maker, dist_info, site_packages):
+    # type: (object, str, str) -> int
+    """Launchers of one dist, appended to its RECORD; returns how many were written."""
+    entries = read_entry_points(os.path.join(dist_info, "entry_points.txt"))
+    written = []
+    for name, target, gui in entries:
+        spec = "%s = %s" % (name, target)
+        written += maker.make(spec, {"gui": gui})
+    if written:
+        with io.open(os.path.join(dist_info, "RECORD"), "a", encoding="utf-8",
+                     newline="") as f:
+            for path in written:
+                f.write(record_line(path, site_packages))
+    return len(written)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site-packages", required=True)
+    parser.add_argument("--scripts", required=True)
+    parser.add_argument("--dists", required=True, help="file naming the dist-info folders")
+    args = parser.parse_args(argv)
+    try:
+        with io.open(args.dists, encoding="utf-8") as f:
+            dists = [line.strip() for line in f if line.strip()]
+        if not os.path.isdir(args.scripts):
+            os.makedirs(args.scripts)
+        maker = make_maker(args.scripts)
+        total = 0
+        for dist in dists:
+            dist_info = os.path.join(args.site_packages, dist)
+            if not os.path.isfile(os.path.join(dist_info, "RECORD")):
+                sys.stderr.write("make_launchers: %s has no RECORD\n" % dist_info)
+                return 1
+            total += write_launchers(maker, dist_info, args.site_packages)
+    except Exception as err:  # one line for the install log, not a traceback
+        sys.stderr.write("make_launchers: %s: %s\n" % (type(err).__name__, err))
+        return 1
+    sys.stdout.write("make_launchers: %d launcher(s) for %d dist(s) in %s\n"
+                     % (total, len(dists), args.scripts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
