@@ -29,7 +29,10 @@ from wine_artifacts import MARKER_DIR, OPENSTACK_VERSION, PYOPENSSL_PRODUCT, sha
 from wine_fixtures import (OPENSTACK_REQ, SMALL_REQ, Extra, RecipeSpec, artifacts_dir,
                            build_installer, fetch_lock_wheels, serve_simple_index, write_recipe)
 
-pytestmark = pytest.mark.slow
+# One rerun: under a loaded machine, Wine has been seen (once in many runs) to end a python.exe
+# run by the installer with exit code 120 (CPython's "could not flush stdout at exit"); a real
+# defect fails twice, and the report's log tail names the step either way.
+pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
 
 # The test runtime MSI's directory property is INSTALLDIR (TARGETDIR does not redirect a wixl
 # MSI under wine), so the test recipes replace the plan's default msiexec switches.
