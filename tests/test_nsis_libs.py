@@ -1,4 +1,5 @@
-"""The NSIS building blocks: nsis/download.nsh, nsis/path.nsh and nsis/choconsis_path.py.
+"""The NSIS building blocks: nsis/download.nsh and nsis/choconsis_path.py (driven from NSIS
+by the test-only macros of tests/nsis_probe/path.nsh).
 
 Fast tests check the PATH string logic under Linux Python and that the .nsh files compile for
 both targets. Slow tests run the real thing under Wine: tiny amd64 installers that download from
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 NSIS_DIR = ROOT / "nsis"
+PROBE_DIR = Path(__file__).resolve().parent / "nsis_probe"  # test-only NSIS macros
 PATH_SCRIPT = NSIS_DIR / "choconsis_path.py"
 REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ = 1, 2, 7
 
@@ -182,6 +184,7 @@ def test_path_logic_under_python27(tmp_path: Path) -> None:
 PROBE_HEADER = r"""Unicode true
 Target {target}
 !addincludedir "{nsis_dir}"
+!addincludedir "{probe_dir}"
 !include download.nsh
 !include path.nsh
 Name probe
@@ -200,7 +203,7 @@ def _probe_script(target: str, out: Path, body: str) -> str:
     to result.txt (UTF-16LE) beside itself, one per line."""
     fill = "\n".join(f'  StrCpy {reg} "keep{reg[1:]}"' for reg in SENTINELS)
     dump = "".join(f"{reg}$\\r$\\n" for reg in SENTINELS)
-    return (PROBE_HEADER.format(target=target, nsis_dir=NSIS_DIR, out=out)
+    return (PROBE_HEADER.format(target=target, nsis_dir=NSIS_DIR, probe_dir=PROBE_DIR, out=out)
             + "Section\n" + fill + "\n" + body
             + '\n  Pop $R9\n  Pop $R8\n  Pop $R7\n'
               '  FileOpen $R6 "$EXEDIR\\result.txt" w\n'

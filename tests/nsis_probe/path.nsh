@@ -1,4 +1,5 @@
-; path.nsh - PATH changes of choconsis installers, done by nsis/choconsis_path.py.
+; path.nsh - test-only macros that drive nsis/choconsis_path.py from an NSIS probe installer
+; (the generated installers render these calls from the plan instead: generator/nsis.py).
 ;
 ; NSIS cannot edit PATH itself: ReadRegStr returns "" for values over 1024 characters, and the
 ; naive read-modify-write wipes a long PATH. The installed runtime's python.exe runs
