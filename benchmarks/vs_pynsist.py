@@ -8,7 +8,9 @@ files. The script sets everything up itself and reuses its caches on the next ru
 
 - the runtime tree and zip come from tests/wine_artifacts.py (the test suite's cache);
 - choconsis: a recipe with ``[python] installer = "zip"`` pinned to that zip (found through
-  ``--artifacts``), locked with ``choconsis lock`` (generator.wheels), built ``--offline``;
+  ``--artifacts``), locked with ``choconsis lock`` (generator.wheels), built ``--offline
+  --preinstall`` (wheels installed at build time; ``--pip-at-install`` measures plain
+  ``--offline``, where setup.exe runs pip);
 - pynsist: installed from PyPI into a venv under the work folder; the runtime zip is placed in
   its cache as ``python-<ver>-embed-amd64.zip`` (``$PYNSIST_CACHE_DIR``, where
   ``fetch_python_embeddable`` looks before downloading), and the wheels of the same lock are
@@ -193,10 +195,12 @@ def prepare_pynsist(work: Path, wheels: Path) -> tuple[Path, dict[str, str], Pat
 # ---------------------------------------------------------------------------- builds
 
 
-def build_choconsis(work: Path, recipe: Path, artifacts: Path, cache: Path) -> tuple[float, Path]:
+def build_choconsis(work: Path, recipe: Path, artifacts: Path, cache: Path,
+                    preinstall: bool = True) -> tuple[float, Path]:
     out = work / "choconsis-out"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "generator", "build", str(recipe), "--offline",
+           *(["--preinstall"] if preinstall else []),
            "--artifacts", str(artifacts), "--cache", str(cache), "-o", str(out)]
     start = time.monotonic()
     run(cmd, cwd=ROOT)
@@ -351,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="work folder, kept between runs as a cache")
     parser.add_argument("--only", choices=("pynsist", "choconsis"))
     parser.add_argument("--no-wine", action="store_true", help="builds only")
+    parser.add_argument("--pip-at-install", action="store_true",
+                        help="build choconsis --offline without --preinstall (pip runs in setup)")
     parser.add_argument("--reuse-builds", action="store_true",
                         help="measure existing installers again (no build figures)")
     args = parser.parse_args(argv)
@@ -375,12 +381,14 @@ def main(argv: list[str] | None = None) -> int:
                          APP_NAME, fig)
     if args.only != "pynsist":
         fig = results.setdefault("choconsis", Figures())
-        log("choconsis build --offline")
+        mode = "--offline" + ("" if args.pip_at_install else " --preinstall")
+        log(f"choconsis build {mode}")
         found = sorted((work / "choconsis-out").glob("*-setup.exe"))
         if args.reuse_builds and found:
             exe = found[0]
         else:
-            fig.build_s, exe = build_choconsis(work, recipe, artifacts, cache)
+            fig.build_s, exe = build_choconsis(work, recipe, artifacts, cache,
+                                               preinstall=not args.pip_at_install)
         fig.size = exe.stat().st_size
         if template:
             log(f"choconsis: install, first run, uninstall under Wine ({exe.name})")
