@@ -51,7 +51,7 @@ def render_sources(plan: InstallPlan, dest: Path, opts: BuildOptions,
     """Render both back ends' sources under dest/chocolatey and dest/nsis."""
     choco_dir, nsis_dir = dest / "chocolatey", dest / "nsis"
     if opts.chocolatey:
-        chocolatey.render(plan, choco_dir)
+        chocolatey.render(plan, choco_dir, offline=opts.offline, store=store)
     if opts.nsis:
         nsis.render(plan, nsis_dir, offline=opts.offline, store=store,
                     preinstall=opts.preinstall)
@@ -75,8 +75,10 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     try:
         store = None
-        # A zip runtime is unpacked at build time and embedded in web mode too (nsis.render).
-        if opts.nsis and (opts.offline or plan.runtime.installer == "zip"):
+        # A zip runtime is unpacked at build time and embedded in web mode too (nsis.render);
+        # an offline .nupkg embeds every artifact and wheel (chocolatey.render).
+        if (opts.nsis and (opts.offline or plan.runtime.installer == "zip")) or \
+                (opts.chocolatey and opts.offline):
             store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
         src = staging / plan.package.id
         choco_dir, nsis_dir = render_sources(plan, src, opts, store)

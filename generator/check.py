@@ -364,8 +364,10 @@ def _nuspec_rules(nu: Nuspec, report: _Report) -> None:  # noqa: C901 - a list o
 
 # ---------------------------------------------------------------------------- package rules
 
+# .whl: a wheel is a zip archive, often of compiled extension modules (an offline .nupkg
+# embeds the locked wheels under tools/wheels/).
 _BINARY_EXTS = (".exe", ".msi", ".msu", ".msp", ".dll", ".zip", ".7z", ".gz", ".tgz", ".cab",
-                ".appx", ".msix", ".nupkg")
+                ".appx", ".msix", ".nupkg", ".whl")
 _OS_INDEX_FILES = {"thumbs.db", ".ds_store", "desktop.ini", "ehthumbs.db"}
 _VCS_DIRS = {".git", ".svn", ".hg", ".bzr", "cvs"}
 _VCS_IGNORE = {".gitignore", ".gitattributes", ".hgignore", ".svnignore", ".bzrignore",

@@ -12,15 +12,22 @@ step installs (:func:`state_keys`), so the uninstall undoes exactly that: a runt
 was installed before the package is not recorded, and on an upgrade the replaced version's
 records are carried over.
 
+An offline (``--offline``) render internalizes the package (:func:`embed_files`): the
+installers go into tools/ and the locked wheels into tools/wheels/, the same step macros
+render them from there (checked against their pins again before they run) instead of from a
+download, and VERIFICATION.txt and LICENSE.txt go with them.
+
 :func:`pack` writes the .nupkg as ``choco pack`` lays it out (an OPC package) and is
 reproducible: sorted entries, fixed timestamps (SOURCE_DATE_EPOCH), names derived from content.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
+import shutil
 import time
 import zipfile
 from dataclasses import dataclass
@@ -31,13 +38,16 @@ from urllib.parse import quote
 import jinja2
 from lxml import etree
 
+from .artifacts import ArtifactStore
 from .errors import BuildError
 from .escaping import ps_string, ps_templated, xml_text
 from .fileio import atomic_path, write_atomic
 from .lockfile import format_lock
-from .plan import (FILE, INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime, PipInstall,
-                   RunCheck, RunInstaller, Step, Templated)
+from .plan import (FILE, INSTALL_DIR, LOCK, WHEELS, Artifact, ChangePath, InstallPlan,
+                   InstallRuntime, PipInstall, RunCheck, RunInstaller, Step, Templated)
+from .sbom import EmbeddedFile, embedded_files, license_txt, verification_txt
 from .templating import Code, make_environment
+from .wheels import fetch_wheels
 
 TEMPLATES = "generator._nuspec"
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"
@@ -46,7 +56,9 @@ INSTALL_SCRIPT = "chocolateyInstall.ps1"
 UNINSTALL_SCRIPT = "chocolateyUninstall.ps1"
 
 # Install-time values of the plan, as variables of the generated scripts.
-PS_VARIABLES = {INSTALL_DIR: "$installDir", FILE: "$file", LOCK: "$lockFile"}
+PS_VARIABLES = {INSTALL_DIR: "$installDir", FILE: "$file", LOCK: "$lockFile",
+                WHEELS: "$wheelsDir"}
+WHEELS_DIR = "wheels"  # tools/wheels/: the locked wheels of an offline (embedded) package
 
 # Exit codes of msiexec /x that mean "removed" or "nothing left to remove" (1605: unknown
 # product, 1614: product uninstalled) besides success and reboot-required.
@@ -85,14 +97,43 @@ class Download:
     checksum_type_key: str
     url: str
     sha256: str
+    filename: str
+    file_key: str = "file"  # Install-ChocolateyInstallPackage's parameter for $file
+    embedded = False
 
     @classmethod
-    def for_arch(cls, arch: str, url: str, sha256: str) -> "Download":
+    def for_arch(cls, arch: str, artifact: Artifact) -> "Download":
         # A 64-bit-only artifact goes in the *64bit parameters: Chocolatey then refuses to
         # install it on a 32-bit Windows instead of running a binary that cannot work.
         if arch == "amd64":
-            return cls("url64bit", "checksum64", "checksumType64", url, sha256)
-        return cls("url", "checksum", "checksumType", url, sha256)
+            return cls("url64bit", "checksum64", "checksumType64", artifact.url,
+                       artifact.sha256, artifact.filename)
+        return cls("url", "checksum", "checksumType", artifact.url, artifact.sha256,
+                   artifact.filename)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An artifact shipped in tools/ of an offline package, for the plan's architecture.
+
+    ``file_key`` is Install-ChocolateyInstallPackage's parameter (File64 for a 64-bit-only
+    artifact, for the same reason as :class:`Download`); ``unzip_key`` Get-ChocolateyUnzip's.
+    """
+
+    file_key: str
+    unzip_key: str
+    filename: str
+    sha256: str
+    embedded = True
+
+    @classmethod
+    def for_arch(cls, arch: str, artifact: Artifact) -> "Embedded":
+        if arch == "amd64":
+            return cls("file64", "fileFullPath64", artifact.filename, artifact.sha256)
+        return cls("file", "fileFullPath", artifact.filename, artifact.sha256)
+
+
+Source = Download | Embedded
 
 
 # ---------------------------------------------------------------------------- scripts
@@ -101,8 +142,9 @@ class Download:
 class ScriptRenderer:
     """Renders each plan step through the macro of its kind, install side and undo side."""
 
-    def __init__(self, plan: InstallPlan):
+    def __init__(self, plan: InstallPlan, offline: bool = False):
         self.plan = plan
+        self.offline = offline
         self.env = _environment(ps_string)
         self.macros = self.env.get_template("steps.ps1.j2").make_module()
         self.labels = {id(step): f"step{i}" for i, step in enumerate(plan.steps)}
@@ -128,19 +170,21 @@ class ScriptRenderer:
         blocks = (self._dispatch("undo", s) for s in self.plan.undo_order())
         return [b for b in blocks if b]
 
-    def _download(self, step: InstallRuntime | RunInstaller) -> Download:
-        return Download.for_arch(self.plan.runtime.arch, step.artifact.url, step.artifact.sha256)
+    def _source(self, step: InstallRuntime | RunInstaller) -> Source:
+        """Where the step's installer comes from: downloaded (web) or tools/ (offline)."""
+        kind = Embedded if self.offline else Download
+        return kind.for_arch(self.plan.runtime.arch, step.artifact)
 
     # -- install side, one method per step type
 
     def install_InstallRuntime(self, step: InstallRuntime) -> Code:
-        download = self._download(step)
+        source = self._source(step)
         if step.kind == "zip":
-            return self._macro("install_runtime_zip", step, title=step.title, download=download)
+            return self._macro("install_runtime_zip", step, title=step.title, source=source)
         if step.kind == "msi":
             return self._msi(step)
         return self._macro("install_runtime_exe", step, title=step.title,
-                           display_name=python_display_name(step), download=download,
+                           display_name=python_display_name(step), source=source,
                            silent_args=_ps(step.silent_command),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
@@ -148,13 +192,13 @@ class ScriptRenderer:
         if step.kind == "msi":
             return self._msi(step)
         return self._macro("install_exe", step, title=step.title,
-                           filename=step.artifact.filename, download=self._download(step),
+                           source=self._source(step),
                            silent_args=_ps(step.silent_command),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
     def _msi(self, step: InstallRuntime | RunInstaller) -> Code:
         return self._macro("install_msi", step, title=step.title,
-                           filename=step.artifact.filename, download=self._download(step),
+                           source=self._source(step),
                            silent_args=_ps(step.silent_command),
                            exit_codes=_ps_array(step.valid_exit_codes))
 
@@ -164,7 +208,7 @@ class ScriptRenderer:
                            scope=_path_type(step.scope), entries=entries)
 
     def install_PipInstall(self, step: PipInstall) -> Code:
-        program, *arguments = step.install_args(offline=False)
+        program, *arguments = step.install_args(offline=self.offline)
         return self._macro("install_pip", step, title=step.title,
                            program=_ps(program), arguments=[_ps(a) for a in arguments])
 
@@ -242,9 +286,10 @@ def python_display_name(step: InstallRuntime) -> str:
     return f"Python {step.version} ({bits})"
 
 
-def _script_context(plan: InstallPlan) -> dict[str, Any]:
+def _script_context(plan: InstallPlan, offline: bool = False) -> dict[str, Any]:
     pkg = plan.package
     return {
+        "wheels_dir": WHEELS_DIR if offline else None,
         "package_id": pkg.id,
         "title": pkg.title,
         "state_file": STATE_FILE,
@@ -254,10 +299,10 @@ def _script_context(plan: InstallPlan) -> dict[str, Any]:
     }
 
 
-def render_install(plan: InstallPlan) -> str:
-    renderer = ScriptRenderer(plan)
+def render_install(plan: InstallPlan, offline: bool = False) -> str:
+    renderer = ScriptRenderer(plan, offline)
     template = renderer.env.get_template(INSTALL_SCRIPT + ".j2")
-    return template.render(steps=renderer.install_blocks(), **_script_context(plan))
+    return template.render(steps=renderer.install_blocks(), **_script_context(plan, offline))
 
 
 def render_uninstall(plan: InstallPlan) -> str:
@@ -306,14 +351,60 @@ def _ps1_bytes(text: str) -> bytes:
     return b"\xef\xbb\xbf" + text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
-def render(plan: InstallPlan, dest: Path) -> None:
-    """Write dest/<id>.nuspec and dest/tools/ (install and uninstall scripts, the lock)."""
+def render(plan: InstallPlan, dest: Path, *, offline: bool = False,
+           store: ArtifactStore | None = None) -> None:
+    """Write dest/<id>.nuspec and dest/tools/ (install and uninstall scripts, the lock).
+
+    ``offline``: an internalized package, as organisations without internet use Chocolatey:
+    every installer (from ``store``, sha256-verified) goes into tools/, every locked wheel
+    into tools/wheels/, with the VERIFICATION.txt and LICENSE.txt the moderation rules ask
+    for (cpmr0006, cpmr0005); the install script downloads nothing.
+    """
     tools = dest / "tools"
+    if offline:
+        if store is None:
+            raise BuildError(f"Chocolatey package {plan.package.id}: an offline (embedded) "
+                             "package needs an artifact store to take its files from")
+        embed_files(plan, tools, store)
     write_atomic(dest / nuspec_name(plan), render_nuspec(plan).encode("utf-8"))
-    write_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan)))
+    write_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan, offline)))
     write_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan)))
     write_atomic(tools / lock_file_name(plan),
                         format_lock(plan.lock, plan.recipe_name).encode("utf-8"))
+
+
+def _copy(src: Path, dst: Path) -> None:
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+def embed_files(plan: InstallPlan, tools: Path, store: ArtifactStore) -> None:
+    """Copy the plan's artifacts into tools/ and its wheels into tools/wheels/, with the
+    VERIFICATION.txt and LICENSE.txt that go with embedded binaries."""
+    tools.mkdir(parents=True, exist_ok=True)
+    for artifact in plan.artifacts:
+        _copy(store.fetch(artifact), tools / artifact.filename)
+        if artifact.filename.lower().endswith(".exe"):
+            # A shim director: Chocolatey puts every .exe of a package on PATH (a "shim")
+            # unless an empty NAME.exe.ignore sits beside it; an installer is no command.
+            write_atomic(tools / (artifact.filename + ".ignore"), b"")
+    for wheel, path in zip(plan.lock.wheels, fetch_wheels(plan.lock, store)):
+        _copy(path, tools / WHEELS_DIR / wheel.filename)
+    write_atomic(tools / "VERIFICATION.txt",
+                 _txt_bytes(verification_txt(plan, _verification_files(plan))))
+    write_atomic(tools / "LICENSE.txt", _txt_bytes(license_txt(plan)))
+
+
+def _verification_files(plan: InstallPlan) -> list[EmbeddedFile]:
+    """The embedded files as VERIFICATION.txt lists them, wheels under their wheels\\ folder."""
+    artifacts = embedded_files(plan)
+    wheels = embedded_files(plan, wheels=True)[len(artifacts):]
+    return artifacts + [dataclasses.replace(f, filename=f"{WHEELS_DIR}\\{f.filename}")
+                        for f in wheels]
+
+
+def _txt_bytes(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------- pack (OPC)

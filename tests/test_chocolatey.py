@@ -556,3 +556,233 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
     runtime_undo = text.index("# step0:")
     pip_undo = text.index("@pipArgs")
     assert pip_undo < cleanup < runtime_undo
+
+
+# ---------------------------------------------------------------------------- offline (embedded)
+
+from test_nsis import dummy_offline  # noqa: E402 - dummy artifacts pinned in a test lock
+
+from generator.check import check_nupkg  # noqa: E402
+from generator.cli import main  # noqa: E402
+from generator.errors import BuildError  # noqa: E402
+from generator.plan import WHEELS  # noqa: E402
+
+OFFLINE_VARS = {**VARS, "$wheelsDir": "C:\\pkg\\tools\\wheels"}
+CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+
+def offline_rendered(data: dict, tmp_path: Path) -> tuple[InstallPlan, Path, Path]:
+    """An offline render of the recipe with dummy artifacts; (plan, dest, artifacts dir)."""
+    plan, store = dummy_offline(data, tmp_path)
+    dest = tmp_path / "offline" / plan.package.id
+    chocolatey.render(plan, dest, offline=True, store=store)
+    return plan, dest, tmp_path / "artifacts"
+
+
+def file_key(plan: InstallPlan) -> str:
+    return "file64" if plan.runtime.arch == "amd64" else "file"
+
+
+def embedded_checks(script: Script) -> list[tuple[str, str]]:
+    """(file name, pin) of each `$file = Join-Path $toolsDir NAME` followed by a Get-FileHash
+    comparison with PIN, in script order."""
+    text = script.text
+    found = []
+    for node in script.nodes("assignment_expression"):
+        if node.children[0].text.decode().strip() != "$file":
+            continue
+        value = node.text.decode()
+        assert value.startswith("$file = Join-Path $toolsDir '"), value
+        name = next(verbatim_value(n.text.decode()) for n in walk(node)
+                    if n.type == "verbatim_string_characters")
+        after = text[node.end_byte:]
+        check = after.index("(Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash")
+        pin = after[after.index("if ($actual -ne '", check) + 17:][:64]
+        assert "throw" in after[check:check + 400]
+        found.append((name, pin))
+    return found
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_offline_render_embeds_every_artifact_and_wheel_unchanged(name, tmp_path):
+    plan, dest, artifacts = offline_rendered(recipe_data(name), tmp_path)
+    tools = dest / "tools"
+    for artifact in plan.artifacts:
+        body = (tools / artifact.filename).read_bytes()
+        assert body == (artifacts / artifact.filename).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == artifact.sha256
+    exes = [a.filename for a in plan.artifacts if a.filename.endswith(".exe")]
+    assert [(tools / f"{e}.ignore").read_bytes() for e in exes] == [b""] * len(exes)
+    assert len(exes) == (name == "openstack-clients")  # the python.org EXE: no shim for it
+    wheels = sorted(p.name for p in (tools / "wheels").iterdir())
+    assert wheels == sorted(w.filename for w in plan.lock.wheels)
+    for wheel in plan.lock.wheels:
+        assert hashlib.sha256((tools / "wheels" / wheel.filename).read_bytes()).hexdigest() \
+            == wheel.sha256
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name, tmp_path):
+    plan, dest, _ = offline_rendered(recipe_data(name), tmp_path)
+    install, uninstall = (read_script(dest, s) for s in (chocolatey.INSTALL_SCRIPT,
+                                                         chocolatey.UNINSTALL_SCRIPT))
+    assert syntax_errors(install) == [] and syntax_errors(uninstall) == []
+    script = Script(install)
+    names = {c.name for c in script.commands()}
+    assert not names & {"Install-ChocolateyPackage", "Install-ChocolateyZipPackage",
+                        "Get-ChocolateyWebFile"}, "an offline package downloads nothing"
+    # each installer: the embedded file, hash-checked against its pin, then run with -File(64)
+    assert embedded_checks(script) == [(a.filename, a.sha256)
+                                                     for a in plan.artifacts]
+    calls = splatted(script, "Install-ChocolateyInstallPackage")
+    assert len(calls) == len(plan.artifacts)
+    other = "file" if file_key(plan) == "file64" else "file64"
+    for call in calls:
+        assert call[file_key(plan)].text.decode() == "$file" and other not in call
+    # pip: the plan's offline command, the WHEELS marker being tools\wheels
+    assert "$wheelsDir = Join-Path $toolsDir 'wheels'" in install
+    program, *arguments = plan.pip_step.install_args(offline=True)
+    expected = [offline_value(a) for a in arguments]
+    assert array_items(script, "$pipArgs", OFFLINE_VARS) == [expected]
+    assert expected[-3:] == ["--no-index", "--find-links", OFFLINE_VARS["$wheelsDir"]]
+
+
+def offline_value(value) -> str:
+    """A Templated value with the install-time variables of OFFLINE_VARS substituted."""
+    markers = {INSTALL_DIR: "$installDir", LOCK: "$lockFile", WHEELS: "$wheelsDir"}
+    return "".join(OFFLINE_VARS[markers[p]] if p in markers else p for p in value)
+
+
+def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
+    data = recipe_data("openstack-clients")
+    data["python"].update(installer="zip",
+                          url="https://example.org/python-3.14.7-embed-amd64.zip")
+    plan, dest, _ = offline_rendered(data, tmp_path)
+    install = read_script(dest, chocolatey.INSTALL_SCRIPT)
+    assert syntax_errors(install) == []
+    script = Script(install)
+    assert embedded_checks(script) == [("python-3.14.7-embed-amd64.zip", plan.runtime.sha256)]
+    (call,) = splatted(script, "Get-ChocolateyUnzip")
+    assert call["fileFullPath64".lower()].text.decode() == "$file"
+    assert call["destination"].text.decode() == "$installDir"
+    assert not splatted(script, "Install-ChocolateyZipPackage")
+
+
+def test_offline_x86_runtime_and_extra_exe_use_the_32_bit_file_parameter(tmp_path):
+    data = recipe_data("openstack-clients")
+    data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
+                          "python-3.14.7.exe")
+    data["installer"] = [{"name": "Helper", "kind": "exe", "sha256": "1" * 64,
+                          "url": "https://example.org/helper-setup.exe", "args": ["/S"],
+                          "valid_exit_codes": [0, 7]}]
+    plan, dest, _ = offline_rendered(data, tmp_path)
+    install = read_script(dest, chocolatey.INSTALL_SCRIPT)
+    assert syntax_errors(install) == []
+    script = Script(install)
+    assert [n for n, _ in embedded_checks(script)] == ["python-3.14.7.exe", "helper-setup.exe"]
+    runtime, helper = splatted(script, "Install-ChocolateyInstallPackage")
+    for call in (runtime, helper):
+        assert call["file"].text.decode() == "$file" and "file64" not in call
+    assert ps_value(runtime["silentargs"], VARS).startswith("/quiet InstallAllUsers=1")
+    assert helper["validexitcodes"].text.decode() == "@(0, 7)"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_offline_verification_and_license_txt(name, tmp_path):
+    plan, dest, _ = offline_rendered(recipe_data(name), tmp_path)
+    verification = (dest / "tools" / "VERIFICATION.txt").read_text(encoding="utf-8")
+    for artifact in plan.artifacts:
+        assert f"tools\\{artifact.filename}" in verification
+        assert artifact.url in verification and artifact.sha256.upper() in verification
+    for wheel in plan.lock.wheels:
+        assert f"tools\\wheels\\{wheel.filename}" in verification
+        assert wheel.url in verification and wheel.sha256.upper() in verification
+    license_text = (dest / "tools" / "LICENSE.txt").read_text(encoding="utf-8")
+    assert plan.package.license_url in license_text
+
+
+def test_offline_render_needs_an_artifact_store(tmp_path):
+    with pytest.raises(BuildError, match="artifact store"):
+        chocolatey.render(shipped_plan("openstack-clients"), tmp_path / "x", offline=True)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_web_render_is_unchanged_by_the_offline_mode(name, tmp_path):
+    plan = shipped_plan(name)
+    default, web = tmp_path / "default", tmp_path / "web"
+    chocolatey.render(plan, default)
+    chocolatey.render(plan, web, offline=False)
+    files = lambda root: {p.relative_to(root).as_posix(): p.read_bytes()  # noqa: E731
+                          for p in root.rglob("*") if p.is_file()}
+    assert files(default) == files(web)
+    assert not any(n.endswith((".exe", ".msi", ".zip", ".whl", ".txt")) for n in files(web))
+    install = files(web)["tools/" + chocolatey.INSTALL_SCRIPT].decode("utf-8-sig")
+    assert "$toolsDir 'wheels'" not in install and "Get-FileHash" not in install
+
+
+@pytest.fixture
+def offline_packed(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    plan, dest, _ = offline_rendered(recipe_data("openstack-clients-2013"), tmp_path)
+    return plan, dest, chocolatey.pack(dest, tmp_path / "out" / "offline.nupkg")
+
+
+def test_offline_nupkg_carries_the_binaries_with_content_types(offline_packed, tmp_path):
+    plan, dest, nupkg = offline_packed
+    with zipfile.ZipFile(nupkg) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    expected = {f"tools/{a.filename}" for a in plan.artifacts}
+    expected |= {f"tools/wheels/{w.filename}" for w in plan.lock.wheels}
+    expected |= {"tools/VERIFICATION.txt", "tools/LICENSE.txt"}
+    assert expected <= set(parts)
+    for name in expected:
+        assert parts[name] == (dest / name).read_bytes()
+    ct = etree.fromstring(parts["[Content_Types].xml"])
+    defaults = {d.get("Extension"): d.get("ContentType") for d in ct.iter(CT_NS + "Default")}
+    for ext in ("msi", "whl", "txt"):
+        assert defaults[ext] == chocolatey.CT_DEFAULT
+    again = chocolatey.pack(dest, tmp_path / "again.nupkg")
+    assert again.read_bytes() == nupkg.read_bytes()
+
+
+def test_choconsis_check_passes_an_offline_nupkg(offline_packed):
+    _, _, nupkg = offline_packed
+    findings = check_nupkg(nupkg)
+    assert not [f for f in findings if f.severity == "error"], findings
+    assert "cpmr0060" in {f.rule_id for f in findings}  # binaries noted, with their files
+    assert main(["check", str(nupkg)]) == 0
+
+
+def test_check_flags_an_embedded_package_without_verification_txt(offline_packed, tmp_path):
+    _, dest, _ = offline_packed
+    (dest / "tools" / "VERIFICATION.txt").unlink()
+    broken = chocolatey.pack(dest, tmp_path / "broken.nupkg")
+    errors = {f.rule_id for f in check_nupkg(broken) if f.severity == "error"}
+    assert errors == {"cpmr0006"}
+    assert main(["check", str(broken)]) == 1
+
+
+def test_build_offline_embeds_in_the_nupkg_and_web_does_not(tmp_path):
+    from test_reproducible import dummy_lock, pin, place, shipped
+
+    from generator.build import BuildOptions, build
+
+    data = shipped("openstack-clients-2013")
+    files: dict[str, bytes] = {}
+    pin(data["python"], files, "python-2.7.18.msi", b"dummy runtime msi\n" * 50)
+    pin(data["installer"][0], files, "pyOpenSSL-0.13.winxp32-py2.7.msi", b"dummy msi\n" * 30)
+    lock = dummy_lock(data, files)
+    recipe, artifacts = place(tmp_path, data, lock, files, 1_000_000_000)
+    names = {}
+    for offline in (True, False):
+        opts = BuildOptions(out_dir=tmp_path / f"out-{offline}", offline=offline, nsis=False,
+                            artifacts_dir=artifacts, cache_dir=tmp_path / "cache")
+        result = build(recipe, opts)
+        with zipfile.ZipFile(result.nupkg) as zf:
+            names[offline] = {n: zf.read(n) for n in zf.namelist()}
+    assert {f"tools/{f}" for f in files if f.endswith(".msi")} <= set(names[True])
+    for name, body in files.items():
+        where = f"tools/{name}" if name.endswith(".msi") else f"tools/wheels/{name}"
+        assert names[True][where] == body
+    assert not any(n.endswith((".msi", ".whl")) for n in names[False])
