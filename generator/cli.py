@@ -32,8 +32,8 @@ def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", type=Path, default=Path("dist"),
                    help="output folder (default: dist/)")
     p.add_argument("--offline", action="store_true",
-                   help="embed every installer and wheel in setup.exe (nothing is downloaded "
-                        "at install time)")
+                   help="embed every installer and wheel in setup.exe and the .nupkg (nothing "
+                        "is downloaded at install time)")
     p.add_argument("--preinstall", action="store_true",
                    help="with --offline: install the locked wheels at build time into the "
                         "runtime tree (zip runtime, wheels only), so setup.exe copies files and "
