@@ -76,9 +76,11 @@ RUNTIME_TREE = "runtime"
 WHEELS_DIR = "wheels"
 REBOOT_CODES = (3010, 1641)
 # --preinstall embeds ~80 MB of unpacked wheel files beside the ~70 MB runtime tree. Measured
-# for the OpenStack client (makensis only, 2 busy cores): zlib 17.7 s / 40.8 MB, /SOLID zlib
-# 20.3 s / 37.5 MB, lzma 80 s / 35.2 MB, /SOLID lzma 89 s / 26.7 MB. SetCompressor is global,
-# so this is the whole build's cost; /SOLID zlib keeps the build fast for 8% less size.
+# for the OpenStack client on 2 busy cores, makensis alone: zlib 17.7 s / 40.8 MB, /SOLID zlib
+# 20.3 s / 37.5 MB, lzma 80 s / 35.2 MB, /SOLID lzma 89 s / 26.7 MB; whole build: zlib 25.9 s,
+# /SOLID zlib 28.0 s, /SOLID lzma 97.1 s (pynsist: 76 s, 38.2 MB). SetCompressor is global, so
+# this is the whole installer's cost; /SOLID zlib is the one within both build-time (0.5x) and
+# size (1.0x) targets of issue 5.
 PREINSTALL_COMPRESSOR = "/SOLID zlib"
 
 # Markers that only the NSIS side knows (plan.Marker is a plain value type).
