@@ -26,7 +26,7 @@ def make_wheel(name: str, version: str, tag: str = "py3-none-any",
     """A minimal valid wheel (METADATA, WHEEL, RECORD) that pip can resolve and download."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
-    meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     if requires_python:
         meta.append(f"Requires-Python: {requires_python}")
     meta += [f"Requires-Dist: {r}" for r in requires]
