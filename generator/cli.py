@@ -7,6 +7,7 @@ recipe error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -205,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("choconsis: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (choconsis build | head): the work is done.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
