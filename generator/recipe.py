@@ -125,6 +125,8 @@ def _url(value: Any) -> str:
         r"[\[\]]", text[len(parts.scheme) + 3 + len(parts.netloc):])
     if bad:
         raise _Bad(f"character {bad.group()!r} must be percent-encoded in a URL")
+    if text.count("#") > 1:
+        raise _Bad("has more than one '#': a '#' inside the fragment must be written %23")
     bad_escape = re.search(r"%(?![0-9A-Fa-f]{2})", text)
     if bad_escape:
         raise _Bad(f"has a % not followed by two hex digits at position {bad_escape.start() + 1} "

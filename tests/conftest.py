@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -13,6 +15,12 @@ REFERENCE = SHARED / "reference"
 RECIPES = ROOT / "recipes"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Property-based tests explore new examples on a developer's machine; in CI (CI=true) they
+# replay a fixed, derandomized set, so a run's verdict does not depend on the draw.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -99,6 +99,7 @@ def test_optional_sections_may_be_absent():
     ("package", "project_url", "ftp://example.org/", "https:// URL"),
     ("package", "license_url", "https://x/a b", "percent-encoded"),
     ("package", "docs_url", "javascript:alert(1)", "https:// URL"),
+    ("package", "docs_url", "https://example.org/#a#b", "more than one '#'"),
     ("package", "tags", "a b", "list of strings"),
     ("package", "tags", ["two words"], "cannot contain spaces"),
     ("package", "icon_url", "http://10.0.0.1/i.png", "loopback"),
