@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bootstrap.sh
-need_apt nsis wine wine64 msitools wixl osslsigncode
+need_apt nsis wine wine64 msitools wixl osslsigncode openssl
 ensure_venv
 .venv/bin/python -m pip install -q "tox>=4"
 exec .venv/bin/tox -e py -- "$@"
