@@ -34,8 +34,8 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.recipe import load_recipe  # noqa: E402
-from generator.wheels import resolve_lock  # noqa: E402
+from choconsis.recipe import load_recipe  # noqa: E402
+from choconsis.lock.resolve import resolve_lock  # noqa: E402
 
 UV_PLATFORM = {"win_amd64": "x86_64-pc-windows-msvc", "win32": "i686-pc-windows-msvc"}
 

@@ -41,11 +41,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import wine_artifacts  # noqa: E402  (tests/wine_artifacts.py: the shared runtime cache)
 
-from generator.artifacts import ArtifactStore  # noqa: E402
-from generator.lockfile import read_lock  # noqa: E402
-from generator.recipe import load_recipe  # noqa: E402
-from generator.smoke import uninstall_args  # noqa: E402
-from generator.wine import UNINSTALL_KEY, WinePrefix, template_prefix  # noqa: E402
+from choconsis.payload.store import ArtifactStore  # noqa: E402
+from choconsis.lock.lockfile import read_lock  # noqa: E402
+from choconsis.recipe import load_recipe  # noqa: E402
+from choconsis.smoke import uninstall_args  # noqa: E402
+from choconsis.smoke.wine import UNINSTALL_KEY, WinePrefix, template_prefix  # noqa: E402
 
 OPENSTACK = wine_artifacts.OPENSTACK_VERSION
 RUNTIME_VERSION = wine_artifacts.RUNTIME_VERSION
@@ -150,13 +150,13 @@ def prepare_choconsis(work: Path, cache: Path) -> tuple[Path, Path, Path]:
     recipe = load_recipe(recipe_path)
     if not recipe.lock_path.is_file():  # type: ignore[union-attr]
         log("locking python-openstackclient for cp312 win_amd64 (choconsis lock)")
-        from generator.wheels import lock_recipe
+        from choconsis.lock.resolve import lock_recipe
 
         lock_recipe(recipe)
     lock = read_lock(recipe.lock_path)  # type: ignore[arg-type]
     store = ArtifactStore(cache_dir=cache, artifacts_dir=artifacts)
-    from generator.plan import load_plan
-    from generator.wheels import fetch_wheels
+    from choconsis.plan import load_plan
+    from choconsis.lock.resolve import fetch_wheels
 
     for artifact in load_plan(recipe).artifacts:
         store.fetch(artifact)
@@ -199,7 +199,7 @@ def build_choconsis(work: Path, recipe: Path, artifacts: Path, cache: Path,
                     preinstall: bool = True) -> tuple[float, Path]:
     out = work / "choconsis-out"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "generator", "build", str(recipe), "--offline",
+    cmd = [sys.executable, "-m", "choconsis", "build", str(recipe), "--offline",
            *(["--preinstall"] if preinstall else []),
            "--artifacts", str(artifacts), "--cache", str(cache), "-o", str(out)]
     start = time.monotonic()

@@ -11,8 +11,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import chocolatey, nsis, sbom
-from .artifacts import ArtifactStore
+from .backends import chocolatey
+from .backends import nsis
+from .backends import sbom
+from .payload.store import ArtifactStore
 from .plan import InstallPlan, load_plan
 from .recipe import Recipe, load_recipe
 

@@ -136,7 +136,7 @@ def _cmd_build(args: argparse.Namespace, compile_outputs: bool) -> int:
 
 def _cmd_lock(args: argparse.Namespace) -> int:
     from .recipe import load_recipe, resolve_recipe_arg
-    from .wheels import lock_recipe
+    from .lock.resolve import lock_recipe
 
     recipe = load_recipe(resolve_recipe_arg(args.recipe))
     lock = lock_recipe(recipe)

@@ -10,9 +10,9 @@ import types
 import pytest
 import requests
 
-from generator import artifacts
-from generator.artifacts import ArtifactStore, sha256_file
-from generator.errors import ArtifactError
+from choconsis.payload import store as artifacts
+from choconsis.payload.store import ArtifactStore, sha256_file
+from choconsis.errors import ArtifactError
 
 DATA = os.urandom(3 * artifacts.CHUNK + 12345)  # several chunks: the hash is streamed
 SHA = hashlib.sha256(DATA).hexdigest()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import chocolatey
-from generator.check import RULES, SEVERITY_OF_KIND, check_path, format_findings
-from generator.cli import main
-from generator.errors import UsageError
-from generator.lockfile import write_lock
+from choconsis.backends import chocolatey
+from choconsis.check import RULES, SEVERITY_OF_KIND, check_path, format_findings
+from choconsis.cli import main
+from choconsis.errors import UsageError
+from choconsis.lock.lockfile import write_lock
 from test_chocolatey import (REFERENCE, SHIPPED, lock_for, plan_from, recipe_data,
                              shipped_plan)
 

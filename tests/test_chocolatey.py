@@ -15,12 +15,12 @@ from lxml import etree
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from generator import chocolatey
-from generator.lockfile import Lock, LockedWheel, format_lock
-from generator.plan import (INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime,
+from choconsis.backends import chocolatey
+from choconsis.lock.lockfile import Lock, LockedWheel, format_lock
+from choconsis.plan import (INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime,
                             PipInstall, RunCheck, RunInstaller, build_plan)
-from generator.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
-from generator.recipe import parse_recipe
+from choconsis.check.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
+from choconsis.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -562,10 +562,10 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
 
 from test_nsis import dummy_offline  # noqa: E402 - dummy artifacts pinned in a test lock
 
-from generator.check import check_nupkg  # noqa: E402
-from generator.cli import main  # noqa: E402
-from generator.errors import BuildError  # noqa: E402
-from generator.plan import WHEELS  # noqa: E402
+from choconsis.check import check_nupkg  # noqa: E402
+from choconsis.cli import main  # noqa: E402
+from choconsis.errors import BuildError  # noqa: E402
+from choconsis.plan import WHEELS  # noqa: E402
 
 OFFLINE_VARS = {**VARS, "$wheelsDir": "C:\\pkg\\tools\\wheels"}
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -766,7 +766,7 @@ def test_check_flags_an_embedded_package_without_verification_txt(offline_packed
 def test_build_offline_embeds_in_the_nupkg_and_web_does_not(tmp_path):
     from test_reproducible import dummy_lock, pin, place, shipped
 
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     data = shipped("openstack-clients-2013")
     files: dict[str, bytes] = {}

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator.escaping import (NSIS_MAX_STRLEN, nsis_string, nsis_templated, ps_string,
+from choconsis.backends.escaping import (NSIS_MAX_STRLEN, nsis_string, nsis_templated, ps_string,
                                 ps_templated, unsafe_reason, windows_arg, windows_command_line,
                                 xml_text)
-from generator.plan import INSTALL_DIR, templated
+from choconsis.plan import INSTALL_DIR, templated
 
 HOSTILE = [
     "plain", "O'Brien", "\u2018a\u2019 \u201a\u201b", '"double"', "`backtick`", "$(Get-Item x)",

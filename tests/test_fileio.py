@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from generator.fileio import atomic_path, stage, write_atomic
+from choconsis.fileio import atomic_path, stage, write_atomic
 
 
 @pytest.fixture(autouse=True)

@@ -38,12 +38,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator import chocolatey, nsis
-from generator.errors import RecipeError
-from generator.lockfile import Lock, LockedWheel
-from generator.plan import build_plan, command_line, literal, templated
-from generator.powershell import parse, syntax_errors, verbatim_value, walk
-from generator.recipe import parse_recipe
+from choconsis.backends import chocolatey
+
+from choconsis.backends import nsis
+from choconsis.errors import RecipeError
+from choconsis.lock.lockfile import Lock, LockedWheel
+from choconsis.plan import build_plan, command_line, literal, templated
+from choconsis.check.powershell import parse, syntax_errors, verbatim_value, walk
+from choconsis.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -373,7 +375,7 @@ def shared_jinja_environments():
     render (about 0.3 s); rendering is the same with a shared one, and many cases fit in
     the time of a fast test.
     """
-    from generator import templating
+    from choconsis.backends import templating
 
     cached = functools.lru_cache(maxsize=None)(templating.make_environment)
     with pytest.MonkeyPatch.context() as mp:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import pytest
 from packaging.version import Version
 
-from generator.artifacts import make_session
-from generator.index import (JSON_TYPE, IndexLookupError, SimpleIndex, Target, parse_html_page,
+from choconsis.payload.store import make_session
+from choconsis.lock.index import (JSON_TYPE, IndexLookupError, SimpleIndex, Target, parse_html_page,
                              project_url)
-from generator.pythonorg import PythonIndex, PythonLookupError
+from choconsis.lock.pythonorg import PythonIndex, PythonLookupError
 
 # ---------------------------------------------------------------------------- builders
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import RecipeError
-from generator.lockfile import Lock, LockedWheel, format_lock, parse_lock, read_lock, write_lock
-from generator.recipe import loads_recipe
+from choconsis.errors import RecipeError
+from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, parse_lock, read_lock, write_lock
+from choconsis.recipe import loads_recipe
 
 from demo_recipe import demo_recipe_text
 
@@ -135,8 +135,8 @@ def test_lock_without_wheels_is_refused():
 
 
 def test_shipped_lock_parses_and_matches_its_recipe():
-    from generator.lockfile import read_lock as read
-    from generator.recipe import load_recipe
+    from choconsis.lock.lockfile import read_lock as read
+    from choconsis.recipe import load_recipe
 
     root = Path(__file__).resolve().parent.parent / "recipes"
     recipe = load_recipe(root / "openstack-clients.toml")

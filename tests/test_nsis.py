@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from generator import escaping, nsis
-from generator.artifacts import ArtifactStore
-from generator.errors import BuildError, RecipeError, ToolMissingError
-from generator.lockfile import Lock, LockedWheel, parse_lock
-from generator.plan import (ChangePath, InstallPlan, InstallRuntime, PipInstall, RunCheck,
+from choconsis.backends import escaping
+
+from choconsis.backends import nsis
+from choconsis.payload.store import ArtifactStore
+from choconsis.errors import BuildError, RecipeError, ToolMissingError
+from choconsis.lock.lockfile import Lock, LockedWheel, parse_lock
+from choconsis.plan import (ChangePath, InstallPlan, InstallRuntime, PipInstall, RunCheck,
                             RunInstaller, build_plan)
-from generator.recipe import Recipe, parse_recipe
+from choconsis.recipe import Recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "recipes"
@@ -360,8 +362,8 @@ def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_compile_the_shipped_recipe_with_its_lock(name: str, tmp_path: Path):
     """The real lock (~60 wheels for the default recipe) needs the split pip uninstall."""
-    from generator.plan import load_plan
-    from generator.recipe import load_recipe
+    from choconsis.plan import load_plan
+    from choconsis.recipe import load_recipe
 
     if not (RECIPES / f"{name}.lock").is_file():
         pytest.skip(f"recipes/{name}.lock not made yet")
@@ -441,7 +443,7 @@ def probe_wheel(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def wine_kit(tmp_path_factory):
     """(template prefix, cache of real test components), or skip without wine."""
-    from generator import wine
+    from choconsis.smoke import wine
 
     try:
         tools = wine.find_wine()
@@ -484,7 +486,7 @@ def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path,
 
     recipe = tmp_path / f"{pkg_id}.toml"
     recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
-    from generator.lockfile import write_lock
+    from choconsis.lock.lockfile import write_lock
 
     write_lock(recipe.with_suffix(".lock"), Lock(
         "cp312", "win_amd64", ("choconsis-probe==1.0",), srv.url("/simple"),
@@ -497,7 +499,7 @@ def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path,
 
 def _build_and_install(tmp_path: Path, recipe: Path, wine_kit, *,
                        install_dir: str | None = None):
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     template, _ = wine_kit
     result = build(recipe, BuildOptions(out_dir=tmp_path / "dist", chocolatey=False,
@@ -524,7 +526,7 @@ UNINSTALL_KEY = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\
 @pytest.mark.slow
 def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
     import wine_artifacts
-    from generator.smoke import uninstall_args
+    from choconsis.smoke import uninstall_args
 
     _, cache = wine_kit
     marker = wine_artifacts.marker_msi(cache)
@@ -613,7 +615,7 @@ def test_wine_offline_install_downloads_nothing(tmp_path: Path, loopback, wine_k
     marker = wine_artifacts.marker_msi(cache)
     recipe = _wine_recipe(tmp_path, loopback, cache, [("marker msi", marker, marker.read_bytes())],
                           "probe-offline")
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     template, _ = wine_kit
     result = build(recipe, BuildOptions(out_dir=tmp_path / "dist", chocolatey=False, offline=True,
@@ -649,7 +651,7 @@ def test_wine_offline_install_downloads_nothing(tmp_path: Path, loopback, wine_k
 def test_wine_repair_keeps_one_entry_and_uninstall_is_still_exact(tmp_path: Path, loopback,
                                                                   wine_kit):
     """Running the same setup.exe twice: one Add/Remove entry, PATH entries once, clean undo."""
-    from generator.smoke import uninstall_args
+    from choconsis.smoke import uninstall_args
 
     _, cache = wine_kit
     recipe = _wine_recipe(tmp_path, loopback, cache, [], "probe-repair")
@@ -733,7 +735,7 @@ SectionEnd
 def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopback, wine_kit):
     """The default recipe's shape: an EXE runtime downloaded at install time."""
     import wine_artifacts
-    from generator.smoke import uninstall_args
+    from choconsis.smoke import uninstall_args
 
     _, cache = wine_kit
     fake = fake_python_exe(tmp_path, wine_artifacts.runtime_tree(cache))

@@ -256,7 +256,7 @@ def _wine_modules():
         pytest.skip("makensis missing (Debian package nsis)")
     if shutil.which("wine") is None and shutil.which("wine64") is None:
         pytest.skip("wine missing (Debian packages wine wine64)")
-    from generator import wine
+    from choconsis.smoke import wine
     import wine_artifacts
 
     return wine, wine_artifacts
@@ -372,7 +372,7 @@ def test_download_of_a_few_megabytes_hashes_like_hashlib(shared_prefix, loopback
 @pytest.mark.slow
 def test_sha256_of_a_file_with_a_hostile_name(shared_prefix, tmp_path: Path) -> None:
     """Arguments arrive as escaping.nsis_string makes them: backtick, quote and $ stay literal."""
-    from generator.escaping import nsis_string
+    from choconsis.backends.escaping import nsis_string
 
     name = "we`ird 'name' $R0 $$ %TEMP%.bin"
     data = b"hostile name, harmless bytes"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import RecipeError
-from generator.lockfile import Lock, LockedWheel
-from generator.plan import (FILE, INSTALL_DIR, LOCK, WHEELS, ChangePath, InstallRuntime,
+from choconsis.errors import RecipeError
+from choconsis.lock.lockfile import Lock, LockedWheel
+from choconsis.plan import (FILE, INSTALL_DIR, LOCK, WHEELS, ChangePath, InstallRuntime,
                             PipInstall, RunCheck, RunInstaller, build_plan, command_line, join,
                             literal, templated)
-from generator.recipe import parse_recipe
+from choconsis.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,14 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from generator import nsis
-from generator.artifacts import ArtifactStore
-from generator.cli import main as cli_main
-from generator.errors import BuildError
-from generator.lockfile import Lock, LockedWheel
-from generator.plan import INSTALL_DIR, InstallPlan, build_plan, command_line, literal
-from generator.preinstall import DISTS_FILE, INSTALLER_NAME
-from generator.recipe import parse_recipe
+from choconsis.backends import nsis
+from choconsis.payload.store import ArtifactStore
+from choconsis.cli import main as cli_main
+from choconsis.errors import BuildError
+from choconsis.lock.lockfile import Lock, LockedWheel
+from choconsis.plan import INSTALL_DIR, InstallPlan, build_plan, command_line, literal
+from choconsis.payload.preinstall import DISTS_FILE, INSTALLER_NAME
+from choconsis.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHERS = ROOT / "nsis" / "make_launchers.py"
@@ -213,7 +213,7 @@ def test_the_script_copies_the_tree_and_runs_make_launchers_instead_of_pip(tmp_p
 
 
 def test_the_plan_composes_the_launcher_command():
-    from generator.plan import PipInstall
+    from choconsis.plan import PipInstall
 
     step = PipInstall("pip", Lock("cp312", "win_amd64", ("a==1",), "https://x/simple"), "x")
     cmd = step.launcher_command(("C:\\s\\ml.py",), ("C:\\s\\d.txt",))
@@ -312,8 +312,8 @@ def test_offline_preinstall_openstack_installs_runs_and_uninstalls(components, l
     """An offline --preinstall build of the OpenStack client on the WinPython zip runtime
     passes the smoke test: install, `openstack --version` prints the pinned version through
     the new PATH, the registry entry, and an uninstall that leaves nothing behind."""
-    from generator.build import BuildOptions, build
-    from generator.smoke import run_smoke
+    from choconsis.build import BuildOptions, build
+    from choconsis.smoke import run_smoke
     from wine_artifacts import OPENSTACK_VERSION
     from wine_fixtures import OPENSTACK_REQ, RecipeSpec, artifacts_dir, write_recipe
 

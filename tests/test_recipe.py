@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import RecipeError
-from generator.recipe import (SCHEMA, builtin_recipe_path, load_recipe, parse_recipe,
+from choconsis.errors import RecipeError
+from choconsis.recipe import (SCHEMA, builtin_recipe_path, load_recipe, parse_recipe,
                               resolve_recipe_arg, schema_markdown)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from generator.build import BuildOptions, BuildResult, build
-from generator.lockfile import Lock, LockedWheel, write_lock
-from generator.recipe import parse_recipe
+from choconsis.build import BuildOptions, BuildResult, build
+from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
+from choconsis.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH = "1700000000"

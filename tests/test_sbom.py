@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from generator.artifacts import ArtifactStore
-from generator.errors import BuildError
-from generator.lockfile import Lock, LockedWheel
-from generator.plan import build_plan
-from generator.recipe import load_recipe
-from generator.sbom import (License, embedded_files, license_from_metadata, license_txt,
+from choconsis.payload.store import ArtifactStore
+from choconsis.errors import BuildError
+from choconsis.lock.lockfile import Lock, LockedWheel
+from choconsis.plan import build_plan
+from choconsis.recipe import load_recipe
+from choconsis.backends.sbom import (License, embedded_files, license_from_metadata, license_txt,
                             make_sbom, pypi_purl, sbom_filename, verification_txt, write_sbom)
 
 ROOT = Path(__file__).resolve().parent.parent

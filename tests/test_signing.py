@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import signing
-from generator.errors import BuildError, ToolMissingError
-from generator.signing import (finalize_lines, makensis_sign_args, parse_verify_output,
+from choconsis.backends.nsis import signing
+from choconsis.errors import BuildError, ToolMissingError
+from choconsis.backends.nsis.signing import (finalize_lines, makensis_sign_args, parse_verify_output,
                                sign_pe, verify_pe)
 
 pytestmark = pytest.mark.skipif(
@@ -184,7 +184,7 @@ def test_unsigned_build_has_no_certificate(unsigned, creds):
 
 @pytest.mark.slow
 def test_signed_installer_installs_and_uninstalls_under_wine(creds, tmp_path):
-    wine = pytest.importorskip("generator.wine")
+    wine = pytest.importorskip("choconsis.smoke.wine")
     if not shutil.which("wine"):
         pytest.skip("wine is not installed")
     with makensis_sign_args(creds["cert"], creds["key"], None, T0) as args:
@@ -213,8 +213,8 @@ def _recipe_with_lock(folder: Path) -> Path:
     """The shipped default recipe beside a small lock (web mode needs no artifact)."""
     import tomllib
 
-    from generator.lockfile import Lock, LockedWheel, write_lock
-    from generator.recipe import parse_recipe
+    from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
+    from choconsis.recipe import parse_recipe
 
     root = Path(__file__).resolve().parent.parent
     text = (root / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
@@ -234,7 +234,7 @@ def _recipe_with_lock(folder: Path) -> Path:
 
 @pytest.mark.parametrize("kind", ["pem", "pfx"])
 def test_build_signs_setup_exe_reproducibly(creds, tmp_path, monkeypatch, kind):
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
     recipe = _recipe_with_lock(tmp_path / "src")
@@ -253,7 +253,7 @@ def test_build_signs_setup_exe_reproducibly(creds, tmp_path, monkeypatch, kind):
 
 
 def test_build_with_a_wrong_password_fails_and_leaves_nothing(creds, tmp_path):
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     recipe = _recipe_with_lock(tmp_path / "src")
     with pytest.raises(BuildError, match="makensis failed"):
@@ -270,9 +270,9 @@ def test_signed_choconsis_installer_installs_under_wine(creds, components, locks
     and the uninstaller it writes verify, it passes the smoke install, and it uninstalls."""
     from wine_fixtures import SMALL_REQ, RecipeSpec, artifacts_dir, write_recipe
 
-    from generator.build import BuildOptions, build
-    from generator.smoke import run_smoke, split_command, uninstall_args
-    from generator.wine import UNINSTALL_KEY
+    from choconsis.build import BuildOptions, build
+    from choconsis.smoke import run_smoke, split_command, uninstall_args
+    from choconsis.smoke.wine import UNINSTALL_KEY
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
     spec = RecipeSpec(package_id="choconsis-signed", runtime_file=components.runtime_zip,
@@ -300,7 +300,7 @@ def test_signed_choconsis_installer_installs_under_wine(creds, components, locks
 
 
 def _check_exe(path: Path, *extra: str, capsys) -> tuple[int, str]:
-    from generator.cli import main
+    from choconsis.cli import main
 
     code = main(["check", str(path), *extra])
     return code, capsys.readouterr().out

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from generator import smoke, wine
-from generator.errors import ToolMissingError
-from generator.smoke import Phase, SmokeReport, Snapshot
-from generator.wine import RegValue
+from choconsis import smoke
+
+from choconsis.smoke import wine
+from choconsis.errors import ToolMissingError
+from choconsis.smoke import Phase, SmokeReport, Snapshot
+from choconsis.smoke.wine import RegValue
 
 REG_OUTPUT = (
     "\r\n"
@@ -203,7 +205,7 @@ def test_target_from_builtin_recipe():
 
 
 def test_run_smoke_without_installer_is_an_error(tmp_path: Path):
-    from generator.errors import BuildError
+    from choconsis.errors import BuildError
 
     with pytest.raises(BuildError, match="no such installer"):
         smoke.run_smoke(tmp_path / "nope.exe", recipe=None, keep_prefix=None)
@@ -224,7 +226,7 @@ def test_parse_batch_answers_found_missing_and_failed():
 
 
 def test_cli_smoke_without_wine_is_a_clear_error(tmp_path: Path, monkeypatch, capsys):
-    from generator import cli
+    from choconsis import cli
 
     exe = tmp_path / "setup.exe"
     exe.write_bytes(b"MZ")

@@ -15,15 +15,15 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from generator import update as upd
-from generator.artifacts import make_session
-from generator.cli import main
-from generator.errors import ChoconsisError
-from generator.index import SimpleIndex
-from generator.lockfile import Lock, LockedWheel, read_lock
-from generator.recipe import load_recipe
-from generator.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
-from generator.versioning import (VersionError, choco_version, fix_version, next_package_version,
+from choconsis import update as upd
+from choconsis.payload.store import make_session
+from choconsis.cli import main
+from choconsis.errors import ChoconsisError
+from choconsis.lock.index import SimpleIndex
+from choconsis.lock.lockfile import Lock, LockedWheel, read_lock
+from choconsis.recipe import load_recipe
+from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
+from choconsis.update.versioning import (VersionError, choco_version, fix_version, next_package_version,
                                   tracks)
 from test_index import FakeIndex, python_listing
 
@@ -504,7 +504,7 @@ def upstream(loopback):
 def _lock_old_pins(paths: list[Path], index: FakeIndex) -> None:
     """Lock the recipes as shipped against the loopback index before upstream released the
     newer versions (with the core's lock), then publish the newer releases."""
-    from generator.wheels import lock_recipe
+    from choconsis.lock.resolve import lock_recipe
 
     newer = {(r[1], r[3]) for r in EXPECTED_TABLE[1:] if "(" not in r[1]}
     full = {name: list(rels) for name, rels in index.projects.items()}
@@ -573,7 +573,7 @@ def test_update_shipped_recipes_then_build(shipped, tmp_path, capsys):
                for row in _rows(capsys.readouterr().out)[1:])
 
     # the updated recipes build (rendered; compiled too when makensis is installed)
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     compiled = shutil.which("makensis") is not None
     for path in recipes:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.artifacts import ArtifactStore, sha256_file
-from generator.errors import ArtifactError, BuildError, RecipeError
-from generator.lockfile import LockedWheel, read_lock
-from generator.recipe import load_recipe, loads_recipe
-from generator.wheels import (Target, fetch_wheels, lock_recipe, marker_environment,
+from choconsis.payload.store import ArtifactStore, sha256_file
+from choconsis.errors import ArtifactError, BuildError, RecipeError
+from choconsis.lock.lockfile import LockedWheel, read_lock
+from choconsis.recipe import load_recipe, loads_recipe
+from choconsis.lock.resolve import (Target, fetch_wheels, lock_recipe, marker_environment,
                               pip_environment, resolve_lock, wheels_from_report)
 
 from demo_recipe import demo_recipe_text
@@ -434,7 +434,7 @@ def test_unusable_report_is_refused(report, message):
 
 
 def _lock_of(tmp_path, index, names_versions):
-    from generator.lockfile import Lock
+    from choconsis.lock.lockfile import Lock
 
     wheels = []
     for name, filename in names_versions:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.smoke import (diff_snapshots, find_log, read_log, run_smoke, take_snapshot,
+from choconsis.smoke import (diff_snapshots, find_log, read_log, run_smoke, take_snapshot,
                              uninstall_args)
-from generator.wine import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, WinePrefix
+from choconsis.smoke.wine import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, WinePrefix
 from wine_artifacts import MARKER_DIR, OPENSTACK_VERSION, PYOPENSSL_PRODUCT, sha256_of
 from wine_fixtures import (OPENSTACK_REQ, SMALL_REQ, Extra, RecipeSpec, artifacts_dir,
                            build_installer, fetch_lock_wheels, serve_simple_index, write_recipe)
@@ -131,7 +131,7 @@ def test_offline_zip_installer_passes_choconsis_smoke(components, locks, tmp_pat
     build_seconds = time.monotonic() - start
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
     env["CHOCONSIS_CACHE"] = str(test_cache)  # smoke then copies the suite's clean prefix
-    proc = subprocess.run([sys.executable, "-m", "generator", "smoke", str(exe),
+    proc = subprocess.run([sys.executable, "-m", "choconsis", "smoke", str(exe),
                            "--recipe", str(recipe)], capture_output=True, text=True, env=env,
                           timeout=3600)
     out = proc.stdout + proc.stderr

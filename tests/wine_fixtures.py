@@ -1,7 +1,7 @@
 """Fixtures of the Wine end-to-end tests (imported by tests/conftest.py).
 
 Everything here is real: the WinPython CPython build, MSIs made with wixl, the pyOpenSSL 0.13
-MSI from PyPI, wheels from PyPI, installers made by ``generator.build.build``. Products that are
+MSI from PyPI, wheels from PyPI, installers made by ``choconsis.build.build``. Products that are
 slow to make (runtime zip/MSI, locks, wheels, the clean Wine prefix) live in the persistent
 test cache (tests/wine_artifacts.py) so that a rerun starts in seconds.
 
@@ -53,8 +53,8 @@ def needs_pypi(make, what: str):
 
 @pytest.fixture(scope="session")
 def wine_tools():
-    from generator.errors import ToolMissingError
-    from generator.wine import find_wine
+    from choconsis.errors import ToolMissingError
+    from choconsis.smoke.wine import find_wine
 
     try:
         tools = find_wine()
@@ -74,7 +74,7 @@ def test_cache() -> Path:
 @pytest.fixture(scope="session")
 def wine_template(wine_tools, test_cache):
     """The clean prefix, made once per cache (6-13 s) and copied per test (1-3 s)."""
-    from generator.wine import template_prefix
+    from choconsis.smoke.wine import template_prefix
 
     return template_prefix(test_cache / "wine", wine_tools)
 
@@ -136,22 +136,22 @@ def locks(test_cache, wine_tools) -> "Locks":
 
 
 class Locks:
-    """Locks for cp312 win_amd64 resolved from PyPI with generator.wheels, cached by requirement."""
+    """Locks for cp312 win_amd64 resolved from PyPI with choconsis.lock, cached by requirement."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self._cache: dict[str, Any] = {}
 
     def get(self, requirement: str):
-        from generator.lockfile import read_lock
+        from choconsis.lock.lockfile import read_lock
 
         if requirement in self._cache:
             return self._cache[requirement]
         stem = f"{requirement.replace('==', '-')}-{_lock_code_key()}"
         lock_path = self.folder / f"{stem}.lock"
         if not lock_path.is_file():
-            from generator.recipe import load_recipe
-            from generator.wheels import lock_recipe
+            from choconsis.recipe import load_recipe
+            from choconsis.lock.resolve import lock_recipe
 
             recipe_path = self.folder / f"{stem}.toml"
             write_recipe(recipe_path, RecipeSpec(requirement=requirement), lock=None)
@@ -165,25 +165,25 @@ def _lock_code_key() -> str:
     """A short hash of the code that writes and reads locks: a new lock format, a new lock."""
     import hashlib
 
-    import generator
+    import choconsis
 
-    package = Path(generator.__file__).resolve().parent
+    package = Path(choconsis.__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("lockfile.py", "wheels.py", "recipe.py"):
-        digest.update((package / name).read_bytes())
+    for path in sorted([*package.glob("lock/*.py"), *package.glob("recipe/*.py")]):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
 @pytest.fixture(scope="session")
 def wheel_store(test_cache, wine_tools):
     """The artifact cache the builds use (wheels fetched once, sha256-checked)."""
-    from generator.artifacts import ArtifactStore
+    from choconsis.payload.store import ArtifactStore
 
     return ArtifactStore(cache_dir=test_cache / "artifacts")
 
 
 def fetch_lock_wheels(lock, store) -> list[Path]:
-    from generator.wheels import fetch_wheels
+    from choconsis.lock.resolve import fetch_wheels
 
     return needs_pypi(lambda: fetch_wheels(lock, store), "the wheels of the lock")
 
@@ -265,7 +265,7 @@ def write_recipe(path: Path, spec: RecipeSpec, lock) -> Path:
     """Write the recipe TOML (and, given a lock, its lock beside it for the recipe's index)."""
     import tomlkit
 
-    from generator.lockfile import write_lock
+    from choconsis.lock.lockfile import write_lock
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(tomlkit.dumps(recipe_data(spec)), encoding="utf-8")
@@ -291,14 +291,14 @@ def artifacts_dir(folder: Path, *files: Path) -> Path:
 
 def build_installer(recipe: Path, out: Path, *, offline: bool, artifacts: Path | None,
                     cache: Path, reuse: Path | None = None) -> Path:
-    """setup.exe through the real build code path (generator.build.build).
+    """setup.exe through the real build code path (choconsis.build.build).
 
     With ``reuse`` (a folder), an offline build is kept there under a key made of the recipe,
-    its lock, the artifacts it embeds and every source file of generator/ and nsis/: compiling
+    its lock, the artifacts it embeds and every source file of choconsis and nsis/: compiling
     the 28 MB runtime with LZMA takes minutes on 2 cores, and an unchanged input gives the same
     installer. Any change to the code or the recipe gives a new key and a fresh build.
     """
-    from generator.build import BuildOptions, build
+    from choconsis.build import BuildOptions, build
 
     key_dir = None
     if reuse is not None:
@@ -338,14 +338,14 @@ def _prune(folder: Path, keep: int) -> None:
 def _build_key(recipe: Path, artifacts: Path | None) -> str:
     import hashlib
 
-    import generator
-    from generator.templating import template_dir
+    import choconsis
+    from choconsis.backends.templating import template_dir
 
     digest = hashlib.sha256()
-    package = Path(generator.__file__).resolve().parent  # a checkout or an installed wheel
-    # smoke.py and wine.py run installers, they never take part in making one
-    code = [p for p in package.glob("*.py") if p.name not in ("smoke.py", "wine.py")]
-    sources = sorted([*code, *Path(template_dir("generator._nsis")).glob("*")])
+    package = Path(choconsis.__file__).resolve().parent  # a checkout or an installed wheel
+    # smoke/ runs installers, it never takes part in making one
+    code = [p for p in package.rglob("*.py") if "smoke" not in p.relative_to(package).parts]
+    sources = sorted([*code, *Path(template_dir("choconsis._nsis")).glob("*")])
     inputs = [recipe, recipe.with_suffix(".lock"), *sources]
     if artifacts is not None:
         inputs += sorted(artifacts.iterdir())

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-from .errors import RecipeError
-from .escaping import NSIS_MAX_STRLEN, unsafe_reason
+from ..errors import RecipeError
+from ..backends.escaping import NSIS_MAX_STRLEN, unsafe_reason
 
 DEFAULT_RECIPE = "openstack-clients"
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
@@ -90,7 +90,7 @@ def _command_list(value: Any) -> tuple[str, ...]:
     Each item is checked alone (_templated); then the whole list, quoted for a Windows
     command line and escaped for NSIS, must leave COMMAND_ROOM characters free.
     """
-    from .escaping import nsis_string, windows_command_line
+    from ..backends.escaping import nsis_string, windows_command_line
 
     items = _string_list(_templated)(value)
     text = windows_command_line([i.replace("{install_dir}", "$INSTDIR") for i in items])
@@ -629,9 +629,9 @@ def loads_recipe(text: str, source: str = "<recipe>", lock_path: Path | None = N
 
 def builtin_recipe_path(name: str = DEFAULT_RECIPE) -> Path:
     """Path of a recipe shipped inside the package (recipes/NAME.toml)."""
-    from .templating import template_dir
+    from ..backends.templating import template_dir
 
-    candidate = template_dir("generator._recipes") / f"{name}.toml"
+    candidate = template_dir("choconsis._recipes") / f"{name}.toml"
     if not candidate.is_file():
         raise RecipeError(f"{name}.toml", None, "no such built-in recipe")
     return candidate

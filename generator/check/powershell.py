@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
-from .errors import BuildError
+from ..errors import BuildError
 
 BOM = "\ufeff"
 _DIGIT_PARAMETER = re.compile(rb"(?<=[\s(])-[A-Za-z][A-Za-z_]*[0-9][A-Za-z0-9_]*")

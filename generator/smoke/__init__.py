@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Callable, Iterable
 
-from .errors import BuildError
+from ..errors import BuildError
 from .wine import (ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, RegKeyDump, RegValue, WinePrefix,
                    normalize_key)
 
@@ -333,7 +333,7 @@ class Target:
 
     @classmethod
     def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None) -> "Target":
-        from .recipe import load_recipe, resolve_recipe_arg
+        from ..recipe import load_recipe, resolve_recipe_arg
 
         recipe = load_recipe(resolve_recipe_arg(recipe_arg))
         folder = install_dir or recipe.python.install_dir
@@ -347,7 +347,7 @@ class Target:
 
 
 def default_wine_cache() -> Path:
-    from .artifacts import default_cache_dir
+    from ..payload.store import default_cache_dir
 
     return default_cache_dir() / "wine"
 

@@ -51,20 +51,20 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Sequence
 
-from . import escaping
-from .errors import BuildError, ToolMissingError
-from .lockfile import LockedWheel, format_lock
-from .plan import (FILE, INSTALL_DIR, LOCK, WHEELS, Artifact, ChangePath, InstallPlan,
+from .. import escaping
+from ...errors import BuildError, ToolMissingError
+from ...lock.lockfile import LockedWheel, format_lock
+from ...plan import (FILE, INSTALL_DIR, LOCK, WHEELS, Artifact, ChangePath, InstallPlan,
                    InstallRuntime, Marker, PipInstall, RunCheck, RunInstaller, Step, Templated,
                    command_line, join)
-from .preinstall import DISTS_FILE, check_preinstallable, format_dists, stage_preinstalled
+from ...payload.preinstall import DISTS_FILE, check_preinstallable, format_dists, stage_preinstalled
 from .signing import makensis_sign_args, signing_time
-from .templating import Code, make_environment, template_dir
+from ..templating import Code, make_environment, template_dir
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .artifacts import ArtifactStore
+    from ...payload.store import ArtifactStore
 
-TEMPLATE_PACKAGE = "generator._nsis"
+TEMPLATE_PACKAGE = "choconsis._nsis"
 TEMPLATE = "installer.nsi.j2"
 INCLUDES = ("choconsis.nsh", "download.nsh")
 PATH_SCRIPT = "choconsis_path.py"
@@ -337,7 +337,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def fetch_lock_wheels(plan: InstallPlan, store: "ArtifactStore") -> list[Path]:
     """Every wheel of the lock, verified by the store (generator.wheels when it is there)."""
     try:
-        from .wheels import fetch_wheels  # type: ignore[attr-defined]
+        from ...lock.resolve import fetch_wheels  # type: ignore[attr-defined]
     except ImportError:
         return [_fetch_wheel(store, w) for w in plan.lock.wheels]
     return list(fetch_wheels(plan.lock, store))

@@ -39,13 +39,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .fileio import stage
-from .artifacts import ArtifactStore, make_session
-from .errors import ArtifactError, ChoconsisError, RecipeError
-from .index import DEFAULT_TIMEOUT, ProjectPage, SimpleIndex, Target
-from .lockfile import Lock, format_lock, parse_lock
-from .pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex, PythonRelease
-from .recipe import Recipe, lock_path_for, loads_recipe
+from ..fileio import stage
+from ..payload.store import ArtifactStore, make_session
+from ..errors import ArtifactError, ChoconsisError, RecipeError
+from ..lock.index import DEFAULT_TIMEOUT, ProjectPage, SimpleIndex, Target
+from ..lock.lockfile import Lock, format_lock, parse_lock
+from ..lock.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex, PythonRelease
+from ..recipe import Recipe, lock_path_for, loads_recipe
 from .versioning import next_package_version
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -158,7 +158,7 @@ class _Lookups:
 
 
 def _resolve_lock(recipe: Recipe, index_url: str | None) -> Lock:
-    from .wheels import resolve_lock
+    from ..lock.resolve import resolve_lock
 
     return resolve_lock(recipe, index_url=index_url)
 
@@ -256,7 +256,7 @@ def _fetch_new_wheels(old: Lock | None, new: Lock, store: ArtifactStore) -> None
     metadata files alone and never see a wheel), naming the package and URL of a mismatch, and
     the build that follows finds every wheel in the cache.
     """
-    from .wheels import fetch_wheels
+    from ..lock.resolve import fetch_wheels
 
     known = {(w.name, w.version, w.sha256) for w in old.wheels} if old else set()
     fresh = tuple(w for w in new.wheels if (w.name, w.version, w.sha256) not in known)

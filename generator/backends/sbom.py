@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import quote
 
-from . import __version__
-from .errors import ArtifactError, BuildError
-from .lockfile import LockedWheel, write_atomic
-from .plan import Artifact, InstallPlan, InstallRuntime
+from .. import __version__
+from ..errors import ArtifactError, BuildError
+from ..lock.lockfile import LockedWheel, write_atomic
+from ..plan import Artifact, InstallPlan, InstallRuntime
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .artifacts import ArtifactStore
+    from ..payload.store import ArtifactStore
 
 SPEC_VERSION = "1.5"
 

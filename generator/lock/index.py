@@ -30,7 +30,7 @@ from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonic
                              parse_sdist_filename, parse_wheel_filename)
 from packaging.version import InvalidVersion, Version
 
-from .errors import ChoconsisError
+from ..errors import ChoconsisError
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -138,7 +138,7 @@ class SimpleIndex:
     def __init__(self, index_url: str, session: "requests.Session | None" = None,
                  timeout: float = DEFAULT_TIMEOUT):
         if session is None:
-            from .artifacts import make_session
+            from ..payload.store import make_session
 
             session = make_session()
         self.index_url = index_url

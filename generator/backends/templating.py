@@ -21,7 +21,7 @@ class Code(str):
 
 
 def template_dir(package: str) -> Path:
-    """Folder of a data package (generator._nsis, generator._nuspec, generator._recipes).
+    """Folder of a data package (choconsis._nsis, choconsis._nuspec, choconsis._recipes).
 
     Installed, these are packages inside the wheel; in a bare source checkout (no install, e.g.
     ``python -m generator`` from the repo) they are the top-level nsis/, nuspec/, recipes/.
@@ -29,7 +29,7 @@ def template_dir(package: str) -> Path:
     try:
         return Path(str(resources.files(package)))
     except ModuleNotFoundError:
-        folder = Path(__file__).resolve().parent.parent / package.rsplit("._", 1)[1]
+        folder = Path(__file__).resolve().parents[2] / package.rsplit("._", 1)[1]
         if not folder.is_dir():
             raise
         return folder

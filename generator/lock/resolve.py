@@ -55,13 +55,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .errors import BuildError, RecipeError
+from ..errors import BuildError, RecipeError
 from .lockfile import Lock, LockedWheel, write_lock
-from .recipe import url_filename
+from ..recipe import url_filename
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .artifacts import ArtifactStore
-    from .recipe import Recipe
+    from ..payload.store import ArtifactStore
+    from ..recipe import Recipe
 
 MIN_PIP = Version("23.0")  # --dry-run --report with a stable report format
 PIP_TIMEOUT = 900.0  # seconds for the whole resolution
@@ -347,7 +347,7 @@ def _report_sha256(item: dict[str, Any]) -> str | None:
 
 def _hash_url(url: str, label: str) -> str:
     """sha256 of a file the index gave no hash for (downloaded into a temporary folder)."""
-    from .artifacts import ArtifactStore
+    from ..payload.store import ArtifactStore
 
     with tempfile.TemporaryDirectory(prefix="choconsis-hash-") as tmp:
         result = ArtifactStore(cache_dir=Path(tmp)).download(url, label=label)

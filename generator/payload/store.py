@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from .errors import ArtifactError
+from ..errors import ArtifactError
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
 
-    from .plan import Artifact
+    from ..plan import Artifact
 
 CHUNK = 1 << 20
 RETRY_STATUS = {429, 500, 502, 503, 504}

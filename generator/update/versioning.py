@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
-from .errors import ChoconsisError
+from ..errors import ChoconsisError
 
 INT32_MAX = 2**31 - 1  # NuGet keeps each version part in a signed 32-bit integer
 FIX_MIN = 10_000_000  # a fourth part with 8 digits or more is a date-shaped fix part

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from .errors import RecipeError
-from .fileio import write_atomic
+from ..errors import RecipeError
+from ..fileio import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .recipe import Recipe
+    from ..recipe import Recipe
 
 HEADER = "# choconsis lock"
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import BuildError, ToolMissingError
+from ...errors import BuildError, ToolMissingError
 
 PFX_SUFFIXES = (".pfx", ".p12")
 
@@ -199,7 +199,7 @@ def finalize_lines(cert: Path, key: Path | None, timestamp: int, *,
 
 def signing_time() -> int:
     """SOURCE_DATE_EPOCH when set (reproducible), else now."""
-    from .sbom import source_date_epoch
+    from ..sbom import source_date_epoch
 
     epoch = source_date_epoch()
     return epoch if epoch is not None else int(time.time())

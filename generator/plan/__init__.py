@@ -19,9 +19,9 @@ from typing import Union
 
 from packaging.requirements import Requirement
 
-from .errors import RecipeError
-from .lockfile import Lock
-from .recipe import DEFAULT_VALID_EXIT_CODES, PackageMeta, PythonRuntime, Recipe, url_filename
+from ..errors import RecipeError
+from ..lock.lockfile import Lock
+from ..recipe import DEFAULT_VALID_EXIT_CODES, PackageMeta, PythonRuntime, Recipe, url_filename
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _quote_arg(arg: Templated) -> Templated:
     or installer property is quoted on its value: NAME="C:\\Some Dir", as msiexec and the
     python.org installer expect.
     """
-    from .escaping import windows_arg
+    from ..backends.escaping import windows_arg
 
     text = literal(arg)
     first = arg[0] if arg else ""
@@ -377,7 +377,7 @@ def build_plan(recipe: Recipe, lock: Lock) -> InstallPlan:
 
 def load_plan(recipe: Recipe) -> InstallPlan:
     """Read the recipe's lock from beside it and build the plan."""
-    from .lockfile import read_lock
+    from ..lock.lockfile import read_lock
 
     if recipe.lock_path is None:
         raise RecipeError(recipe.source, None, "recipe has no lock path")

@@ -38,18 +38,18 @@ from urllib.parse import quote
 import jinja2
 from lxml import etree
 
-from .artifacts import ArtifactStore
-from .errors import BuildError
-from .escaping import ps_string, ps_templated, xml_text
-from .fileio import atomic_path, write_atomic
-from .lockfile import format_lock
-from .plan import (FILE, INSTALL_DIR, LOCK, WHEELS, Artifact, ChangePath, InstallPlan,
+from ...payload.store import ArtifactStore
+from ...errors import BuildError
+from ..escaping import ps_string, ps_templated, xml_text
+from ...fileio import atomic_path, write_atomic
+from ...lock.lockfile import format_lock
+from ...plan import (FILE, INSTALL_DIR, LOCK, WHEELS, Artifact, ChangePath, InstallPlan,
                    InstallRuntime, PipInstall, RunCheck, RunInstaller, Step, Templated)
-from .sbom import EmbeddedFile, embedded_files, license_txt, verification_txt
-from .templating import Code, make_environment
-from .wheels import fetch_wheels
+from ..sbom import EmbeddedFile, embedded_files, license_txt, verification_txt
+from ..templating import Code, make_environment
+from ...lock.resolve import fetch_wheels
 
-TEMPLATES = "generator._nuspec"
+TEMPLATES = "choconsis._nuspec"
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"
 STATE_FILE = "choconsis-install-state.json"
 INSTALL_SCRIPT = "chocolateyInstall.ps1"

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
-from .errors import ChoconsisError
+from ..errors import ChoconsisError
 from .index import DEFAULT_TIMEOUT, _AnchorParser
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,7 +60,7 @@ class PythonIndex:
     def __init__(self, url: str = DEFAULT_PYTHON_INDEX_URL,
                  session: "requests.Session | None" = None, timeout: float = DEFAULT_TIMEOUT):
         if session is None:
-            from .artifacts import make_session
+            from ..payload.store import make_session
 
             session = make_session()
         self.url = url if url.endswith("/") else url + "/"

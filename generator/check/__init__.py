@@ -19,9 +19,9 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from .errors import UsageError
+from ..errors import UsageError
 from .powershell import Script, syntax_errors
-from .recipe import CHOCO_VERSION_RE, LOOPBACK_HOSTS, PACKAGE_ID_RE
+from ..recipe import CHOCO_VERSION_RE, LOOPBACK_HOSTS, PACKAGE_ID_RE
 
 SEVERITY_OF_KIND = {"Requirement": "error", "Guideline": "warning", "Suggestion": "note",
                     "Note": "note"}
@@ -657,9 +657,9 @@ def _folder_package(folder: Path) -> Package:
 
 
 def _check_recipe(path: Path) -> list[Finding]:
-    from . import chocolatey
-    from .plan import load_plan
-    from .recipe import load_recipe
+    from ..backends import chocolatey
+    from ..plan import load_plan
+    from ..recipe import load_recipe
 
     plan = load_plan(load_recipe(path))
     with tempfile.TemporaryDirectory(prefix="choconsis-check-") as tmp:
@@ -684,7 +684,7 @@ def check_installer(path: Path, cafile: Path | None = None) -> list[Finding]:
     an unsigned installer, or one whose signer does not chain to a trusted root (the
     system's, or ``cafile``), is a warning.
     """
-    from .signing import verify_pe
+    from ..backends.nsis.signing import verify_pe
 
     report = _Report()
     where = path.name

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Mapping, Sequence
 
-from .errors import BuildError, ToolMissingError
+from ..errors import BuildError, ToolMissingError
 
 ENV_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
 USER_ENV_KEY = r"HKCU\Environment"

@@ -35,9 +35,9 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 
-from .errors import BuildError
-from .lockfile import Lock
-from .plan import SITE_PACKAGES, InstallPlan
+from ..errors import BuildError
+from ..lock.lockfile import Lock
+from ..plan import SITE_PACKAGES, InstallPlan
 
 # What setup.exe finds beside the tree: the dist-info folders (relative to site-packages) whose
 # entry points get launchers; one per line, UTF-8.
