@@ -1,7 +1,11 @@
-"""Build orchestration: recipe -> plan -> rendered sources -> .nupkg and setup.exe.
+"""The build pipeline: recipe -> plan -> payload -> back ends -> artifacts.
 
-Everything is produced in a staging folder inside the output folder and moved into place only
-when every part succeeded, so a failed build leaves nothing half-written.
+Each stage is a function of the ones before it: the recipe is loaded and checked, the plan is
+built from it and its lock for one delivery mode, the payload resolves (fetches and verifies)
+every file once, the Chocolatey and NSIS back ends render the plan with the payload, and the
+packer, makensis and the SBOM write the outputs. Everything is produced in a staging folder
+inside the output folder and moved into place only when every part succeeded, so a failed
+build leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -11,11 +15,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import chocolatey
-from .backends import nsis
-from .backends import sbom
-from .payload.store import ArtifactStore
-from .plan import InstallPlan, load_plan
+from .backends import chocolatey, nsis, sbom
+from .payload import ArtifactStore, Payload, resolve_payload
+from .plan import Delivery, InstallPlan, load_plan
 from .recipe import Recipe, load_recipe
 
 
@@ -23,7 +25,7 @@ from .recipe import Recipe, load_recipe
 class BuildOptions:
     out_dir: Path = Path("dist")
     offline: bool = False
-    preinstall: bool = False  # offline only: wheels installed at build time (generator.preinstall)
+    preinstall: bool = False  # offline only: wheels installed at build time (payload.preinstall)
     artifacts_dir: Path | None = None
     cache_dir: Path | None = None
     chocolatey: bool = True
@@ -31,6 +33,10 @@ class BuildOptions:
     sign_cert: Path | None = None
     sign_key: Path | None = None
     sign_password: str | None = None
+
+    @property
+    def delivery(self) -> Delivery:
+        return Delivery.of_options(offline=self.offline, preinstall=self.preinstall)
 
 
 @dataclass
@@ -48,15 +54,14 @@ def output_names(plan: InstallPlan) -> tuple[str, str]:
     return f"{pkg.id}.{pkg.version}.nupkg", f"{pkg.id}-{pkg.version}-setup.exe"
 
 
-def render_sources(plan: InstallPlan, dest: Path, opts: BuildOptions,
-                   store: ArtifactStore | None = None) -> tuple[Path, Path]:
+def render_sources(plan: InstallPlan, payload: Payload, dest: Path,
+                   opts: BuildOptions) -> tuple[Path, Path]:
     """Render both back ends' sources under dest/chocolatey and dest/nsis."""
     choco_dir, nsis_dir = dest / "chocolatey", dest / "nsis"
     if opts.chocolatey:
-        chocolatey.render(plan, choco_dir, offline=opts.offline, store=store)
+        chocolatey.render(plan, payload, choco_dir)
     if opts.nsis:
-        nsis.render(plan, nsis_dir, offline=opts.offline, store=store,
-                    preinstall=opts.preinstall)
+        nsis.render(plan, payload, nsis_dir)
     return choco_dir, nsis_dir
 
 
@@ -70,20 +75,17 @@ def _replace(src: Path, dst: Path) -> None:
 
 def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True) -> BuildResult:
     """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
+    delivery = opts.delivery  # a usage error, before anything is read or fetched
     recipe = load_recipe(recipe_path)
-    plan = load_plan(recipe)
+    plan = load_plan(recipe, delivery)
     result = BuildResult(recipe, plan)
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     try:
-        store = None
-        # A zip runtime is unpacked at build time and embedded in web mode too (nsis.render);
-        # an offline .nupkg embeds every artifact and wheel (chocolatey.render).
-        if (opts.nsis and (opts.offline or plan.runtime.installer == "zip")) or \
-                (opts.chocolatey and opts.offline):
-            store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
+        store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
+        payload = resolve_payload(plan, delivery, store, staging / "payload")
         src = staging / plan.package.id
-        choco_dir, nsis_dir = render_sources(plan, src, opts, store)
+        choco_dir, nsis_dir = render_sources(plan, payload, src, opts)
         nupkg_name, exe_name = output_names(plan)
         if compile_outputs and opts.chocolatey:
             chocolatey.pack(choco_dir, staging / nupkg_name)
@@ -92,12 +94,7 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
                                    sign_cert=opts.sign_cert, sign_key=opts.sign_key,
                                    sign_password=opts.sign_password)
         if compile_outputs:
-            # Wheel licenses come from the wheels themselves: fetched (verified) for an
-            # offline build, which embeds them anyway; only already-cached ones in web mode.
-            sbom_store = store or ArtifactStore(cache_dir=opts.cache_dir,
-                                                artifacts_dir=opts.artifacts_dir)
-            staged_sbom = sbom.write_sbom(plan, staging, sbom_store, fetch=opts.offline,
-                                          timestamp=sbom.source_date_epoch())
+            staged_sbom = sbom.write_sbom(plan, payload, staging)
         # Everything succeeded: move into place.
         final_src = opts.out_dir / plan.package.id
         final_src.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,14 @@
 ;       "YYYY-MM-DD HH:MM:SS  TEXT" to $LogFile and $LogCopy (UTF-16LE with a BOM: the
 ;       same text Windows tools show, whatever the code page)
 ;   !insertmacro ChoconsisIsolatePython         unsets PYTHONPATH, PIP_TARGET, ... (see below)
+;   !insertmacro ChoconsisBeginStep N ACTION OWNS   a step starts: $Done = N, a log line
+;       (set $StepName and $StepKey first; ACTION and OWNS are the plan's names)
+;   !insertmacro ChoconsisBeginUndo PREFIX ACTION   the undo side of $StepKey starts
+;   !insertmacro ChoconsisRecord VALUE           state.ini [$StepKey] record=VALUE (what the
+;       step did, read back by its undo side); ChoconsisReadRecord OUT reads it ("" if none)
+;   !insertmacro ChoconsisMsiInstalled CODE OUT  OUT = MsiQueryProductStateW(CODE) (5: installed)
+;   !insertmacro ChoconsisPythonRegistered TAG VIEW OUT   OUT = the InstallPath of a PEP 514
+;       registration of Python TAG (HKLM, registry view 32 or 64), "" when there is none
 ;   !insertmacro ChoconsisDefinePrependPath    defines Function ChoconsisPrependProcessPath:
 ;       stack top = "entry;entry"; prepends it to this process's PATH (inherited by every
 ;       program the installer starts). The old value is copied with Windows' own calls into
@@ -79,6 +87,44 @@ FunctionEnd
 !macro ChoconsisLog PREFIX TEXT
   Push "${TEXT}"
   Call ${PREFIX}ChoconsisLog
+!macroend
+
+!macro ChoconsisBeginStep NUMBER ACTION OWNS
+  StrCpy $Done ${NUMBER}
+  !insertmacro ChoconsisLog "" "$StepName: start (${ACTION}; owns: ${OWNS})"
+!macroend
+
+!macro ChoconsisBeginUndo PREFIX ACTION
+  !insertmacro ChoconsisLog "${PREFIX}" "undo $StepName: ${ACTION}"
+!macroend
+
+!macro ChoconsisRecord VALUE
+  WriteINIStr "$StateDir\state.ini" "$StepKey" "record" "${VALUE}"
+  FlushINI "$StateDir\state.ini"
+!macroend
+
+!macro ChoconsisReadRecord OUT
+  ClearErrors
+  ReadINIStr ${OUT} "$StateDir\state.ini" "$StepKey" "record"
+  ClearErrors
+!macroend
+
+!macro ChoconsisMsiInstalled CODE OUT
+  System::Call 'msi::MsiQueryProductStateW(w "${CODE}") i .s'
+  Pop ${OUT}
+!macroend
+
+; The registry view is a global setting of the installer: CHOCONSIS_REGVIEW (32 or 64, defined
+; by the script) is the one it keeps between calls.
+!macro ChoconsisPythonRegistered TAG VIEW OUT
+  SetRegView ${VIEW}
+  ClearErrors
+  ReadRegStr ${OUT} HKLM "Software\Python\PythonCore\${TAG}\InstallPath" ""
+  ${If} ${Errors}
+    StrCpy ${OUT} ""
+  ${EndIf}
+  ClearErrors
+  SetRegView ${CHOCONSIS_REGVIEW}
 !macroend
 
 !macro ChoconsisDefinePrependPath

@@ -13,8 +13,9 @@ import pytest
 from choconsis.backends import chocolatey
 from choconsis.check import RULES, SEVERITY_OF_KIND, check_path, format_findings
 from choconsis.cli import main
-from choconsis.errors import UsageError
+from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import write_lock
+from kit import web_payload
 from test_chocolatey import (REFERENCE, SHIPPED, lock_for, plan_from, recipe_data,
                              shipped_plan)
 
@@ -52,7 +53,7 @@ def built(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     for name in SHIPPED:
         base = tmp_path_factory.mktemp(name)
         src = base / "chocolatey"
-        chocolatey.render(shipped_plan(name), src)
+        chocolatey.render(shipped_plan(name), web_payload(shipped_plan(name)), src)
         out[name] = (src, chocolatey.pack(src, base / f"{name}.nupkg"))
     return out
 
@@ -85,7 +86,7 @@ def _broken_copy(src: Path, dest: Path) -> Path:
 def test_broken_package_is_flagged_with_exact_rule_ids(built, tmp_path, capsys):
     src, _ = built["openstack-clients"]
     broken = _broken_copy(src, tmp_path / "broken")
-    with pytest.raises(chocolatey.BuildError, match="description"):
+    with pytest.raises(BuildError, match="description"):
         chocolatey.pack(broken, tmp_path / "refused.nupkg")  # pack refuses a nuspec without it
     findings = check_path(broken)
     assert errors(findings) == {"cpmr0002", "cpmr0009", "CNS0002", "CPS0001", "cpmr0027"}
@@ -137,7 +138,7 @@ def test_opc_structure_is_checked(built, tmp_path):
 
 def _folder_with_script(tmp_path: Path, body: str) -> Path:
     src = tmp_path / "pkg"
-    chocolatey.render(shipped_plan("openstack-clients"), src)
+    chocolatey.render(shipped_plan("openstack-clients"), web_payload(shipped_plan("openstack-clients")), src)
     (src / "tools" / chocolatey.INSTALL_SCRIPT).write_text(
         "$ErrorActionPreference = 'Stop'\n" + body, encoding="utf-8")
     return src
@@ -192,7 +193,7 @@ def test_direct_parameters_with_digits_are_read(tmp_path):
 
 def test_package_file_rules(tmp_path):
     src = tmp_path / "pkg"
-    chocolatey.render(shipped_plan("openstack-clients"), src)
+    chocolatey.render(shipped_plan("openstack-clients"), web_payload(shipped_plan("openstack-clients")), src)
     (src / "tools" / "Thumbs.db").write_bytes(b"x")
     (src / ".gitignore").write_text("*\n")
     (src / "tools" / "python.exe").write_bytes(b"MZ")
@@ -204,7 +205,7 @@ def test_package_file_rules(tmp_path):
 
 def test_nuspec_structure_rules(tmp_path):
     src = tmp_path / "pkg"
-    chocolatey.render(shipped_plan("openstack-clients"), src)
+    chocolatey.render(shipped_plan("openstack-clients"), web_payload(shipped_plan("openstack-clients")), src)
     nuspec = next(src.glob("*.nuspec"))
     text = nuspec.read_text(encoding="utf-8")
     text = text.replace("<version>10.5.0</version>", "<version>ten</version>")
@@ -231,7 +232,8 @@ def test_check_of_a_recipe_renders_and_lints_it(name, tmp_path):
 
 def _rendered(name: str, tmp_path: Path) -> Path:
     dest = tmp_path / "rendered"
-    chocolatey.render(plan_from(recipe_data(name), f"{name}.toml"), dest)
+    plan = plan_from(recipe_data(name), f"{name}.toml")
+    chocolatey.render(plan, web_payload(plan), dest)
     return dest
 
 

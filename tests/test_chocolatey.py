@@ -17,10 +17,13 @@ from packaging.utils import canonicalize_name
 
 from choconsis.backends import chocolatey
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock
-from choconsis.plan import (INSTALL_DIR, LOCK, ChangePath, InstallPlan, InstallRuntime,
-                            PipInstall, RunCheck, RunInstaller, build_plan)
+from choconsis.plan import (LOCK_FILE, Delivery, InstallPlan, RunExe,
+                            RunMsi, build_plan)
 from choconsis.check.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
+from choconsis.backends.chocolatey.opc import CT_DEFAULT
+from choconsis.errors import BuildError
+from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -57,8 +60,9 @@ def recipe_data(name: str) -> dict:
     return tomllib.loads((RECIPES / f"{name}.toml").read_text(encoding="utf-8"))
 
 
-def plan_from(data: dict, source: str = "test.toml") -> InstallPlan:
-    return build_plan(parse_recipe(data, source), lock_for(data))
+def plan_from(data: dict, source: str = "test.toml",
+              delivery: Delivery = Delivery.WEB) -> InstallPlan:
+    return build_plan(parse_recipe(data, source), lock_for(data), delivery)
 
 
 def shipped_plan(name: str) -> InstallPlan:
@@ -80,7 +84,7 @@ def hostile_data() -> dict:
 
 def rendered(plan: InstallPlan, tmp_path: Path) -> Path:
     dest = tmp_path / plan.package.id
-    chocolatey.render(plan, dest)
+    chocolatey.render(plan, web_payload(plan), dest)
     return dest
 
 
@@ -138,12 +142,15 @@ def array_items(script: Script, variable: str, variables: dict[str, str]) -> lis
 
 
 VARS = {"$installDir": "D:\\Inst Dir", "$lockFile": "C:\\pkg\\tools\\x.lock",
-        "$packageName": "pkg", "$file": "C:\\tmp\\f.msi"}
+        "$packageName": "pkg", "$file": "C:\\tmp\\f.msi", "$toolsDir": "C:\\pkg\\tools",
+        "$stateDir": "D:\\Inst Dir\\choconsis-pkg", "$productCode": "{PRODUCT}",
+        "$wheelsDir": "C:\\pkg\\tools\\wheels"}
 
 
-def substituted(value, install_dir: str = VARS["$installDir"],
-                lock: str = VARS["$lockFile"]) -> str:
-    return "".join(install_dir if p is INSTALL_DIR else lock if p is LOCK else p for p in value)
+def substituted(value, variables: dict[str, str] = VARS) -> str:
+    """A plan value with each marker replaced as the script's variable evaluates."""
+    return "".join(variables[chocolatey.PS_VARIABLES[p]] if not isinstance(p, str) else p
+                   for p in value)
 
 
 # ---------------------------------------------------------------------------- nuspec
@@ -203,9 +210,10 @@ def test_scripts_parse_without_errors(name, script, tmp_path):
     assert text.lstrip().splitlines()[0].startswith("#")
 
 
-def _step_markers(text: str) -> list[int]:
-    return [int(line.split(":")[0][len("# step"):]) for line in text.splitlines()
-            if line.startswith("# step")]
+def _step_markers(text: str, undo: bool = False) -> list[int]:
+    head = "# ---- undo step " if undo else "# ---- step "
+    return [int(line[len(head):].split()[0]) for line in text.splitlines()
+            if line.startswith(head)]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -213,19 +221,17 @@ def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
     plan = shipped_plan(name)
     dest = rendered(plan, tmp_path)
     install = _step_markers(read_script(dest, chocolatey.INSTALL_SCRIPT))
-    uninstall = _step_markers(read_script(dest, chocolatey.UNINSTALL_SCRIPT))
-    assert install == list(range(len(plan.steps)))
-    undone = [plan.steps.index(s) for s in plan.undo_order() if not isinstance(s, RunCheck)]
-    assert uninstall == undone
+    uninstall = _step_markers(read_script(dest, chocolatey.UNINSTALL_SCRIPT), undo=True)
+    assert install == list(range(1, len(plan.steps) + 1))
+    assert uninstall == install[::-1]
     # and the helpers appear in the same order as the steps they implement
     text = read_script(dest, chocolatey.INSTALL_SCRIPT)
-    helper = {InstallRuntime: "Install-Chocolatey", RunInstaller: "Install-Chocolatey",
-              ChangePath: "Install-ChocolateyPath", PipInstall: "@pipArgs",
-              RunCheck: "Update-SessionEnvironment"}
-    blocks = text.split("\n# step")[1:]
+    helper = {"run_exe": "Install-ChocolateyPackage", "run_msi": "Install-ChocolateyInstallPackage",
+              "prepend_path": "@pathArgs", "pip_install": "@pipArgs", "run_check": "@checkArgs"}
+    blocks = text.split("\n# ---- step ")[1:]
     assert len(blocks) == len(plan.steps)
     for step, block in zip(plan.steps, blocks):
-        assert helper[type(step)] in block, (step.title, block[:200])
+        assert helper[step.install.kind] in block, (step.title, block[:200])
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -253,9 +259,9 @@ def test_installers_get_silent_args_and_exit_codes_from_the_plan(name, tmp_path)
              for c in splatted(script, cmd)]
     got = sorted((ps_value(c["silentargs"], VARS), c["validexitcodes"].text.decode())
                  for c in calls)
-    steps = [s for s in plan.steps if isinstance(s, (InstallRuntime, RunInstaller))]
+    steps = [s.install for s in plan.steps if isinstance(s.install, (RunExe, RunMsi))]
     expected = sorted((substituted(s.silent_command),
-                       "@(" + ", ".join(map(str, s.valid_exit_codes)) + ")") for s in steps)
+                       "@(" + ", ".join(map(str, s.exit.accepted)) + ")") for s in steps)
     assert got == expected
 
 
@@ -265,15 +271,17 @@ def test_pip_install_is_the_plans_command_and_stops_on_failure(name, tmp_path):
     text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
     script = Script(text)
     (args,) = array_items(script, "$pipArgs", VARS)
-    _, *expected = [substituted(a) for a in plan.pip_step.install_args(offline=False)]
+    _, *expected = [substituted(a) for a in plan.packages_step.install.command]
     assert args == expected  # the plan's argv, item by item
     assert "& ($installDir + '\\python.exe') @pipArgs" in text
-    assert f"$lockFile = Join-Path $toolsDir '{chocolatey.lock_file_name(plan)}'" in text
+    assert f"$lockFile = Join-Path $toolsDir '{LOCK_FILE}'" in text
     block = text.split("@pipArgs", 1)[1]
-    assert block.lstrip("\r\n").startswith("if ($LASTEXITCODE -ne 0) { throw")
-    check = text.split("Update-SessionEnvironment", 1)[1]
-    assert "& 'cmd.exe' '/d' '/c' " + f"'{plan.check_step.command}'" in check
-    assert "if ($LASTEXITCODE -ne 0) { throw" in check
+    assert block.lstrip("\r\n").startswith("if (@(0) -notcontains $LASTEXITCODE) { throw")
+    check = text.split("'run_check'", 1)[1]
+    (check_args,) = array_items(script, "$checkArgs", VARS)
+    assert check_args == ["/d", "/c", plan.check_step.install.command[3][0]]
+    assert "& 'cmd.exe' @checkArgs" in check
+    assert "if (@(0) -notcontains $LASTEXITCODE) { throw" in check
 
 
 def test_install_dir_package_parameter(tmp_path):
@@ -285,7 +293,7 @@ def test_install_dir_package_parameter(tmp_path):
     # an upgrade without the parameter keeps the folder the replaced version used
     assert "$installDir = [string] $previousState.installDir" in text
     assert text.index("$previousState = Get-Content") < text.index("Get-PackageParameters")
-    assert text.index("Get-PackageParameters") < text.index("# step0")
+    assert text.index("Get-PackageParameters") < text.index("# ---- step 1 ")
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -296,36 +304,34 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
     uninstall = read_script(dest, chocolatey.UNINSTALL_SCRIPT)
     script = Script(uninstall)
     (args,) = array_items(script, "$pipArgs", VARS)
-    assert args == [substituted(a) for a in plan.pip_step.uninstall_args[1:]]
+    assert args == [substituted(a) for a in plan.packages_step.undo.command[1:]]
     assert "& ($installDir + '\\python.exe') @pipArgs" in uninstall
-    # PATH: the new helper when present, else the registry fallback that keeps REG_EXPAND_SZ
-    assert "Get-Command -Name 'Uninstall-ChocolateyPath'" in uninstall
-    assert "DoNotExpandEnvironmentNames" in uninstall
-    assert "[Microsoft.Win32.RegistryValueKind]::ExpandString" in uninstall
-    # each step records under a stable key; uninstall reads the same key
-    keys = chocolatey.state_keys(plan)
-    key = {type(s): keys[id(s)] for s in plan.steps}
+    # PATH: the same editor as setup.exe runs, removing exactly what it recorded adding
+    (path_args,) = array_items(script, "$pathArgs", VARS)
+    assert path_args == [substituted(a) for a in plan.path_step.undo.command[1:]]
+    assert path_args[-3:] == ["machine", "--record", VARS["$stateDir"] + "\\path-record.txt"]
+    # each step records under its plan key; its undo reads the same key
+    for number, step in enumerate(plan.steps, start=1):
+        assert f"Start-ChoconsisStep -Number {number} -Key '{step.key}'" in install
+        assert f"Start-ChoconsisUndo -Number {number} -Key '{step.key}'" in uninstall
+    blocks = dict(zip((s.key for s in plan.steps), install.split("\n# ---- step ")[1:]))
     for step in plan.steps:
-        if isinstance(step, (InstallRuntime, RunInstaller)) and step.kind == "msi":
-            k = keys[id(step)]
+        if isinstance(step.install, RunMsi):
             # the product code is read before installing; a product already there is left
-            assert f"$state.'{k}' = $productCode" in install
-            assert f"silentArgs = ([string] $state.'{k}') + ' /qn /norestart'" in uninstall
-    block = install.split("# step0:")[1].split("# step1:")[0]
+            block = blocks[step.key]
+            assert block.index("Test-MsiProductInstalled $productCode") < block.index(
+                "Install-ChocolateyInstallPackage @packageArgs")
+            assert "Set-StepRecord $productCode" in block
+    if any(isinstance(s.install, RunMsi) for s in plan.steps):
+        assert "silentArgs = ($productCode + ' /qn /norestart')" in uninstall
+    block = blocks["runtime"]
     if plan.runtime.installer == "exe":
-        display = "'Python 3.14.7 (64-bit)'"
-        assert block.index(f"Get-UninstallRegistryKey -SoftwareName {display}") < block.index(
+        assert block.index("Test-PythonRegistered -Tag '3.14' -View '64'") < block.index(
             "Install-ChocolateyPackage @packageArgs")
-        assert f"Get-UninstallRegistryKey -SoftwareName {display}" in uninstall
-        assert "$state.'runtime' = 'exe'" in block
-    else:
-        assert block.index("Test-MsiProductInstalled $productCode") < block.index(
-            "Install-ChocolateyInstallPackage @packageArgs")
-    assert key[ChangePath] == "path" and key[InstallRuntime] == "runtime"
-    assert "$state.'path' = $added.ToArray()" in install
-    assert "foreach ($entry in @(Get-PreviousRecord 'path'))" in install
-    assert "foreach ($entry in @($state.'path'))" in uninstall
-    assert "if ($state.'pip' -and" in uninstall
+        assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (64-bit)'" in uninstall
+        assert "Set-StepRecord 'exe'" in block
+    assert "Set-StepRecord 'recorded'" in blocks["path"]
+    assert "if (((Get-StepRecord) -eq 'installed') -and" in uninstall
 
 
 def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
@@ -340,7 +346,10 @@ def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
     (call,) = splatted(Script(install), "Install-ChocolateyZipPackage")
     assert call["unziplocation"].text.decode() == "$installDir"
     assert ps_value(call["checksum64"], VARS) == plan.runtime.sha256
-    assert "Remove-Item -LiteralPath $installDir -Recurse -Force" in uninstall
+    # what the archive unpacked, by name: never the whole folder (/InstallDir may hold more)
+    assert "foreach ($entry in @('DLLs', 'Lib', 'Scripts', 'python.exe', 'python312.dll'))" in \
+        uninstall
+    assert "Remove-Item -LiteralPath $installDir" not in uninstall
 
 
 PS_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -392,8 +401,8 @@ def test_hostile_silent_args_evaluate_to_the_plans_command(tmp_path):
     script = Script(read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT))
     calls = splatted(script, "Install-ChocolateyInstallPackage")
     got = [ps_value(c["silentargs"], VARS) for c in calls]
-    assert got == [substituted(s.silent_command) for s in plan.steps
-                   if isinstance(s, (InstallRuntime, RunInstaller))]
+    assert got == [substituted(s.install.silent_command) for s in plan.steps
+                   if isinstance(s.install, (RunExe, RunMsi))]
 
 
 # ---------------------------------------------------------------------------- files and pack
@@ -402,11 +411,11 @@ def test_hostile_silent_args_evaluate_to_the_plans_command(tmp_path):
 def test_render_writes_the_lock_into_tools(tmp_path):
     plan = shipped_plan("openstack-clients")
     dest = rendered(plan, tmp_path)
-    lock = dest / "tools" / chocolatey.lock_file_name(plan)
+    lock = dest / "tools" / LOCK_FILE
     assert lock.read_text(encoding="utf-8") == format_lock(plan.lock, plan.recipe_name)
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
         "openstack-clients.nuspec", "tools/chocolateyInstall.ps1",
-        "tools/chocolateyUninstall.ps1", f"tools/{lock.name}"]
+        "tools/chocolateyUninstall.ps1", "tools/choconsis_path.py", f"tools/{lock.name}"]
 
 
 @pytest.fixture
@@ -425,10 +434,10 @@ def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
         infos = zf.infolist()
     psmdcp = [n for n in names if n.startswith("package/services/metadata/core-properties/")]
     assert len(psmdcp) == 1 and psmdcp[0].endswith(".psmdcp")
-    lock_name = chocolatey.lock_file_name(plan)
     assert names == sorted(["[Content_Types].xml", "_rels/.rels", psmdcp[0],
                             f"{plan.package.id}.nuspec", "tools/chocolateyInstall.ps1",
-                            "tools/chocolateyUninstall.ps1", f"tools/{lock_name}"])
+                            "tools/chocolateyUninstall.ps1", "tools/choconsis_path.py",
+                            f"tools/{LOCK_FILE}"])
     for name in names[2:]:
         if not name.startswith("package/"):
             src = dest / name
@@ -438,7 +447,7 @@ def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
     defaults = {d.get("Extension"): d.get("ContentType") for d in ct.iter(ns + "Default")}
     assert defaults["rels"] == "application/vnd.openxmlformats-package.relationships+xml"
     assert defaults["psmdcp"] == "application/vnd.openxmlformats-package.core-properties+xml"
-    for ext in ("nuspec", "ps1", "lock"):
+    for ext in ("nuspec", "ps1", "lock", "py"):
         assert defaults[ext] == "application/octet"
     rels = etree.fromstring(parts["_rels/.rels"])
     targets = {r.get("Type").rsplit("/", 1)[-1]: r.get("Target") for r in rels}
@@ -461,7 +470,7 @@ def test_outputs_get_the_umask_mode_not_private_temp_file_mode(packed):
     os.umask(mask)
     for path in (nupkg, dest / f"{plan.package.id}.nuspec",
                  dest / "tools" / chocolatey.INSTALL_SCRIPT,
-                 dest / "tools" / chocolatey.lock_file_name(plan)):
+                 dest / "tools" / LOCK_FILE):
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
 
 
@@ -488,7 +497,7 @@ def test_pack_refuses_a_folder_without_nuspec_and_leaves_nothing(tmp_path):
     (tmp_path / "src" / "tools").mkdir(parents=True)
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(chocolatey.BuildError, match="expected exactly one .nuspec"):
+    with pytest.raises(BuildError, match="expected exactly one .nuspec"):
         chocolatey.pack(tmp_path / "src", out / "x.nupkg")
     assert list(out.iterdir()) == []
 
@@ -511,13 +520,13 @@ def test_state_keys_are_stable_across_versions_and_unique():
     new["package"]["version"] = "2013.3.0"
     new["installer"].insert(0, dict(new["installer"][0], name="another MSI",
                                     url="https://example.org/other-1.0.msi"))
-    keys_old = chocolatey.state_keys(plan_from(old))
+    keys_old = [s.key for s in plan_from(old).steps]
     plan_new = plan_from(new)
-    keys_new = chocolatey.state_keys(plan_new)
-    assert sorted(keys_old.values()) == ["installer:" + plan_new.artifacts[2].filename, "path",
-                                         "pip", "runcheck", "runtime"]
-    assert set(keys_old.values()) < set(keys_new.values())
-    assert len(set(keys_new.values())) == len(plan_new.steps)
+    keys_new = [s.key for s in plan_new.steps]
+    assert sorted(keys_old) == ["check", "installer:" + plan_new.artifacts[2].filename,
+                                "packages", "path", "runtime"]
+    assert set(keys_old) < set(keys_new)
+    assert len(set(keys_new)) == len(plan_new.steps)
 
 
 def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
@@ -534,18 +543,18 @@ def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
                                                          chocolatey.UNINSTALL_SCRIPT))
     assert syntax_errors(install) == [] and syntax_errors(uninstall) == []
     script = Script(install)
-    (runtime,) = splatted(script, "Install-ChocolateyPackage")
+    runtime, helper = splatted(script, "Install-ChocolateyPackage")
     assert ps_value(runtime["url"], VARS) == plan.runtime.url and "url64bit" not in runtime
-    (web,) = splatted(script, "Get-ChocolateyWebFile")
-    assert ps_value(web["url"], VARS) == "https://example.org/helper-setup.exe"
-    assert ps_value(web["checksum"], VARS) == "1" * 64
-    (helper,) = splatted(script, "Install-ChocolateyInstallPackage")
+    # an extra EXE is downloaded and run the same way, with its own switches and codes
+    assert ps_value(helper["url"], VARS) == "https://example.org/helper-setup.exe"
+    assert ps_value(helper["checksum"], VARS) == "1" * 64 and "url64bit" not in helper
     assert ps_value(helper["filetype"], VARS) == "exe"
-    assert helper["file"].text.decode() == "$file"
     assert ps_value(helper["silentargs"], VARS) == '/S /D=D:\\Inst Dir\\helper'
     assert helper["validexitcodes"].text.decode() == "@(0, 7)"
     assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (32-bit)'" in uninstall
-    assert "'Helper' + ' was installed by its own EXE installer" in uninstall
+    assert "Start-ChoconsisUndo -Number 2 -Key 'installer:helper-setup.exe' -Title 'Helper'" \
+        in uninstall
+    assert "was installed by its own EXE installer" in uninstall
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -553,9 +562,9 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
     text = read_script(rendered(shipped_plan(name), tmp_path), chocolatey.UNINSTALL_SCRIPT)
     cleanup = text.index("$cleanupArgs")
     assert "'-B'" in text[cleanup:cleanup + 200]
-    runtime_undo = text.index("# step0:")
+    runtime_undo = text.index("# ---- undo step 1 runtime")
     pip_undo = text.index("@pipArgs")
-    assert pip_undo < cleanup < runtime_undo
+    assert pip_undo < runtime_undo < cleanup < text.rindex("Uninstall-ChocolateyPackage @")
 
 
 # ---------------------------------------------------------------------------- offline (embedded)
@@ -564,18 +573,16 @@ from test_nsis import dummy_offline  # noqa: E402 - dummy artifacts pinned in a 
 
 from choconsis.check import check_nupkg  # noqa: E402
 from choconsis.cli import main  # noqa: E402
-from choconsis.errors import BuildError  # noqa: E402
-from choconsis.plan import WHEELS  # noqa: E402
 
-OFFLINE_VARS = {**VARS, "$wheelsDir": "C:\\pkg\\tools\\wheels"}
+OFFLINE_VARS = VARS
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 
 def offline_rendered(data: dict, tmp_path: Path) -> tuple[InstallPlan, Path, Path]:
     """An offline render of the recipe with dummy artifacts; (plan, dest, artifacts dir)."""
-    plan, store = dummy_offline(data, tmp_path)
+    plan, payload = dummy_offline(data, tmp_path)
     dest = tmp_path / "offline" / plan.package.id
-    chocolatey.render(plan, dest, offline=True, store=store)
+    chocolatey.render(plan, payload, dest)
     return plan, dest, tmp_path / "artifacts"
 
 
@@ -641,16 +648,10 @@ def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name
         assert call[file_key(plan)].text.decode() == "$file" and other not in call
     # pip: the plan's offline command, the WHEELS marker being tools\wheels
     assert "$wheelsDir = Join-Path $toolsDir 'wheels'" in install
-    program, *arguments = plan.pip_step.install_args(offline=True)
-    expected = [offline_value(a) for a in arguments]
+    program, *arguments = plan.packages_step.install.command
+    expected = [substituted(a, OFFLINE_VARS) for a in arguments]
     assert array_items(script, "$pipArgs", OFFLINE_VARS) == [expected]
     assert expected[-3:] == ["--no-index", "--find-links", OFFLINE_VARS["$wheelsDir"]]
-
-
-def offline_value(value) -> str:
-    """A Templated value with the install-time variables of OFFLINE_VARS substituted."""
-    markers = {INSTALL_DIR: "$installDir", LOCK: "$lockFile", WHEELS: "$wheelsDir"}
-    return "".join(OFFLINE_VARS[markers[p]] if p in markers else p for p in value)
 
 
 def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
@@ -701,22 +702,26 @@ def test_offline_verification_and_license_txt(name, tmp_path):
     assert plan.package.license_url in license_text
 
 
-def test_offline_render_needs_an_artifact_store(tmp_path):
-    with pytest.raises(BuildError, match="artifact store"):
-        chocolatey.render(shipped_plan("openstack-clients"), tmp_path / "x", offline=True)
-    assert not (tmp_path / "x").exists()
+def test_offline_render_takes_its_files_from_the_payload_only(tmp_path):
+    from choconsis.payload import Payload
+
+    plan = plan_from(recipe_data("openstack-clients"), delivery=Delivery.OFFLINE)
+    with pytest.raises(BuildError, match="the payload has no python-3.14.7-amd64.exe"):
+        chocolatey.render(plan, Payload(Delivery.OFFLINE), tmp_path / "x")
+    assert not (tmp_path / "x" / "tools" / chocolatey.INSTALL_SCRIPT).exists()
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_web_render_is_unchanged_by_the_offline_mode(name, tmp_path):
     plan = shipped_plan(name)
     default, web = tmp_path / "default", tmp_path / "web"
-    chocolatey.render(plan, default)
-    chocolatey.render(plan, web, offline=False)
+    chocolatey.render(plan, web_payload(plan), default)
+    chocolatey.render(plan, web_payload(plan), web)
     files = lambda root: {p.relative_to(root).as_posix(): p.read_bytes()  # noqa: E731
                           for p in root.rglob("*") if p.is_file()}
     assert files(default) == files(web)
     assert not any(n.endswith((".exe", ".msi", ".zip", ".whl", ".txt")) for n in files(web))
+    assert files(web)["tools/choconsis_path.py"]  # the PATH editor, as setup.exe has it
     install = files(web)["tools/" + chocolatey.INSTALL_SCRIPT].decode("utf-8-sig")
     assert "$toolsDir 'wheels'" not in install and "Get-FileHash" not in install
 
@@ -741,7 +746,7 @@ def test_offline_nupkg_carries_the_binaries_with_content_types(offline_packed, t
     ct = etree.fromstring(parts["[Content_Types].xml"])
     defaults = {d.get("Extension"): d.get("ContentType") for d in ct.iter(CT_NS + "Default")}
     for ext in ("msi", "whl", "txt"):
-        assert defaults[ext] == chocolatey.CT_DEFAULT
+        assert defaults[ext] == CT_DEFAULT
     again = chocolatey.pack(dest, tmp_path / "again.nupkg")
     assert again.read_bytes() == nupkg.read_bytes()
 

@@ -22,7 +22,6 @@ CHOCONSIS_HOSTILE_COMPILES the makensis cases (default 30).
 from __future__ import annotations
 
 import copy
-import functools
 import os
 import re
 import shutil
@@ -46,6 +45,7 @@ from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.plan import build_plan, command_line, literal, templated
 from choconsis.check.powershell import parse, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
+from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -257,8 +257,8 @@ def nsis_view(text: str) -> tuple[str, list[str]]:
 
 def render_all(plan, work: Path) -> Rendered:
     choco_dir, nsis_dir = work / "chocolatey", work / "nsis"
-    chocolatey.render(plan, choco_dir)
-    nsis.render(plan, nsis_dir, offline=False, store=None)
+    chocolatey.render(plan, web_payload(plan), choco_dir)
+    nsis.render(plan, web_payload(plan), nsis_dir)
     nuspec = etree.parse(str(choco_dir / chocolatey.nuspec_name(plan)))
     assert NUSPEC_SCHEMA.validate(nuspec), NUSPEC_SCHEMA.error_log
     codes, literals = [], []
@@ -365,23 +365,6 @@ def check_carried(case: FieldCase, value: str, work: Path) -> Rendered:
     STATS["accepted"] += 1
     STATS[f"accepted {case.path}"] += 1
     return out
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_jinja_environments():
-    """One Jinja environment per (templates, escaping) for the whole module.
-
-    The back ends make a new environment, and so compile every template again, on each
-    render (about 0.3 s); rendering is the same with a shared one, and many cases fit in
-    the time of a fast test.
-    """
-    from choconsis.backends import templating
-
-    cached = functools.lru_cache(maxsize=None)(templating.make_environment)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(chocolatey, "make_environment", cached)
-        mp.setattr(nsis, "make_environment", cached)
-        yield
 
 
 class _CountsReport:

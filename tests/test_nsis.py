@@ -25,9 +25,10 @@ from choconsis.backends import nsis
 from choconsis.payload.store import ArtifactStore
 from choconsis.errors import BuildError, RecipeError, ToolMissingError
 from choconsis.lock.lockfile import Lock, LockedWheel, parse_lock
-from choconsis.plan import (ChangePath, InstallPlan, InstallRuntime, PipInstall, RunCheck,
-                            RunInstaller, build_plan)
+from choconsis.payload import Payload, resolve_payload
+from choconsis.plan import Delivery, InstallPlan, build_plan, command_line
 from choconsis.recipe import Recipe, parse_recipe
+from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "recipes"
@@ -60,16 +61,35 @@ def make_lock(recipe: Recipe, extra: int = 1) -> Lock:
     return dataclasses.replace(lock, provided=provided) if provided else lock
 
 
-def plan_of(data: dict, name: str = "test", extra: int = 1) -> InstallPlan:
+def plan_of(data: dict, name: str = "test", extra: int = 1,
+            delivery: Delivery = Delivery.WEB) -> InstallPlan:
     recipe = parse_recipe(data, f"{name}.toml")
-    return build_plan(recipe, make_lock(recipe, extra))
+    return build_plan(recipe, make_lock(recipe, extra), delivery)
 
 
-def shipped_plan(name: str) -> InstallPlan:
-    return plan_of(recipe_data(name), name)
+def shipped_plan(name: str, delivery: Delivery = Delivery.WEB) -> InstallPlan:
+    return plan_of(recipe_data(name), name, delivery=delivery)
 
 
-def dummy_offline(data: dict, tmp_path: Path) -> tuple[InstallPlan, ArtifactStore]:
+def script_of(plan: InstallPlan) -> str:
+    """installer.nsi of a plan, with a payload that holds no file (names only)."""
+    payload = web_payload(plan)
+    if plan.packages_step.install.kind != "pip_install" or "--no-index" in str(
+            plan.packages_step.install.command):
+        payload = Payload(Delivery.OFFLINE, runtime=payload.runtime)
+    return nsis.render_script(plan, payload)
+
+
+def render_folder(plan: InstallPlan, dest: Path, store: ArtifactStore | None = None,
+                  delivery: Delivery = Delivery.WEB) -> Path:
+    """The NSIS folder of a plan, its payload resolved from ``store`` (the real stage)."""
+    store = store or ArtifactStore(cache_dir=dest.parent / "no-cache")
+    payload = resolve_payload(plan, delivery, store, dest.parent / f".work-{dest.name}")
+    return nsis.render(plan, payload, dest)
+
+
+def dummy_offline(data: dict, tmp_path: Path,
+                  delivery: Delivery = Delivery.OFFLINE) -> tuple[InstallPlan, Payload]:
     """Point every download of a recipe at a small dummy file pinned by its sha256.
 
     The wheels of the lock are dummy files too, placed in the --artifacts folder by name.
@@ -79,6 +99,12 @@ def dummy_offline(data: dict, tmp_path: Path) -> tuple[InstallPlan, ArtifactStor
 
     def pin(section: dict, filename: str) -> None:
         body = f"dummy {filename}\n".encode() * 100
+        if filename.endswith(".zip"):  # a zip runtime is unpacked by the build: a real zip
+            (art / filename).write_bytes(body)
+            with zipfile.ZipFile(art / filename, "w") as zf:
+                zf.writestr("python.exe", body)
+                zf.writestr("Lib/os.py", b"")
+            body = (art / filename).read_bytes()
         (art / filename).write_bytes(body)
         section["url"] = f"http://127.0.0.1:9/files/{filename}"
         section["sha256"] = hashlib.sha256(body).hexdigest()
@@ -95,29 +121,27 @@ def dummy_offline(data: dict, tmp_path: Path) -> tuple[InstallPlan, ArtifactStor
                                   w.filename, w.url))
     lock = dataclasses.replace(make_lock(recipe), wheels=tuple(wheels))
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
-    return build_plan(recipe, lock), store
+    plan = build_plan(recipe, lock, delivery)
+    return plan, resolve_payload(plan, delivery, store, tmp_path / "payload-work")
 
 
-def step_markers(script: str) -> list[tuple[int, str]]:
-    """(index, type) of every install step block, in the order they appear in the script."""
-    return [(int(i), t) for i, t in re.findall(r"^  ; ---- step (\d+): (\w+)", script, re.M)]
-
-
-def plan_types(plan: InstallPlan) -> list[str]:
-    names = {InstallRuntime: "runtime", RunInstaller: "installer", ChangePath: "path",
-             PipInstall: "pip", RunCheck: "check"}
-    return [names[type(s)] for s in plan.steps]
+def step_markers(script: str) -> list[tuple[int, str, str]]:
+    """(number, state key, action) of every install step block, in script order."""
+    install = script.split('Section "-install"')[1]
+    return [(int(n), k, a) for n, k, a in
+            re.findall(r"^  ; ---- step (\d+) (\S+): (\w+)", install, re.M)]
 
 
 # ---------------------------------------------------------------------------- rendering
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-@pytest.mark.parametrize("offline", [False, True])
-def test_steps_are_rendered_in_plan_order(name: str, offline: bool):
-    plan = shipped_plan(name)
-    script = nsis.render_script(plan, offline=offline)
-    assert step_markers(script) == list(enumerate(plan_types(plan), start=1))
+@pytest.mark.parametrize("delivery", [Delivery.WEB, Delivery.OFFLINE])
+def test_steps_are_rendered_in_plan_order(name: str, delivery: Delivery):
+    plan = shipped_plan(name, delivery)
+    script = script_of(plan)
+    assert step_markers(script) == [(i, s.key, s.install.kind)
+                                    for i, s in enumerate(plan.steps, start=1)]
     titles = re.findall(r'^  StrCpy \$StepName "step \d+ \((.*)\)"$', script.split(
         "; ---------------------------------------------------------------- install")[-1], re.M)
     assert titles == [s.title for s in plan.steps]
@@ -126,7 +150,7 @@ def test_steps_are_rendered_in_plan_order(name: str, offline: bool):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_uninstall_runs_the_undo_sides_in_undo_order(name: str):
     plan = shipped_plan(name)
-    script = nsis.render_script(plan, offline=False)
+    script = script_of(plan)
     uninstall = script.split('Section "Uninstall"')[1]
     order = [int(i) for i in re.findall(r"!insertmacro ChoconsisUndoStep(\d+) \"un\.\"", uninstall)]
     assert order == [plan.steps.index(s) + 1 for s in plan.undo_order()]
@@ -135,21 +159,21 @@ def test_uninstall_runs_the_undo_sides_in_undo_order(name: str):
 
 
 def test_target_follows_the_arch():
-    assert "\nTarget \"amd64-unicode\"\n" in nsis.render_script(
-        shipped_plan("openstack-clients"), offline=False)
-    x86 = nsis.render_script(shipped_plan("openstack-clients-2013"), offline=False)
+    assert "\nTarget \"amd64-unicode\"\n" in script_of(
+        shipped_plan("openstack-clients"))
+    x86 = script_of(shipped_plan("openstack-clients-2013"))
     assert "\nTarget \"x86-unicode\"\n" in x86
     assert "RunningX64" not in x86  # the 64-bit guard is only for amd64 targets
 
 
 def test_web_mode_downloads_each_artifact_verified_and_pip_uses_the_index():
     plan = shipped_plan("openstack-clients-2013")
-    script = nsis.render_script(plan, offline=False)
+    script = script_of(plan)
     for artifact in plan.artifacts:
         line = (f"!insertmacro ChoconsisDownloadVerified {escaping.nsis_string(artifact.url)} "
                 f"\"$StepFile\" {escaping.nsis_string(artifact.sha256)}")
         assert line in script
-    pip = escaping.nsis_templated(plan.pip_step.install_command(offline=False),
+    pip = escaping.nsis_templated(command_line(plan.packages_step.install.command),
                                   nsis.NSIS_VARIABLES)
     assert f"nsExec::ExecToLog {pip}" in script
     assert "--require-hashes" in pip and "--index-url" in pip
@@ -157,12 +181,12 @@ def test_web_mode_downloads_each_artifact_verified_and_pip_uses_the_index():
 
 
 def test_offline_mode_embeds_and_pip_uses_the_wheels_folder():
-    plan = shipped_plan("openstack-clients-2013")
-    script = nsis.render_script(plan, offline=True)
+    plan = shipped_plan("openstack-clients-2013", Delivery.OFFLINE)
+    script = script_of(plan)
     assert "ChoconsisDownloadVerified" not in script.split("Section \"-install\"")[1]
     for artifact in plan.artifacts:
         assert f"\"payload\\{artifact.filename}\"" in script
-    pip = escaping.nsis_templated(plan.pip_step.install_command(offline=True),
+    pip = escaping.nsis_templated(command_line(plan.packages_step.install.command),
                                   nsis.NSIS_VARIABLES)
     assert f"nsExec::ExecToLog {pip}" in script
     assert "--no-index" in pip and "$PLUGINSDIR\\wheels" in pip
@@ -172,19 +196,23 @@ def test_offline_mode_embeds_and_pip_uses_the_wheels_folder():
 
 def test_exit_codes_reboot_and_msi_product_codes():
     plan = shipped_plan("openstack-clients-2013")
-    script = nsis.render_script(plan, offline=False)
-    body = script.split("; ---- step 2:")[1].split("; ---- step 3:")[0]
+    script = script_of(plan)
+    body = script.split("; ---- step 2 ")[1].split("; ---- step 3 ")[0]
     for code in (0, 3010, 1641):
         assert f'${{If}} $0 == "{code}"' in body
     assert body.count("SetRebootFlag true") == 2
     assert "!insertmacro ChoconsisMsiProductCode \"$StepFile\"" in body
-    assert 'WriteINIStr "$StateDir\\state.ini" "step2" "ProductCode"' in body
+    assert 'StrCpy $StepKey "installer:pyOpenSSL-0.13.winxp32-py2.7.msi"' in body
+    assert '!insertmacro ChoconsisRecord "$ProductCode"' in body
+    # a product that was installed before (and not recorded by this package) is left alone
+    assert body.index("ChoconsisMsiInstalled") < body.index("ChoconsisRecord") < body.index(
+        "ExecWait")
     assert '"$SYSDIR\\msiexec.exe$\\" /i $\\"$StepFile$\\" /qn /norestart' in body
 
 
 def test_add_remove_programs_entry_comes_after_every_step():
     plan = shipped_plan("openstack-clients")
-    script = nsis.render_script(plan, offline=False)
+    script = script_of(plan)
     install = script.split('Section "-install"')[1].split("SectionEnd")[0]
     last_step = install.rindex("; ---- step ")
     for value in ("DisplayName", "DisplayVersion", "Publisher", "UninstallString",
@@ -204,7 +232,7 @@ def test_hostile_values_are_escaped():
     data["installer"][0]["name"] = hostile
     data["installer"][0]["args"] = ['PROP=$WINDIR "x"', "TARGETDIR={install_dir}"]
     plan = plan_of(data)
-    script = nsis.render_script(plan, offline=False)
+    script = script_of(plan)
     assert f"Name {escaping.nsis_string(hostile)}" in script
     assert f"InstallDir {escaping.nsis_string(plan.install_dir)}" in script
     assert escaping.nsis_string(f"step 2 ({hostile})") in script
@@ -219,24 +247,27 @@ def test_a_value_longer_than_an_nsis_string_is_refused():
         plan_of(data)
     # The back end keeps its own guard for plans that did not come from a checked recipe.
     plan = plan_of(recipe_data("openstack-clients-2013"))
-    long_step = dataclasses.replace(plan.steps[1], silent_args=(("X" * 600,), ("Y" * 600,)))
+    long_step = dataclasses.replace(plan.steps[1], install=dataclasses.replace(
+        plan.steps[1].install, args=(("X" * 600,), ("Y" * 600,))))
     plan = dataclasses.replace(plan, steps=(plan.steps[0], long_step, *plan.steps[2:]))
-    with pytest.raises(BuildError, match=r"step 2 \(pyOpenSSL 0.13\).*limit"):
-        nsis.render_script(plan, offline=False)
+    with pytest.raises(BuildError, match=r"step pyOpenSSL 0.13.*limit"):
+        script_of(plan)
 
 
 def test_pip_uninstall_is_split_to_fit_nsis_strings():
+    from choconsis.plan import INSTALL_DIR
+
     plan = plan_of(recipe_data("openstack-clients"), extra=120)
-    chunks = nsis.pip_uninstall_chunks(plan.pip_step)
+    undo = plan.packages_step.undo
+    chunks = nsis.split_to_fit(undo.command, undo.names_from)
     assert len(chunks) > 1
-    names = [a for c in chunks for a in c[len(plan.pip_step.uninstall_args)
-                                           - len(plan.lock.names):]]
+    names = [a for c in chunks for a in c[undo.names_from:]]
     assert names == [(n,) for n in plan.lock.names]
     for chunk in chunks:
         rendered = escaping.nsis_templated(
-            nsis.command_line(chunk), {**nsis.NSIS_VARIABLES, nsis.INSTALL_DIR: "X" * 260})
+            command_line(chunk), {**nsis.NSIS_VARIABLES, INSTALL_DIR: "X" * 260})
         assert len(rendered) < escaping.NSIS_MAX_STRLEN
-    script = nsis.render_script(plan, offline=False)
+    script = script_of(plan)
     assert script.count("-m pip uninstall") == len(chunks)  # one macro: uninstall + rollback
 
 
@@ -250,8 +281,8 @@ def test_vi_version_has_four_numbers():
 
 
 def test_render_writes_a_self_contained_folder(tmp_path: Path):
-    plan, store = dummy_offline(recipe_data("openstack-clients-2013"), tmp_path)
-    script = nsis.render(plan, tmp_path / "nsis", offline=True, store=store)
+    plan, payload = dummy_offline(recipe_data("openstack-clients-2013"), tmp_path)
+    script = nsis.render(plan, payload, tmp_path / "nsis")
     folder = script.parent
     names = {p.name for p in folder.iterdir()}
     assert {"installer.nsi", "choconsis.nsh", "download.nsh", "choconsis_path.py",
@@ -266,18 +297,21 @@ def test_render_writes_a_self_contained_folder(tmp_path: Path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nsis-")]
 
 
-def test_web_mode_needs_no_store_and_stages_nothing(tmp_path: Path):
-    script = nsis.render(shipped_plan("openstack-clients"), tmp_path / "n", offline=False,
-                         store=None)
+def test_web_mode_stages_nothing(tmp_path: Path):
+    plan = shipped_plan("openstack-clients")
+    script = nsis.render(plan, web_payload(plan), tmp_path / "n")
     assert not (script.parent / "payload").exists()
 
 
 def test_a_pin_mismatch_leaves_nothing_behind(tmp_path: Path):
-    plan, store = dummy_offline(recipe_data("openstack-clients"), tmp_path)
-    (tmp_path / "artifacts" / plan.artifacts[0].filename).write_bytes(b"tampered")
+    art = tmp_path / "artifacts"
+    plan, _ = dummy_offline(recipe_data("openstack-clients"), tmp_path)
+    (art / plan.artifacts[0].filename).write_bytes(b"tampered")
+    store = ArtifactStore(cache_dir=tmp_path / "cache2", artifacts_dir=art)
+    (tmp_path / "out").mkdir()
     with pytest.raises(Exception, match="sha256"):
-        nsis.render(plan, tmp_path / "out" / "nsis", offline=True, store=store)
-    assert list((tmp_path / "out").iterdir()) == []
+        render_folder(plan, tmp_path / "out" / "nsis", store, Delivery.OFFLINE)
+    assert [p for p in (tmp_path / "out").iterdir() if p.name == "nsis"] == []
 
 
 def _zip_recipe(tmp_path: Path, members: dict[str, bytes]) -> tuple[InstallPlan, ArtifactStore]:
@@ -298,7 +332,7 @@ def _zip_recipe(tmp_path: Path, members: dict[str, bytes]) -> tuple[InstallPlan,
 def test_zip_runtime_is_unpacked_and_embedded_in_web_mode(tmp_path: Path):
     plan, store = _zip_recipe(tmp_path, {"python.exe": b"MZ", "python3.dll": b"MZ",
                                          "Lib/os.py": b"", "DLLs/x.pyd": b""})
-    script = nsis.render(plan, tmp_path / "n", offline=False, store=store).read_text()
+    script = render_folder(plan, tmp_path / "n", store).read_text()
     tree = tmp_path / "n" / "payload" / "runtime"
     assert (tree / "python.exe").read_bytes() == b"MZ" and (tree / "Lib" / "os.py").is_file()
     assert 'File /r "payload\\runtime\\*.*"' in script
@@ -306,8 +340,6 @@ def test_zip_runtime_is_unpacked_and_embedded_in_web_mode(tmp_path: Path):
     assert 'RMDir /r "$INSTDIR\\DLLs"' in undo and 'RMDir /r "$INSTDIR\\Lib"' in undo
     assert 'Delete "$INSTDIR\\python.exe"' in undo and 'Delete "$INSTDIR\\python3.dll"' in undo
     assert "SetCompressor zlib" in script
-    with pytest.raises(BuildError, match="artifact store"):
-        nsis.render(plan, tmp_path / "m", offline=False, store=None)
 
 
 @pytest.mark.parametrize("members,problem", [
@@ -318,7 +350,7 @@ def test_zip_runtime_is_unpacked_and_embedded_in_web_mode(tmp_path: Path):
 def test_bad_zip_runtimes_are_refused(tmp_path: Path, members, problem):
     plan, store = _zip_recipe(tmp_path, members)
     with pytest.raises(BuildError, match=problem):
-        nsis.render(plan, tmp_path / "n", offline=False, store=store)
+        render_folder(plan, tmp_path / "n", store)
     assert not (tmp_path / "n").exists()
 
 
@@ -329,7 +361,7 @@ def test_bad_zip_runtimes_are_refused(tmp_path: Path, members, problem):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_compile_web_mode(name: str, tmp_path: Path):
     plan = shipped_plan(name)
-    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
     exe = nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
     assert exe.read_bytes()[:2] == b"MZ"
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".exe"] == ["setup.exe"]
@@ -339,7 +371,7 @@ def test_compile_web_mode(name: str, tmp_path: Path):
 def test_compile_with_relative_paths(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     plan = shipped_plan("openstack-clients")
-    script = nsis.render(plan, Path("out/nsis"), offline=False, store=None)
+    script = nsis.render(plan, web_payload(plan), Path("out/nsis"))
     exe = nsis.compile_installer(script.parent, Path("out/setup.exe"), plan=plan)
     assert (tmp_path / "out" / "setup.exe").read_bytes()[:2] == b"MZ" and not exe.is_absolute()
 
@@ -347,8 +379,8 @@ def test_compile_with_relative_paths(tmp_path: Path, monkeypatch):
 @needs_makensis
 @pytest.mark.parametrize("name", SHIPPED)
 def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
-    plan, store = dummy_offline(recipe_data(name), tmp_path)
-    script = nsis.render(plan, tmp_path / "nsis", offline=True, store=store)
+    plan, payload = dummy_offline(recipe_data(name), tmp_path)
+    script = nsis.render(plan, payload, tmp_path / "nsis")
     first = nsis.compile_installer(script.parent, tmp_path / "a.exe", plan=plan).read_bytes()
     for path in (script.parent / "payload").rglob("*"):
         path.touch()  # new mtimes must not change the output
@@ -368,7 +400,7 @@ def test_compile_the_shipped_recipe_with_its_lock(name: str, tmp_path: Path):
     if not (RECIPES / f"{name}.lock").is_file():
         pytest.skip(f"recipes/{name}.lock not made yet")
     plan = load_plan(load_recipe(RECIPES / f"{name}.toml"))
-    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
     nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
 
 
@@ -381,14 +413,14 @@ def test_hostile_values_compile_without_warnings(tmp_path: Path):
     data["python"]["install_dir"] = "C:\\Pro$gram Files\\x`y ;z"
     data["installer"][0]["args"] = ['PROP=$WINDIR "x"', "TARGETDIR={install_dir}"]
     plan = plan_of(data)
-    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
     nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
 
 
 @needs_makensis
 def test_makensis_errors_and_warnings_fail_the_build(tmp_path: Path):
     plan = shipped_plan("openstack-clients")
-    script = nsis.render(plan, tmp_path / "nsis", offline=False, store=None)
+    script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
     text = script.read_text()
     script.write_text(text.replace("SetDateSave off", "SetDateSave off\nNoSuchCommand 1"))
     with pytest.raises(BuildError, match="NoSuchCommand"):
@@ -769,7 +801,7 @@ def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopba
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_runtime_undo_first_removes_run_time_bytecode(name):
-    script = nsis.render_script(shipped_plan(name), offline=False)
+    script = script_of(shipped_plan(name))
     undo = script[script.index("!macro ChoconsisUndoStep1 "):]
     undo = undo[:undo.index("!macroend")]
     cleanup = undo.index("-B -E -s -c")

@@ -1,4 +1,5 @@
-"""The install plan: step order, composed command lines, undo order, lock matching."""
+"""The install plan: steps with their actions, owners, state keys and exit policies; composed
+command lines; undo order; lock matching."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ import pytest
 
 from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.plan import (FILE, INSTALL_DIR, LOCK, WHEELS, ChangePath, InstallRuntime,
-                            PipInstall, RunCheck, RunInstaller, build_plan, command_line, join,
-                            literal, templated)
+from choconsis.errors import BuildError
+from choconsis.plan import (FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, SCRIPTS, STATE_DIR, WHEELS,
+                            CopyPreinstalled, Delivery, ExitPolicy, FileExists, LeaveInstalled,
+                            MsiProductInstalled, Nothing, Ownership, PipInstall, PipUninstall,
+                            PrependPath, PythonRegistered, RemovePathEntries, RemoveUnpacked,
+                            RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
+                            UnpackZip, build_plan, command_line, join, literal, templated)
 from choconsis.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +32,7 @@ def recipe(name: str = "openstack-clients", **changes):
     return parse_recipe(data, f"{name}.toml")
 
 
-def lock_for(r) -> Lock:
+def lock_for(r, platform: str = "") -> Lock:
     wheels = []
     for i, req in enumerate(r.pip.requirements):
         name, _, version = req.partition("==")
@@ -35,80 +40,155 @@ def lock_for(r) -> Lock:
                                   f"https://files.example/{name}-{version}-py3-none-any.whl"))
     wheels.append(LockedWheel("dep", "1.0", "f" * 64, "dep-1.0-py3-none-any.whl",
                               "https://files.example/dep-1.0-py3-none-any.whl"))
-    return Lock(r.python.tag, r.python.platform, r.pip.requirements, r.pip.index_url,
-                tuple(wheels))
+    return Lock(r.python.tag, platform or r.python.platform, r.pip.requirements,
+                r.pip.index_url, tuple(wheels))
 
 
-def test_step_order_default_recipe():
+def shape(plan) -> list[tuple[str, str, str, str]]:
+    return [(s.key, s.install.kind, s.undo.kind, str(s.owns)) for s in plan.steps]
+
+
+def test_steps_of_the_default_recipe():
     r = recipe()
     plan = build_plan(r, lock_for(r))
-    kinds = [type(s) for s in plan.steps]
-    assert kinds == [InstallRuntime, ChangePath, PipInstall, RunCheck]
+    assert shape(plan) == [
+        ("runtime", "run_exe", "uninstall_exe_runtime", "unless-preexisting"),
+        ("path", "prepend_path", "remove_path_entries", "recorded"),
+        ("packages", "pip_install", "pip_uninstall", "ours"),
+        ("check", "run_check", "nothing", "nothing"),
+    ]
     assert plan.undo_order() == tuple(reversed(plan.steps))
     assert plan.artifacts[0].filename == "python-3.14.7-amd64.exe"
     assert plan.install_dir == "C:\\Python314"
 
 
-def test_step_order_2013_recipe_chains_the_msi_after_python():
+def test_steps_of_the_2013_recipe_chain_the_msi_after_python():
     r = recipe("openstack-clients-2013")
     plan = build_plan(r, lock_for(r))
-    kinds = [type(s) for s in plan.steps]
-    assert kinds == [InstallRuntime, RunInstaller, ChangePath, PipInstall, RunCheck]
-    msi = plan.steps[1]
-    assert msi.kind == "msi" and msi.valid_exit_codes == (0, 3010, 1641)
+    assert shape(plan) == [
+        ("runtime", "run_msi", "uninstall_msi", "unless-preexisting"),
+        ("installer:pyOpenSSL-0.13.winxp32-py2.7.msi", "run_msi", "uninstall_msi",
+         "unless-preexisting"),
+        ("path", "prepend_path", "remove_path_entries", "recorded"),
+        ("packages", "pip_install", "pip_uninstall", "ours"),
+        ("check", "run_check", "nothing", "nothing"),
+    ]
+    msi = plan.steps[1].install
+    assert isinstance(msi, RunMsi) and isinstance(msi.probe, MsiProductInstalled)
+    assert msi.exit == ExitPolicy((0,), (3010, 1641))
     assert msi.silent_command == ('/qn /norestart TARGETDIR="', INSTALL_DIR, '"')
-    runtime = plan.steps[0]
-    assert runtime.silent_command == (
+    assert plan.steps[0].install.silent_command == (
         '/qn /norestart ALLUSERS=1 TARGETDIR="', INSTALL_DIR, '" ADDLOCAL=ALL')
     assert [a.filename for a in plan.artifacts] == [
         "python-2.7.18.msi", "pyOpenSSL-0.13.winxp32-py2.7.msi"]
 
 
-def test_exe_runtime_defaults_and_override():
+def test_msi_undo_policy_and_command_live_in_the_plan():
+    r = recipe("openstack-clients-2013")
+    undo = build_plan(r, lock_for(r)).steps[1].undo
+    assert isinstance(undo, UninstallMsi) and undo.cleanup is None
+    assert undo.exit.accepted == (0, 3010, 1641, 1605, 1614)
+    assert undo.exit.gone == (1605, 1614)
+    assert command_line(undo.args) == (PRODUCT_CODE, " /qn /norestart")
+    runtime_undo = build_plan(r, lock_for(r)).steps[0].undo
+    assert isinstance(runtime_undo, UninstallMsi) and runtime_undo.cleanup is not None
+
+
+def test_an_exe_installer_is_left_to_its_own_uninstaller():
+    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data["installer"][0].update(kind="exe", url="https://example.org/tool-setup.exe",
+                                args=["/S"], valid_exit_codes=[0, 3010])
+    r = parse_recipe(data, "r.toml")
+    step = build_plan(r, lock_for(r)).steps[1]
+    assert isinstance(step.install, RunExe) and step.install.probe is None
+    assert step.install.exit == ExitPolicy((0,), (3010,))
+    assert isinstance(step.undo, LeaveInstalled) and step.owns is Ownership.NOTHING
+
+
+def test_exe_runtime_defaults_override_probe_and_undo():
     r = recipe()
-    runtime = build_plan(r, lock_for(r)).steps[0]
-    assert runtime.silent_command == (
+    step = build_plan(r, lock_for(r)).steps[0]
+    assert step.install.silent_command == (
         "/quiet InstallAllUsers=1 PrependPath=0 Include_pip=1 Include_launcher=0 "
         'Include_test=0 TargetDir="', INSTALL_DIR, '"')
-    r = recipe(python__args=["/passive", "TargetDir={install_dir}\\py"])
-    runtime = build_plan(r, lock_for(r)).steps[0]
-    assert runtime.silent_command == ('/passive TargetDir="', INSTALL_DIR, '\\py"')
+    assert step.install.probe == PythonRegistered("3.14", wow64_32=False)
+    assert step.install.keep_copy
+    assert isinstance(step.undo, UninstallExeRuntime)
+    assert step.undo.display_name == "Python 3.14.7 (64-bit)"
+    assert step.undo.exit.gone == (1605,)
+    r = recipe(python__args=["/passive", "TargetDir={install_dir}\\py"], python__arch="x86",
+               python__url="https://www.python.org/ftp/python/3.14.7/python-3.14.7.exe")
+    step = build_plan(r, lock_for(r, "win32")).steps[0]
+    assert step.install.silent_command == ('/passive TargetDir="', INSTALL_DIR, '\\py"')
+    assert step.install.probe == PythonRegistered("3.14-32", wow64_32=True)
+    assert step.undo.display_name == "Python 3.14.7 (32-bit)"
 
 
-def test_zip_runtime_has_no_switches():
+def test_zip_runtime_unpacks_and_removes_what_it_unpacked():
     r = recipe(python__installer="zip",
                python__url="https://example.org/python-3.14.7-embed-amd64.zip")
-    runtime = build_plan(r, lock_for(r)).steps[0]
-    assert runtime.kind == "zip" and runtime.silent_command == ()
+    step = build_plan(r, lock_for(r)).steps[0]
+    assert isinstance(step.install, UnpackZip) and isinstance(step.undo, RemoveUnpacked)
+    assert step.install.probe == FileExists((INSTALL_DIR, "\\python.exe"))
+    assert step.owns is Ownership.UNLESS_PREEXISTING
 
 
-def test_path_entries_are_templated():
+def test_path_step_runs_the_path_editor_both_ways():
     r = recipe()
-    step = build_plan(r, lock_for(r)).path_change
-    assert step.entries == ((INSTALL_DIR,), (INSTALL_DIR, "\\Scripts"))
-    assert step.scope == "machine"
+    step = build_plan(r, lock_for(r)).path_step
+    add, remove = step.install, step.undo
+    assert isinstance(add, PrependPath) and isinstance(remove, RemovePathEntries)
+    assert add.entries == ((INSTALL_DIR,), (INSTALL_DIR, "\\Scripts"))
+    assert add.scope == remove.scope == "machine"
+    assert command_line(add.command) == (
+        '"', INSTALL_DIR, '\\python.exe" -E -s "', SCRIPTS, '\\choconsis_path.py" add --scope '
+        'machine --record "', STATE_DIR, '\\path-record.txt" "', INSTALL_DIR, '" "', INSTALL_DIR,
+        '\\Scripts"')
+    assert command_line(remove.command)[-3:] == (
+        '\\choconsis_path.py" remove --scope machine --record "', STATE_DIR, '\\path-record.txt"')
     r = recipe(path__scope="user")
     assert build_plan(r, lock_for(r)).path_change.scope == "user"
 
 
-def test_pip_commands():
+def test_pip_commands_follow_the_delivery():
     r = recipe()
-    plan = build_plan(r, lock_for(r))
-    web = plan.pip_step.install_command(offline=False)
-    assert web == ('"', INSTALL_DIR, '\\python.exe" -m pip install --disable-pip-version-check '
-                   "--no-warn-script-location --require-hashes --no-deps --only-binary :all: "
-                   '-r "', LOCK, '" --index-url https://pypi.org/simple')
-    offline = plan.pip_step.install_command(offline=True)
-    assert offline[-3:] == ('" --no-index --find-links "', WHEELS, '"')
-    uninstall = plan.pip_step.uninstall_command
-    assert literal(uninstall[2:]) .endswith(" -y " + " ".join(plan.lock.names))
+    web = build_plan(r, lock_for(r)).packages_step
+    assert isinstance(web.install, PipInstall)
+    assert command_line(web.install.command) == (
+        '"', INSTALL_DIR, '\\python.exe" -m pip install --disable-pip-version-check '
+        "--no-warn-script-location --require-hashes --no-deps --only-binary :all: "
+        '-r "', LOCK, '" --index-url https://pypi.org/simple')
+    offline = build_plan(r, lock_for(r), Delivery.OFFLINE).packages_step
+    assert command_line(offline.install.command)[-3:] == ('" --no-index --find-links "', WHEELS,
+                                                          '"')
+    undo = web.undo
+    assert isinstance(undo, PipUninstall)
+    assert literal(command_line(undo.command)[2:]).endswith(" -y " + " ".join(web_names(r)))
+    assert undo.command[undo.names_from:] == tuple((n,) for n in web_names(r))
+
+
+def web_names(r) -> list[str]:
+    return list(lock_for(r).names)
+
+
+def test_preinstalled_delivery_copies_the_tree_and_writes_launchers():
+    r = recipe(python__installer="zip",
+               python__url="https://example.org/python-3.14.7-embed-amd64.zip")
+    step = build_plan(r, lock_for(r), Delivery.PREINSTALLED).packages_step
+    assert isinstance(step.install, CopyPreinstalled)
+    assert command_line(step.install.command)[2:4] == (
+        '\\python.exe" -E -s "', SCRIPTS)
+    assert "make_launchers.py" in command_line(step.install.command)[4]
+    with pytest.raises(BuildError, match="needs a zip runtime"):
+        build_plan(recipe(), lock_for(recipe()), Delivery.PREINSTALLED)
 
 
 def test_check_step():
     r = recipe()
     check = build_plan(r, lock_for(r)).check_step
-    assert check.command == "openstack --version"
-    assert command_line(check.cmd_args) == ('cmd.exe /d /c "openstack --version"',)
+    assert isinstance(check.install, RunCheck) and isinstance(check.undo, Nothing)
+    assert command_line(check.install.command) == ('cmd.exe /d /c "openstack --version"',)
+    assert check.install.path_entries == ((INSTALL_DIR,), (INSTALL_DIR, "\\Scripts"))
 
 
 def test_command_line_quoting():
@@ -154,10 +234,19 @@ def test_lock_must_match_the_recipe():
 
 def test_runtime_undo_cleans_run_time_bytecode():
     r = recipe()
-    step = build_plan(r, lock_for(r)).steps[0]
-    args = step.bytecode_cleanup_args
+    args = build_plan(r, lock_for(r)).steps[0].undo.cleanup
     assert args[0] == (INSTALL_DIR, "\\python.exe") and args[1:5] == (("-B",), ("-E",), ("-s",), ("-c",))
     assert "__pycache__" in args[5][0] and '"' not in args[5][0]
     r = recipe(python__installer="zip",
                python__url="https://example.org/python-3.14.7-embed-amd64.zip")
-    assert build_plan(r, lock_for(r)).steps[0].bytecode_cleanup_args is None
+    assert isinstance(build_plan(r, lock_for(r)).steps[0].undo, RemoveUnpacked)
+
+
+def test_state_keys_are_unique_and_name_what_a_step_installs():
+    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    second = dict(data["installer"][0], name="another", url="https://example.org/x/other%20one.msi")
+    data["installer"].append(second)
+    r = parse_recipe(data, "r.toml")
+    keys = [s.key for s in build_plan(r, lock_for(r)).steps]
+    assert len(set(keys)) == len(keys)
+    assert "installer:other_one.msi" in keys

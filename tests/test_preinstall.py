@@ -30,9 +30,12 @@ from choconsis.payload.store import ArtifactStore
 from choconsis.cli import main as cli_main
 from choconsis.errors import BuildError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.plan import INSTALL_DIR, InstallPlan, build_plan, command_line, literal
-from choconsis.payload.preinstall import DISTS_FILE, INSTALLER_NAME
-from choconsis.recipe import parse_recipe
+from choconsis.errors import UsageError
+from choconsis.payload import resolve_payload
+from choconsis.payload.preinstall import INSTALLER_NAME
+from choconsis.plan import (DISTS_FILE, INSTALL_DIR, SCRIPTS, STATE_DIR, Delivery, InstallPlan,
+                            build_plan, command_line, literal)
+from choconsis.recipe import Recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHERS = ROOT / "nsis" / "make_launchers.py"
@@ -92,9 +95,15 @@ def runtime_zip(path: Path, *, site_packages: bool = True) -> Path:
 
 @dataclasses.dataclass
 class Kit:
-    plan: InstallPlan
+    recipe: Recipe
+    lock: Lock
     store: ArtifactStore
     wheels: list[Path]
+    work: Path
+
+    @property
+    def plan(self) -> InstallPlan:
+        return build_plan(self.recipe, self.lock, Delivery.PREINSTALLED)
 
 
 def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = True,
@@ -139,11 +148,14 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
     lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
                 recipe.pip.index_url, locked, source="demo.lock")
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
-    return Kit(build_plan(recipe, lock), store, files)
+    return Kit(recipe, lock, store, files, tmp_path / "payload-work")
 
 
 def render(kit: Kit, dest: Path) -> Path:
-    nsis.render(kit.plan, dest, offline=True, store=kit.store, preinstall=True)
+    """The build's stages: plan (preinstalled delivery), payload, NSIS folder."""
+    plan = kit.plan
+    payload = resolve_payload(plan, Delivery.PREINSTALLED, kit.store, kit.work)
+    nsis.render(plan, payload, dest)
     return dest
 
 
@@ -212,14 +224,15 @@ def test_the_script_copies_the_tree_and_runs_make_launchers_instead_of_pip(tmp_p
     assert 'Delete "$StateDir\\make_launchers.py"' in script
 
 
-def test_the_plan_composes_the_launcher_command():
-    from choconsis.plan import PipInstall
-
-    step = PipInstall("pip", Lock("cp312", "win_amd64", ("a==1",), "https://x/simple"), "x")
-    cmd = step.launcher_command(("C:\\s\\ml.py",), ("C:\\s\\d.txt",))
-    text = "".join(p if isinstance(p, str) else "<I>" for p in cmd)
-    assert text == ('"<I>\\python.exe" -E -s C:\\s\\ml.py --site-packages '
-                    '"<I>\\Lib\\site-packages" --scripts "<I>\\Scripts" --dists C:\\s\\d.txt')
+def test_the_plan_composes_the_launcher_command(tmp_path: Path):
+    step = make_kit(tmp_path).plan.packages_step
+    cmd = command_line(step.install.command)
+    names = {INSTALL_DIR: "<I>", SCRIPTS: "<S>", STATE_DIR: "<D>"}
+    text = "".join(p if isinstance(p, str) else names[p] for p in cmd)
+    assert text == ('"<I>\\python.exe" -E -s "<S>\\make_launchers.py" --site-packages '
+                    '"<I>\\Lib\\site-packages" --scripts "<I>\\Scripts" --dists '
+                    '"<D>\\preinstalled-dists.txt"')
+    assert step.undo.kind == "pip_uninstall"  # the RECORD lists the launchers too
     assert literal(command_line(((INSTALL_DIR,),))) is None
 
 
@@ -257,10 +270,8 @@ def test_a_zip_runtime_without_site_packages_is_refused(tmp_path: Path):
 
 
 def test_preinstall_needs_offline(tmp_path: Path, capsys):
-    kit = make_kit(tmp_path)
-    with pytest.raises(BuildError, match="needs --offline"):
-        nsis.render(kit.plan, tmp_path / "nsis", offline=False, store=kit.store,
-                    preinstall=True)
+    with pytest.raises(UsageError, match="needs --offline"):
+        Delivery.of_options(offline=False, preinstall=True)
     assert cli_main(["build", "openstack-clients", "--preinstall", "-o",
                      str(tmp_path / "out")]) == 2
     assert "--preinstall needs --offline" in capsys.readouterr().err

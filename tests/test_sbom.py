@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from choconsis.payload.store import ArtifactStore
-from choconsis.errors import BuildError
+from choconsis.backends.chocolatey.verification import (embedded_files, license_txt,
+                                                        verification_txt)
+from choconsis.backends.sbom import make_sbom, pypi_purl, sbom_filename, write_sbom
+from choconsis.errors import ArtifactError, BuildError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.plan import build_plan
+from choconsis.payload import Payload, fetch_wheels, wheel_licenses
+from choconsis.payload.licenses import License, license_from_metadata
+from choconsis.payload.store import ArtifactStore
+from choconsis.plan import Delivery, build_plan
 from choconsis.recipe import load_recipe
-from choconsis.backends.sbom import (License, embedded_files, license_from_metadata, license_txt,
-                            make_sbom, pypi_purl, sbom_filename, verification_txt, write_sbom)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,15 @@ def built(tmp_path):
     return plan, store, wheel_dir
 
 
+def payload_of(plan, store: ArtifactStore, fetch: bool = True) -> Payload:
+    """A payload holding the lock's wheels (fetch, as an embedding build does), or only
+    what the cache has (a web build)."""
+    files = fetch_wheels(plan.lock, store) if fetch else []
+    wheels = {w.filename: path for w, path in zip(plan.lock.wheels, files)}
+    return Payload(Delivery.WEB, wheels=wheels,
+                   wheel_licenses=wheel_licenses(plan.lock, store, wheels))
+
+
 def test_license_from_metadata_order():
     assert license_from_metadata("License-Expression: mit OR apache-2.0\nLicense: BSD\n") \
         == License(expression="MIT OR Apache-2.0")
@@ -95,7 +107,7 @@ def test_license_field_holding_the_whole_text_is_not_a_name():
 
 def test_sbom_lists_every_artifact_and_wheel(built):
     plan, store, _ = built
-    doc = make_sbom(plan, store, fetch=True)
+    doc = make_sbom(plan, payload_of(plan, store))
     comps = {c["bom-ref"]: c for c in doc["components"]}
     assert len(comps) == len(plan.artifacts) + len(plan.lock.wheels)
     for w in plan.lock.wheels:
@@ -129,7 +141,7 @@ def test_sbom_validates_against_the_cyclonedx_schema(built):
     from cyclonedx.schema import SchemaVersion
 
     plan, store, _ = built
-    text = json.dumps(make_sbom(plan, store, fetch=True, timestamp=1_700_000_000))
+    text = json.dumps(make_sbom(plan, payload_of(plan, store), timestamp=1_700_000_000))
     validator = validation.JsonStrictValidator(SchemaVersion.V1_5)
     assert validator.validate_str(text) is None
     broken = json.loads(text)
@@ -139,23 +151,24 @@ def test_sbom_validates_against_the_cyclonedx_schema(built):
 
 def test_sbom_is_deterministic_and_serial_follows_content(built, tmp_path, monkeypatch):
     plan, store, _ = built
-    a = write_sbom(plan, tmp_path / "a", store, fetch=True, timestamp=1_700_000_000)
-    b = write_sbom(plan, tmp_path / "b", store, fetch=True, timestamp=1_700_000_000)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a = write_sbom(plan, payload_of(plan, store), tmp_path / "a")
+    b = write_sbom(plan, payload_of(plan, store), tmp_path / "b")
     assert a.name == sbom_filename(plan) == f"{plan.package.id}-{plan.package.version}.cdx.json"
     assert a.read_bytes() == b.read_bytes()
     doc = json.loads(a.read_text())
     assert doc["metadata"]["timestamp"] == "2023-11-14T22:13:20Z"
-    other = make_sbom(plan, store, fetch=True, timestamp=1_700_000_001)
+    other = make_sbom(plan, payload_of(plan, store), timestamp=1_700_000_001)
     assert other["serialNumber"] != doc["serialNumber"]
-    assert "timestamp" not in make_sbom(plan, store, fetch=True)["metadata"]
+    assert "timestamp" not in make_sbom(plan, payload_of(plan, store))["metadata"]
 
 
 def test_without_fetch_only_cached_wheels_give_licenses(built):
     plan, store, _ = built
-    doc = make_sbom(plan, store, fetch=False)  # nothing cached, nothing downloaded
+    doc = make_sbom(plan, payload_of(plan, store, fetch=False))  # nothing cached, no download
     assert all("licenses" not in c for c in doc["components"] if c["type"] == "library")
-    make_sbom(plan, store, fetch=True)  # fills the cache from --artifacts
-    doc = make_sbom(plan, ArtifactStore(cache_dir=store.cache_dir), fetch=False)
+    payload_of(plan, store)  # fills the cache from --artifacts
+    doc = make_sbom(plan, payload_of(plan, ArtifactStore(cache_dir=store.cache_dir), fetch=False))
     assert any("licenses" in c for c in doc["components"] if c["type"] == "library")
 
 
@@ -169,7 +182,7 @@ def test_an_unreadable_wheel_is_listed_without_a_license(built, tmp_path):
         victim.__class__(victim.name, victim.version, digest, victim.filename, victim.url),
         *plan.lock.wheels[1:])})
     plan = plan.__class__(**{**plan.__dict__, "lock": lock})
-    comps = {c["name"]: c for c in make_sbom(plan, store, fetch=True)["components"]}
+    comps = {c["name"]: c for c in make_sbom(plan, payload_of(plan, store))["components"]}
     assert "licenses" not in comps[victim.name]
     assert comps[victim.name]["hashes"][0]["content"] == digest
     assert "licenses" in comps["cliff"]
@@ -179,16 +192,16 @@ def test_a_wheel_that_does_not_match_its_pin_fails_the_sbom(built, tmp_path):
     plan, store, wheel_dir = built
     victim = wheel_dir / plan.lock.wheels[0].filename
     victim.write_bytes(victim.read_bytes() + b"x")
-    with pytest.raises(BuildError, match=plan.lock.wheels[0].name):
-        write_sbom(plan, tmp_path / "out", store, fetch=True)
+    with pytest.raises(ArtifactError, match=plan.lock.wheels[0].name):
+        write_sbom(plan, payload_of(plan, store), tmp_path / "out")
     assert not (tmp_path / "out" / sbom_filename(plan)).exists()
 
 
 def test_verification_txt_names_each_file_url_and_checksum(built):
-    plan, _, _ = built
-    files = embedded_files(plan, wheels=True)
+    plan, store, _ = built
+    files = embedded_files(plan, payload_of(plan, store), "wheels")
     text = verification_txt(plan, files)
-    assert len(files) == len(plan.artifacts) + len(plan.lock.wheels)
+    assert len(files) == len(plan.lock.wheels)  # this payload holds the wheels only
     assert "Get-FileHash -Algorithm SHA256" in text
     for f in files:
         block = text.split(f"tools\\{f.filename}\n", 1)[1].split("\n\n", 1)[0]

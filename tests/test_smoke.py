@@ -196,11 +196,11 @@ def test_report_ok_needs_checks_and_all_of_them():
 
 
 def test_target_from_builtin_recipe():
-    target = smoke.Target.from_recipe(None)
+    target = smoke.Expectation.from_recipe(None)
     assert target.package_id == "openstack-clients"
     assert target.path_entries == ["C:\\Python314", "C:\\Python314\\Scripts"]
     assert target.check_command == "openstack --version"
-    other = smoke.Target.from_recipe(None, install_dir="D:\\Tools\\Py")
+    other = smoke.Expectation.from_recipe(None, install_dir="D:\\Tools\\Py")
     assert other.path_entries[1] == "D:\\Tools\\Py\\Scripts"
 
 

@@ -16,8 +16,10 @@ from choconsis.payload.store import ArtifactStore, sha256_file
 from choconsis.errors import ArtifactError, BuildError, RecipeError
 from choconsis.lock.lockfile import LockedWheel, read_lock
 from choconsis.recipe import load_recipe, loads_recipe
-from choconsis.lock.resolve import (Target, fetch_wheels, lock_recipe, marker_environment,
-                              pip_environment, resolve_lock, wheels_from_report)
+from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environment,
+                                    resolve_lock, wheels_from_report)
+from choconsis.lock.target import Target
+from choconsis.payload.wheels import fetch_wheels
 
 from demo_recipe import demo_recipe_text
 
@@ -258,6 +260,8 @@ def test_marker_environment_of_targets():
     assert (py314["python_version"], py314["os_name"], py314["platform_system"],
             py314["implementation_name"]) == ("3.14", "nt", "Windows", "cpython")
     assert Target("3.14.7", "win_amd64").abi == "cp314"
+    # one description of the target: before 3.8, Windows CPython has the 'm' ABI flag
+    assert Target("3.7.9", "win32").abi == "cp37m" and Target("3.8.10", "win32").abi == "cp38"
 
 
 def test_pip_environment_drops_pip_settings():

@@ -19,18 +19,18 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass
-from functools import cached_property
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Iterable
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import Tag
 from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonicalize_name,
                              parse_sdist_filename, parse_wheel_filename)
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
+from .target import Target
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -63,34 +63,16 @@ class IndexFile:
         return self.tags is not None
 
 
-@dataclass(frozen=True)
-class Target:
-    """The Python a lock is made for: its version (X.Y.Z) and wheel platform (win_amd64, win32)."""
-
-    python_version: str
-    platform: str
-
-    @cached_property
-    def tags(self) -> frozenset[Tag]:
-        major, minor = (int(p) for p in self.python_version.split(".")[:2])
-        interpreter = f"cp{major}{minor}"
-        # Windows CPython before 3.8 has the 'm' ABI flag (never 'mu'); packaging would guess
-        # the running interpreter's flags, so name the ABI.
-        abi = interpreter + ("m" if (major, minor) < (3, 8) else "")
-        return frozenset(
-            list(cpython_tags((major, minor), abis=[abi], platforms=[self.platform]))
-            + list(compatible_tags((major, minor), interpreter, platforms=[self.platform])))
-
-    def accepts(self, file: IndexFile) -> bool:
-        """Can this target install the file? (requires-python and wheel tags; sdists: no.)"""
-        if file.requires_python:
-            try:
-                if not SpecifierSet(file.requires_python).contains(
-                        self.python_version, prereleases=True):
-                    return False
-            except InvalidSpecifier:
-                pass  # pip ignores an unparsable requires-python too
-        return file.tags is not None and not file.tags.isdisjoint(self.tags)
+def accepts(target: Target, file: IndexFile) -> bool:
+    """Can this target install the file? (requires-python and wheel tags; sdists: no.)"""
+    if file.requires_python:
+        try:
+            if not SpecifierSet(file.requires_python).contains(
+                    target.python_version, prereleases=True):
+                return False
+        except InvalidSpecifier:
+            pass  # pip ignores an unparsable requires-python too
+    return file.tags is not None and not file.tags.isdisjoint(target.tags)
 
 
 @dataclass(frozen=True)
@@ -109,7 +91,7 @@ class ProjectPage:
                 continue
             if f.version.is_prerelease and not (pre or is_pin):
                 continue
-            if target is not None and not target.accepts(f):
+            if target is not None and not accepts(target, f):
                 continue
             found.add(f.version)
         return sorted(found)

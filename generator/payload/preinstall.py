@@ -37,11 +37,8 @@ from installer.utils import Scheme
 
 from ..errors import BuildError
 from ..lock.lockfile import Lock
-from ..plan import SITE_PACKAGES, InstallPlan
+from ..plan import SITE_PACKAGES
 
-# What setup.exe finds beside the tree: the dist-info folders (relative to site-packages) whose
-# entry points get launchers; one per line, UTF-8.
-DISTS_FILE = "preinstalled-dists.txt"
 INSTALLER_NAME = b"choconsis\n"  # the dist-info INSTALLER file (PEP 376)
 
 
@@ -78,24 +75,8 @@ class NoLauncherDestination(SchemeDictionaryDestination):
         super().finalize_installation(scheme, record_file_path, kept)
 
 
-def check_preinstallable(plan: InstallPlan) -> None:
-    """Refuse, before anything is fetched, a lock or runtime this mode cannot handle."""
-    pkg = f"{plan.package.id} {plan.package.version}"
-    sdists = [w.filename for w in plan.lock.wheels if not w.filename.endswith(".whl")]
-    if sdists:
-        raise BuildError(f"--preinstall for {pkg}: the lock {plan.lock.source} pins "
-                         f"{len(sdists)} source archive(s) ({', '.join(sdists[:3])}"
-                         f"{', ...' if len(sdists) > 3 else ''}); only wheels can be installed "
-                         "at build time: build without --preinstall")
-    if plan.runtime.installer != "zip":
-        raise BuildError(f"--preinstall for {pkg}: the runtime layout is unknown at build time "
-                         f"(a {plan.runtime.installer} runtime is only unpacked on the target); "
-                         "it needs a zip runtime, whose tree the build unpacks and embeds")
-
-
-def check_runtime_tree(plan: InstallPlan, runtime_tree: Path | None) -> Path:
+def check_runtime_tree(pkg: str, runtime_tree: Path | None) -> Path:
     """The unpacked zip runtime, if it has the site-packages folder pip would install into."""
-    pkg = f"{plan.package.id} {plan.package.version}"
     if runtime_tree is None:
         raise BuildError(f"--preinstall for {pkg}: the zip runtime was not unpacked, so its "
                          "layout is unknown")
@@ -190,16 +171,14 @@ def install_wheels(wheels: Iterable[Path], root: Path, *, arch: str) -> list[str
     return dist_infos
 
 
-def stage_preinstalled(plan: InstallPlan, wheels: list[Path], root: Path,
-                       runtime_tree: Path | None) -> list[str]:
-    """Check the plan, install the wheels under root and write root's sibling dist list.
-
-    Returns the dist-info folder names (what make_launchers.py reads at install time).
-    """
-    check_preinstallable(plan)
-    remove_replaced_dists(plan.lock, check_runtime_tree(plan, runtime_tree))
+def stage_preinstalled(pkg: str, lock: Lock, wheels: list[Path], root: Path,
+                       runtime_tree: Path | None, *, arch: str) -> list[str]:
+    """Install the wheels under root, laid out like the runtime folder, for ``pkg`` (id and
+    version, for messages); return the dist-info folder names (what make_launchers.py reads
+    at install time). The plan checked the lock and runtime first (plan.make)."""
+    remove_replaced_dists(lock, check_runtime_tree(pkg, runtime_tree))
     root.mkdir(parents=True, exist_ok=True)
-    return install_wheels(wheels, root, arch=plan.runtime.arch)
+    return install_wheels(wheels, root, arch=arch)
 
 
 def format_dists(dist_infos: list[str]) -> str:

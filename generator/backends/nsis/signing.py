@@ -22,7 +22,6 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,14 +194,6 @@ def finalize_lines(cert: Path, key: Path | None, timestamp: int, *,
     command = (f"{shlex.quote(tool)} sign {' '.join(shlex.quote(a) for a in args)} "
                "-in '%1' -out '%1.signed' && mv -f '%1.signed' '%1'")
     return f"!finalize `{command}` = 0", f"!uninstfinalize `{command}` = 0"
-
-
-def signing_time() -> int:
-    """SOURCE_DATE_EPOCH when set (reproducible), else now."""
-    from ..sbom import source_date_epoch
-
-    epoch = source_date_epoch()
-    return epoch if epoch is not None else int(time.time())
 
 
 @contextmanager

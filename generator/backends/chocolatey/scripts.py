@@ -1,0 +1,220 @@
+"""chocolateyInstall.ps1 and chocolateyUninstall.ps1: the plan's steps through the macros of
+``nuspec/steps.ps1.j2``, one per action kind (the dispatch of :mod:`..steps`, shared with the
+NSIS back end).
+
+This module decides which helper parameters each action becomes and renders every value with
+``ps_templated`` (install-time markers become the script's variables); the template
+environment escapes every other value as a PowerShell string.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jinja2
+
+from ...payload import Payload
+from ...plan import (FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CODE, SCRIPTS, STATE_DIR,
+                     WHEELS, Artifact, Command, CopyPreinstalled, InstallPlan, PipInstall,
+                     PipUninstall, PrependPath, RemovePathEntries, RunCheck, RunExe, RunMsi,
+                     Step, Templated, UninstallExeRuntime, UninstallMsi, UnpackZip,
+                     state_dir_name, under)
+from ..escaping import ps_string, ps_templated
+from ..steps import StepTranslator
+from ..templating import Code, make_environment
+
+TEMPLATES = "choconsis._nuspec"
+STATE_FILE = "choconsis-install-state.json"
+INSTALL_SCRIPT = "chocolateyInstall.ps1"
+UNINSTALL_SCRIPT = "chocolateyUninstall.ps1"
+WHEELS_DIR = "wheels"  # tools/wheels/: the locked wheels of an embedding package
+PREINSTALL_ARCHIVE = "preinstall.zip"  # tools/: the preinstalled tree (--preinstall)
+
+# Install-time values of the plan, as variables of the generated scripts.
+PS_VARIABLES = {INSTALL_DIR: "$installDir", FILE: "$file", LOCK: "$lockFile",
+                WHEELS: "$wheelsDir", SCRIPTS: "$toolsDir", STATE_DIR: "$stateDir",
+                PRODUCT_CODE: "$productCode"}
+
+
+@functools.lru_cache(maxsize=None)
+def environment(escape: Callable[[str], str]) -> jinja2.Environment:
+    """One template environment per escaping: compiled templates are reused across renders."""
+    return make_environment(TEMPLATES, escape)
+
+
+def ps(value: Templated) -> Code:
+    return Code(ps_templated(value, PS_VARIABLES))
+
+
+def ps_array(codes: tuple[int, ...]) -> Code:
+    return Code("@(" + ", ".join(str(int(c)) for c in codes) + ")")
+
+
+@dataclass(frozen=True)
+class Download:
+    """The helper parameters of one checked download, for the plan's architecture."""
+
+    url_key: str
+    checksum_key: str
+    checksum_type_key: str
+    url: str
+    sha256: str
+    filename: str
+    file_key: str = "file"  # Install-ChocolateyInstallPackage's parameter for $file
+    embedded = False
+
+    @classmethod
+    def for_arch(cls, arch: str, artifact: Artifact) -> "Download":
+        # A 64-bit-only artifact goes in the *64bit parameters: Chocolatey then refuses to
+        # install it on a 32-bit Windows instead of running a binary that cannot work.
+        if arch == "amd64":
+            return cls("url64bit", "checksum64", "checksumType64", artifact.url,
+                       artifact.sha256, artifact.filename)
+        return cls("url", "checksum", "checksumType", artifact.url, artifact.sha256,
+                   artifact.filename)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An artifact shipped in tools/ of an offline package, for the plan's architecture.
+
+    ``file_key`` is Install-ChocolateyInstallPackage's parameter (File64 for a 64-bit-only
+    artifact, for the same reason as :class:`Download`); ``unzip_key`` Get-ChocolateyUnzip's.
+    """
+
+    file_key: str
+    unzip_key: str
+    filename: str
+    sha256: str
+    embedded = True
+
+    @classmethod
+    def for_arch(cls, arch: str, artifact: Artifact) -> "Embedded":
+        if arch == "amd64":
+            return cls("file64", "fileFullPath64", artifact.filename, artifact.sha256)
+        return cls("file", "fileFullPath", artifact.filename, artifact.sha256)
+
+
+def _split(command: Command) -> tuple[Code, list[Code]]:
+    program, *arguments = command
+    return ps(program), [ps(a) for a in arguments]
+
+
+class ScriptSteps(StepTranslator):
+    """The values of each action kind for the PowerShell macros."""
+
+    backend = "Chocolatey"
+
+    def __init__(self, plan: InstallPlan, payload: Payload):
+        super().__init__(plan, environment(ps_string).get_template("steps.ps1.j2").make_module())
+        self.payload = payload
+
+    def _source(self, artifact: Artifact) -> Download | Embedded:
+        """Where a step's installer comes from: downloaded (web) or tools/ (embedded)."""
+        kind = Embedded if self.payload.delivery.embeds else Download
+        return kind.for_arch(self.plan.runtime.arch, artifact)
+
+    # -- install side
+
+    def values_run_exe(self, step: Step, action: RunExe) -> dict[str, Any]:
+        probe = action.probe
+        return {"source": self._source(action.artifact), "silent_args": ps(action.silent_command),
+                "exit_codes": ps_array(action.exit.accepted),
+                "probe": {"tag": probe.tag, "view": "32" if probe.wow64_32 else "64"}
+                if probe is not None else None}
+
+    def values_run_msi(self, step: Step, action: RunMsi) -> dict[str, Any]:
+        return {"source": self._source(action.artifact), "silent_args": ps(action.silent_command),
+                "exit_codes": ps_array(action.exit.accepted)}
+
+    def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
+        return {"source": self._source(action.artifact)}
+
+    def _run(self, command: Command, exit_codes: tuple[int, ...]) -> dict[str, Any]:
+        program, arguments = _split(command)
+        return {"program": program, "arguments": arguments, "exit_codes": ps_array(exit_codes)}
+
+    def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
+        return self._run(action.command, action.exit.accepted)
+
+    def values_pip_install(self, step: Step, action: PipInstall) -> dict[str, Any]:
+        return self._run(action.command, action.exit.accepted)
+
+    def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
+        from ...plan import DISTS_FILE
+
+        return {"archive": PREINSTALL_ARCHIVE, "dists_file": DISTS_FILE,
+                **self._run(action.command, action.exit.accepted)}
+
+    def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
+        entries = Code(", ".join(ps(e) for e in action.path_entries))
+        return {"path_entries": entries if action.path_entries else None,
+                **self._run(action.command, action.exit.accepted)}
+
+    # -- undo side
+
+    def values_uninstall_exe_runtime(self, step: Step,
+                                     action: UninstallExeRuntime) -> dict[str, Any]:
+        program, arguments = _split(action.cleanup)
+        return {"display_name": action.display_name, "cleanup_program": program,
+                "cleanup_arguments": arguments, "exit_codes": ps_array(action.exit.accepted)}
+
+    def values_uninstall_msi(self, step: Step, action: UninstallMsi) -> dict[str, Any]:
+        program, arguments = _split(action.cleanup) if action.cleanup else (None, [])
+        return {"cleanup_program": program, "cleanup_arguments": arguments,
+                "silent_args": ps(_line(action.args)),
+                "exit_codes": ps_array(action.exit.accepted)}
+
+    def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
+        tree = self.payload.runtime
+        names = (*tree.dirs, *tree.files) if tree is not None else ()
+        return {"entries": Code(", ".join(ps_string(n) for n in names) or "@()")}
+
+    def values_remove_path_entries(self, step: Step, action: RemovePathEntries) -> dict[str, Any]:
+        return {"record_file": ps(under(STATE_DIR, PATH_RECORD)),
+                **self._run(action.command, action.exit.accepted)}
+
+    def values_pip_uninstall(self, step: Step, action: PipUninstall) -> dict[str, Any]:
+        return self._run(action.command, action.exit.accepted)
+
+    def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
+        return {}
+
+    def values_nothing(self, step: Step, action: Any) -> dict[str, Any]:
+        return {}
+
+
+def _line(args: Command) -> Templated:
+    from ...plan import command_line
+
+    return command_line(args)
+
+
+def _script_context(plan: InstallPlan, payload: Payload, lock_file: str) -> dict[str, Any]:
+    pkg = plan.package
+    return {
+        "wheels_dir": WHEELS_DIR if payload.delivery.embeds else None,
+        "package_id": pkg.id,
+        "title": pkg.title,
+        "state_file": STATE_FILE,
+        "state_dir_name": state_dir_name(pkg.id),
+        "lock_file": lock_file,
+        "download_dir": f"chocolatey-{pkg.id}-{pkg.version}",
+        "install_dir": plan.install_dir,
+    }
+
+
+def render_install(plan: InstallPlan, payload: Payload, lock_file: str) -> str:
+    steps = ScriptSteps(plan, payload)
+    template = environment(ps_string).get_template(INSTALL_SCRIPT + ".j2")
+    return template.render(steps=[block for _, block in steps.blocks("install")],
+                           **_script_context(plan, payload, lock_file))
+
+
+def render_uninstall(plan: InstallPlan, payload: Payload, lock_file: str) -> str:
+    steps = ScriptSteps(plan, payload)
+    template = environment(ps_string).get_template(UNINSTALL_SCRIPT + ".j2")
+    return template.render(steps=[block for _, block in steps.blocks("undo")],
+                           **_script_context(plan, payload, lock_file))

@@ -1,0 +1,115 @@
+"""installer.nsi: the layout template filled with the rendered step blocks and the values
+around them (Add/Remove Programs entry, logs, pages)."""
+
+from __future__ import annotations
+
+from ...errors import BuildError
+from ...payload import Payload
+from ...plan import (DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE, PATH_RECORD,
+                     PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, RunExe, command_line,
+                     state_dir_name, under)
+from .. import escaping
+from ..templating import Code
+from .steps import NsisSteps, environment
+from .values import TEMP, nsis_value, vi_version
+
+TEMPLATE = "installer.nsi.j2"
+# --preinstall embeds ~80 MB of unpacked wheel files beside the ~70 MB runtime tree. Measured
+# for the OpenStack client on 2 busy cores, makensis alone: zlib 17.7 s / 40.8 MB, /SOLID zlib
+# 20.3 s / 37.5 MB, lzma 80 s / 35.2 MB, /SOLID lzma 89 s / 26.7 MB; whole build: zlib 25.9 s,
+# /SOLID zlib 28.0 s, /SOLID lzma 97.1 s (pynsist: 76 s, 38.2 MB). SetCompressor is global, so
+# this is the whole installer's cost; /SOLID zlib is the one within both build-time (0.5x) and
+# size (1.0x) targets of issue 5.
+PREINSTALL_COMPRESSOR = "/SOLID zlib"
+
+
+def helper_scripts(plan: InstallPlan, payload: Payload) -> list[str]:
+    """The helper files setup.exe unpacks into the state folder for its steps."""
+    names = [PATH_SCRIPT] if plan.path_step is not None else []
+    if payload.preinstalled is not None:
+        names.append(LAUNCHER_SCRIPT)
+    return names
+
+
+def compressor(plan: InstallPlan, payload: Payload) -> str:
+    if payload.delivery is Delivery.PREINSTALLED:
+        return PREINSTALL_COMPRESSOR
+    return "zlib" if plan.zip_runtime else "lzma"
+
+
+def _in_state_dir(name: str) -> Code:
+    return nsis_value(under(STATE_DIR, name), name)
+
+
+def welcome_text(plan: InstallPlan) -> str:
+    """The welcome page: what the package is and every step setup will take."""
+    pkg = plan.package
+    lines = [pkg.summary, "", "Setup will:"]
+    lines += [f"  {i}. {step.title}" for i, step in enumerate(plan.steps, start=1)]
+    lines += ["", f"License: {pkg.license_url}"]
+    text = "\r\n".join(lines)
+    limit = escaping.NSIS_MAX_STRLEN // 2  # room for the escapes and MUI's own text
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _step_variables(plan: InstallPlan) -> list[str]:
+    """The variables only some actions use (makensis warns about a variable never used)."""
+    kinds = {s.install.kind for s in plan.steps}
+    names = ["StepFile"] if kinds & {"run_exe", "run_msi"} else []
+    return names + (["ProductCode"] if "run_msi" in kinds else [])
+
+
+def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
+             packer: str) -> dict[str, object]:
+    pkg = plan.package
+    uninstaller = under(STATE_DIR, "uninstall.exe")
+    helpers = helper_scripts(plan, payload)
+    kept = [under(STATE_DIR, s.artifact.filename) for s in plan.steps
+            if isinstance(s.install, RunExe) and s.install.keep_copy and s.artifact]
+    return {
+        "state_dir": nsis_value(under(INSTALL_DIR, state_dir_name(pkg.id)), "state folder"),
+        "state_dir_name": state_dir_name(pkg.id),
+        "lock_file": _in_state_dir(LOCK_FILE),
+        "lock_name": LOCK_FILE,
+        "helper_scripts": helpers,
+        "helper_files": [_in_state_dir(n) for n in helpers]
+        + ([_in_state_dir(DISTS_FILE)] if payload.preinstalled is not None else []),
+        "kept_copies": [nsis_value(k, "kept installer") for k in kept],
+        "path_record": _in_state_dir(PATH_RECORD),
+        "state_ini": _in_state_dir("state.ini"),
+        "log_file": _in_state_dir(f"{pkg.id}-install.log"),
+        "temp_log": nsis_value((TEMP, f"\\{pkg.id}-install.log"), "log"),
+        "temp_uninstall_log": nsis_value((TEMP, f"\\{pkg.id}-uninstall.log"), "log"),
+        "uninstaller": nsis_value(uninstaller, "uninstaller"),
+        "uninstall_string": nsis_value(command_line((uninstaller,)), "UninstallString"),
+        "quiet_uninstall_string": nsis_value(command_line((uninstaller, ("/S",))),
+                                             "QuietUninstallString"),
+        "check_path": bool(plan.check_step.install.path_entries),  # type: ignore[attr-defined]
+        "welcome_text": welcome_text(plan),
+        "compressor": packer,
+        "start_line": nsis_value((f"installing {pkg.id} {pkg.version} ({payload.delivery} "
+                                  "mode) into ", INSTALL_DIR), "log"),
+        "uninstall_start_line": nsis_value((f"uninstalling {pkg.id} {pkg.version} from ",
+                                            INSTALL_DIR), "log"),
+        "step_variables": _step_variables(plan),
+        "install_blocks": steps.blocks("install"),
+        "undo_blocks": steps.blocks("undo"),
+        "plan": plan,
+        "pkg": pkg,
+        "delivery": str(payload.delivery),
+        "target": "amd64-unicode" if plan.runtime.arch == "amd64" else "x86-unicode",
+        "regview": "64" if plan.runtime.arch == "amd64" else "32",
+        "vi_version": vi_version(pkg.version),
+        "reg_key": f"Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{pkg.id}",
+    }
+
+
+def render_script(plan: InstallPlan, payload: Payload) -> str:
+    """The text of installer.nsi (no files touched)."""
+    packer = compressor(plan, payload)
+    steps = NsisSteps(plan, payload, solid=packer.startswith("/SOLID"))
+    try:
+        return environment().get_template(TEMPLATE).render(
+            **_context(plan, payload, steps, packer))
+    except ValueError as err:  # a literal longer than an NSIS string
+        raise BuildError(f"NSIS installer of {plan.package.id}: {err}") from None

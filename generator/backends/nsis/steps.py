@@ -1,0 +1,157 @@
+"""The plan's steps as NSIS code: the macros of ``nsis/steps.nsh.j2``, one per action kind,
+through the dispatch of :mod:`..steps` (shared with the Chocolatey back end)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from ...payload import Payload
+from ...plan import (FILE, INSTALL_DIR, PATH_RECORD, STATE_DIR, Artifact, CopyPreinstalled,
+                     Delivery, InstallPlan, PipInstall, PipUninstall, PrependPath,
+                     RemovePathEntries, RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime,
+                     UninstallMsi, UnpackZip, join, under)
+from ..escaping import nsis_string
+from ..steps import StepTranslator
+from ..templating import Code, make_environment
+from .values import (PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value,
+                     split_to_fit)
+
+TEMPLATE_PACKAGE = "choconsis._nsis"
+PAYLOAD = "payload"
+RUNTIME_TREE = "runtime"
+PREINSTALL_TREE = "preinstall"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a step's installer comes from: embedded in setup.exe, or downloaded."""
+
+    file: Code  # "$PLUGINSDIR\\name"
+    file_oname: Code  # "/oname=$PLUGINSDIR\\name" for File
+    payload: str  # payload path relative to the .nsi
+    url: Code
+    sha256: str
+    embedded: bool
+    solid: bool  # one solid compressor block: SetCompress is ignored there
+
+
+@functools.lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    """The NSIS template environment, made once: compiled templates are reused."""
+    return make_environment(TEMPLATE_PACKAGE, nsis_string)
+
+
+class NsisSteps(StepTranslator):
+    backend = "NSIS"
+
+    def __init__(self, plan: InstallPlan, payload: Payload, *, solid: bool):
+        super().__init__(plan, environment().get_template("steps.nsh.j2").make_module())
+        self.payload = payload
+        self.solid = solid
+
+    def _where(self, step: Step) -> str:
+        return f"step {step.title}"
+
+    def _source(self, step: Step, artifact: Artifact) -> Source:
+        name, where = artifact.filename, self._where(step)
+        return Source(nsis_value((PLUGINSDIR, "\\" + name), where),
+                      nsis_value(("/oname=", PLUGINSDIR, "\\" + name), where),
+                      f"{PAYLOAD}\\{name}", nsis_value((artifact.url,), where), artifact.sha256,
+                      self.payload.delivery.embeds, self.solid)
+
+    def _run(self, step: Step, command: tuple, kind: str) -> Code:
+        """'"FILE" ARGS' for an EXE, '"$SYSDIR\\msiexec.exe" /i "FILE" ARGS' for an MSI."""
+        head = ((join(SYSDIR, "\\msiexec.exe"), ("/i",), (FILE,)) if kind == "msi"
+                else ((FILE,),))
+        return nsis_command((*head, *command), self._where(step))
+
+    # -- install side
+
+    def values_run_exe(self, step: Step, action: RunExe) -> dict[str, Any]:
+        probe = action.probe
+        return {"src": self._source(step, action.artifact),
+                "command": self._run(step, action.args, "exe"), "exit": action.exit,
+                "probe": {"tag": probe.tag, "view": "32" if probe.wow64_32 else "64"}
+                if probe is not None else None,
+                "keep_copy": action.keep_copy}
+
+    def values_run_msi(self, step: Step, action: RunMsi) -> dict[str, Any]:
+        return {"src": self._source(step, action.artifact),
+                "command": self._run(step, action.args, "msi"), "exit": action.exit}
+
+    def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
+        return {"payload": f"{PAYLOAD}\\{RUNTIME_TREE}\\*.*",
+                "probe_file": nsis_value(action.probe.path, self._where(step))}  # type: ignore[attr-defined]
+
+    def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
+        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit}
+
+    def values_pip_install(self, step: Step, action: PipInstall) -> dict[str, Any]:
+        wheels = ({"dir": WHEELS_DIR, "payload": f"{PAYLOAD}\\{WHEELS_DIR}\\*.whl"}
+                  if self.payload.delivery is Delivery.OFFLINE else None)
+        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
+                "wheels": wheels}
+
+    def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
+        from ...plan import DISTS_FILE, LAUNCHER_SCRIPT
+
+        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
+                "payload": f"{PAYLOAD}\\{PREINSTALL_TREE}\\*.*",
+                "launcher_script": LAUNCHER_SCRIPT, "dists_file": DISTS_FILE}
+
+    def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
+        entries = None
+        if action.path_entries:
+            parts: list = []
+            for n, entry in enumerate(action.path_entries):
+                parts += [(";",), entry] if n else [entry]
+            entries = nsis_value(join(*parts), self._where(step) + ", PATH for the check")
+        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
+                "path_entries": entries}
+
+    # -- undo side
+
+    def values_uninstall_exe_runtime(self, step: Step,
+                                     action: UninstallExeRuntime) -> dict[str, Any]:
+        artifact = step.artifact
+        assert artifact is not None
+        kept = under(STATE_DIR, artifact.filename)
+        where = self._where(step)
+        return {"cleanup": nsis_command(action.cleanup, where),
+                "command": nsis_command((kept, *action.uninstall_args), where),
+                "keep_copy": nsis_value(kept, where), "exit": action.exit}
+
+    def values_uninstall_msi(self, step: Step, action: UninstallMsi) -> dict[str, Any]:
+        where = self._where(step)
+        return {"cleanup": nsis_command(action.cleanup, where) if action.cleanup else None,
+                "command": nsis_command((join(SYSDIR, "\\msiexec.exe"), ("/x",),
+                                         *action.args), where),
+                "exit": action.exit}
+
+    def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
+        tree, where = self.payload.runtime, self._where(step)
+        dirs = tree.dirs if tree is not None else ()
+        files = tree.files if tree is not None else ()
+        return {"dirs": [nsis_value(under(INSTALL_DIR, d), where) for d in dirs],
+                "files": [nsis_value(under(INSTALL_DIR, f), where) for f in files]}
+
+    def values_remove_path_entries(self, step: Step, action: RemovePathEntries) -> dict[str, Any]:
+        where = self._where(step)
+        return {"command": nsis_command(action.command, where), "exit": action.exit,
+                "record_file": nsis_value(under(STATE_DIR, PATH_RECORD), where)}
+
+    def values_pip_uninstall(self, step: Step, action: PipUninstall) -> dict[str, Any]:
+        where = self._where(step)
+        return {"commands": [nsis_command(c, where)
+                             for c in split_to_fit(action.command, action.names_from)],
+                "exit": action.exit}
+
+    def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
+        return {}
+
+    def values_nothing(self, step: Step, action: Any) -> dict[str, Any]:
+        return {}

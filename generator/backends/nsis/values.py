@@ -1,0 +1,79 @@
+"""Plan values as NSIS strings: markers become NSIS variables, literals are escaped."""
+
+from __future__ import annotations
+
+import re
+
+from ...errors import BuildError
+from ...plan import (FILE, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, SCRIPTS, STATE_DIR,
+                     WHEELS, Command, Marker, Templated, command_line)
+from .. import escaping
+from ..templating import Code
+
+WHEELS_DIR = "wheels"
+
+# Markers that only the NSIS side knows (plan.Marker is a plain value type).
+SYSDIR = Marker("nsis_sysdir")
+PLUGINSDIR = Marker("nsis_pluginsdir")
+TEMP = Marker("nsis_temp")
+
+NSIS_VARIABLES: dict[Marker, str] = {
+    INSTALL_DIR: "$INSTDIR",
+    FILE: "$StepFile",
+    LOCK: "$StateDir\\" + LOCK_FILE,
+    WHEELS: "$PLUGINSDIR\\" + WHEELS_DIR,
+    STATE_DIR: "$StateDir",
+    SCRIPTS: "$StateDir",  # the helper scripts are unpacked beside the install records
+    PRODUCT_CODE: "$ProductCode",
+    SYSDIR: "$SYSDIR",
+    PLUGINSDIR: "$PLUGINSDIR",
+    TEMP: "$TEMP",
+}
+
+# What $INSTDIR may expand to at install time (MAX_PATH), for measuring command lines.
+_LONGEST_INSTDIR = {**NSIS_VARIABLES, INSTALL_DIR: "X" * 260}
+
+
+def nsis_value(value: Templated, where: str) -> Code:
+    """A plan value as one escaped NSIS string literal (markers become NSIS variables)."""
+    try:
+        return Code(escaping.nsis_templated(value, NSIS_VARIABLES))
+    except ValueError as err:
+        raise BuildError(f"NSIS installer, {where}: {err}") from None
+
+
+def nsis_command(command: Command, where: str) -> Code:
+    return nsis_value(command_line(command), where)
+
+
+def fits(command: Command) -> bool:
+    """Does the command line fit in one NSIS string with the longest $INSTDIR?"""
+    try:
+        escaping.nsis_templated(command_line(command), _LONGEST_INSTDIR)
+    except ValueError:
+        return False
+    return True
+
+
+def split_to_fit(command: Command, names_from: int) -> list[Command]:
+    """A command whose arguments from ``names_from`` on are a list of names (pip uninstall),
+    split into several commands over consecutive groups of names so that each fits in an
+    NSIS string: a lock of ~60 wheels names more packages than 1024 characters hold."""
+    head, names = command[:names_from], command[names_from:]
+    chunks: list[Command] = []
+    current: list[Templated] = []
+    for name in names:
+        if current and not fits((*head, *current, name)):
+            chunks.append((*head, *current))
+            current = []
+        current.append(name)
+    if current:
+        chunks.append((*head, *current))
+    return chunks
+
+
+def vi_version(version: str) -> str:
+    """VIProductVersion needs exactly four numbers: 10.5.0-beta -> 10.5.0.0."""
+    numbers = re.findall(r"\d+", version.split("-", 1)[0])[:4]
+    numbers += ["0"] * (4 - len(numbers))
+    return ".".join(str(min(int(n), 65535)) for n in numbers)

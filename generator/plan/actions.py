@@ -1,0 +1,256 @@
+"""The actions of the plan's steps: what to do at install, and how to undo it.
+
+Each action is data: a back end translates it into its language with one template macro per
+action kind (``install_<kind>`` / ``undo_<kind>``, the same names in ``nsis/steps.nsh.j2``
+and ``nuspec/steps.ps1.j2``). Where a back end cannot do what an action says with its own
+means, it does the same thing another way, and its macro says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..recipe import url_filename
+from .policy import EXE_UNINSTALL, MSI_UNINSTALL, PROGRAM, ExitPolicy
+from .values import (INSTALL_DIR, PRODUCT_CODE, Command, Templated, command_line, join,
+                     under)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file the install needs: downloaded at install time (web) or embedded (offline)."""
+
+    name: str
+    url: str
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return url_filename(self.url)
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ClassVar[str]
+
+
+# ---------------------------------------------------------------------------- probes
+# How an install tells that what a step installs was on the machine before it (then it is
+# not recorded, so no uninstall removes it).
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class MsiProductInstalled(Probe):
+    """The MSI's ProductCode (read from the file) is installed already."""
+
+    kind: ClassVar[str] = "msi_product"
+
+
+@dataclass(frozen=True)
+class PythonRegistered(Probe):
+    """PEP 514: a Python of this version is registered (HKLM, or HKCU for a user install)
+    under Software\\Python\\PythonCore\\<tag>, where python.org's installers register it."""
+
+    tag: str  # 3.14, or 3.14-32 for a 32-bit Python
+    wow64_32: bool  # the key lives in the 32-bit registry view
+    kind: ClassVar[str] = "python_registered"
+
+
+@dataclass(frozen=True)
+class FileExists(Probe):
+    path: Templated
+    kind: ClassVar[str] = "file_exists"
+
+
+# ---------------------------------------------------------------------------- install side
+
+
+def _msi_head() -> Command:
+    return (("msiexec.exe",), ("/i",))
+
+
+@dataclass(frozen=True)
+class RunExe(Action):
+    """Run an EXE installer with its silent switches; keep_copy keeps the installer beside
+    the install records (the python.org bundle uninstalls itself with its own file)."""
+
+    artifact: Artifact
+    args: Command
+    exit: ExitPolicy
+    probe: Probe | None = None
+    keep_copy: bool = False
+    kind: ClassVar[str] = "run_exe"
+
+    @property
+    def silent_command(self) -> Templated:
+        return command_line(self.args)
+
+
+@dataclass(frozen=True)
+class RunMsi(Action):
+    """msiexec /i FILE with the silent switches and properties; the ProductCode is read from
+    the MSI first, recorded for the undo side."""
+
+    artifact: Artifact
+    args: Command
+    exit: ExitPolicy
+    probe: Probe = MsiProductInstalled()
+    kind: ClassVar[str] = "run_msi"
+
+    @property
+    def silent_command(self) -> Templated:
+        return command_line(self.args)
+
+
+@dataclass(frozen=True)
+class UnpackZip(Action):
+    """Unpack a zip runtime into the install folder (the build unpacks it and embeds the
+    tree; the Chocolatey package unzips it with Chocolatey's helper)."""
+
+    artifact: Artifact
+    probe: Probe = FileExists(under(INSTALL_DIR, "python.exe"))
+    kind: ClassVar[str] = "unpack_zip"
+
+
+@dataclass(frozen=True)
+class PrependPath(Action):
+    """Put entries at the front of the machine or user PATH (those not there yet), recording
+    what was added. Both back ends run nsis/choconsis_path.py with the installed python.exe:
+    neither NSIS (1024-character strings) nor Chocolatey (Install-ChocolateyPath appends)
+    can prepend to a PATH of any length and keep its type."""
+
+    entries: tuple[Templated, ...]
+    scope: str  # machine | user
+    command: Command
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "prepend_path"
+
+
+@dataclass(frozen=True)
+class PipInstall(Action):
+    """pip install the lock with --require-hashes (see plan.make for the switches)."""
+
+    command: Command
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "pip_install"
+
+
+@dataclass(frozen=True)
+class CopyPreinstalled(Action):
+    """--preinstall: copy the tree the build installed the wheels into, then write the
+    console-script launchers with the installed interpreter (nsis/make_launchers.py)."""
+
+    command: Command
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "copy_preinstalled"
+
+
+@dataclass(frozen=True)
+class RunCheck(Action):
+    """The recipe's check command through cmd.exe, with the new PATH entries in front."""
+
+    command: Command
+    path_entries: tuple[Templated, ...]
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "run_check"
+
+
+# ---------------------------------------------------------------------------- undo side
+
+
+@dataclass(frozen=True)
+class UninstallExeRuntime(Action):
+    """The python.org bundle's quiet uninstall; first python.exe -B removes the bytecode
+    caches Python wrote at run time, which no installer owns."""
+
+    display_name: str  # what the bundle registers in Add/Remove Programs
+    cleanup: Command
+    exit: ExitPolicy = EXE_UNINSTALL
+    kind: ClassVar[str] = "uninstall_exe_runtime"
+
+    @property
+    def uninstall_args(self) -> Command:
+        """After the bundle's own file: what the python.org bundle takes to leave quietly."""
+        return (("/uninstall",), ("/quiet",))
+
+
+@dataclass(frozen=True)
+class UninstallMsi(Action):
+    """msiexec /x of the ProductCode the install recorded (only if it recorded one)."""
+
+    cleanup: Command | None = None  # a runtime MSI: the bytecode caches first
+    exit: ExitPolicy = MSI_UNINSTALL
+    kind: ClassVar[str] = "uninstall_msi"
+
+    @property
+    def args(self) -> Command:
+        """What follows msiexec /x (Chocolatey's Uninstall-ChocolateyPackage adds the /x)."""
+        return ((PRODUCT_CODE,), ("/qn",), ("/norestart",))
+
+
+@dataclass(frozen=True)
+class RemoveUnpacked(Action):
+    """Remove what the zip runtime unpacked: the archive's top-level folders and files (the
+    payload lists them), nothing else of the install folder."""
+
+    kind: ClassVar[str] = "remove_unpacked"
+
+
+@dataclass(frozen=True)
+class RemovePathEntries(Action):
+    """Take out exactly the PATH entries the install recorded adding (choconsis_path.py)."""
+
+    scope: str
+    command: Command
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "remove_path_entries"
+
+
+@dataclass(frozen=True)
+class PipUninstall(Action):
+    """pip uninstall -y of every locked package, before the runtime goes."""
+
+    command: Command
+    names_from: int  # index in command where the package names start (back ends may split)
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "pip_uninstall"
+
+
+@dataclass(frozen=True)
+class LeaveInstalled(Action):
+    """An EXE installer is left to its own uninstaller: the undo only says so."""
+
+    kind: ClassVar[str] = "leave_installed"
+
+
+@dataclass(frozen=True)
+class Nothing(Action):
+    """The step changed nothing (the check)."""
+
+    kind: ClassVar[str] = "nothing"
+
+
+def msi_install_args(extra: Command) -> Command:
+    """The switches after msiexec /i FILE: silent, no restart, then the recipe's properties."""
+    return (("/qn",), ("/norestart",), *extra)
+
+
+def runtime_cleanup() -> Command:
+    return (under(INSTALL_DIR, "python.exe"), ("-B",), ("-E",), ("-s",), ("-c",),
+            (BYTECODE_CLEANUP,))
+
+
+# Python 2.7 and 3.x alike; single quotes only, so the command line needs no inner escaping.
+BYTECODE_CLEANUP = (
+    "import os, shutil, sys; "
+    "[shutil.rmtree(os.path.join(r, '__pycache__'), True) "
+    "for r, d, f in os.walk(sys.prefix) if '__pycache__' in d]"
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["join"]

@@ -1,0 +1,84 @@
+"""A step of the install plan, and the plan itself.
+
+A step pairs an install action with the action that undoes it, says what it owns (what its
+undo may remove) and names the key under which the install records what it did, so that the
+uninstall (and the rollback of a failed install) undoes exactly that. The plan is the ordered
+list of steps; undo runs in reverse order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..lock.lockfile import Lock
+from ..recipe import PackageMeta, PythonRuntime
+from .actions import (Action, Artifact, CopyPreinstalled, PipInstall, PrependPath, RunCheck,
+                      RunExe, RunMsi, UnpackZip)
+from .policy import Ownership
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: ``title`` names it in logs and errors, ``key`` in the install records."""
+
+    title: str
+    key: str
+    install: Action
+    undo: Action
+    owns: Ownership
+    role: str  # runtime | installer | path | packages | check: what the step is for
+
+    @property
+    def artifact(self) -> Artifact | None:
+        return getattr(self.install, "artifact", None)
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    package: PackageMeta
+    runtime: PythonRuntime
+    install_dir: str  # the default; back ends let the user override it
+    steps: tuple[Step, ...]
+    lock: Lock
+    recipe_name: str
+
+    @property
+    def artifacts(self) -> tuple[Artifact, ...]:
+        return tuple(s.artifact for s in self.steps if s.artifact is not None)
+
+    def by_role(self, role: str) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.role == role)
+
+    @property
+    def runtime_step(self) -> Step:
+        return self.by_role("runtime")[0]
+
+    @property
+    def path_step(self) -> Step | None:
+        found = self.by_role("path")
+        return found[0] if found else None
+
+    @property
+    def packages_step(self) -> Step:
+        return self.by_role("packages")[0]
+
+    @property
+    def check_step(self) -> Step:
+        return self.by_role("check")[0]
+
+    @property
+    def path_change(self) -> PrependPath | None:
+        step = self.path_step
+        return step.install if step is not None else None  # type: ignore[return-value]
+
+    @property
+    def zip_runtime(self) -> bool:
+        return isinstance(self.runtime_step.install, UnpackZip)
+
+    def undo_order(self) -> tuple[Step, ...]:
+        """Steps whose undo side runs at uninstall, in the order it runs."""
+        return tuple(reversed(self.steps))
+
+
+INSTALL_KINDS = (RunExe, RunMsi, UnpackZip, PrependPath, PipInstall, CopyPreinstalled,
+                 RunCheck)

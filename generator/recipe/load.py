@@ -1,0 +1,167 @@
+"""Loading a recipe: TOML -> checked against the schema -> :class:`Recipe`, or a
+:class:`RecipeError` naming the file, the field and what was expected."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
+
+from ..errors import RecipeError
+from .fields import DEFAULT_RECIPE, Bad, tname, url_filename
+from .model import _SECTION_TYPES, PathChange, Recipe
+from .schema import SCHEMA, Section
+
+
+
+
+def lock_path_for(recipe_path: Path) -> Path:
+    """A recipe's lock lives beside it: recipes/x.toml -> recipes/x.lock."""
+    return recipe_path.with_suffix(".lock")
+
+
+def _check_section(source: str, section: Section, table: Any, where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise RecipeError(source, where, f"expected a table, got {tname(table)}")
+    known = {f.name for f in section.fields}
+    for key in table:
+        if key not in known:
+            raise RecipeError(
+                source, f"{where}.{key}",
+                f"unknown field; [{section.name}] takes: {', '.join(sorted(known))}",
+            )
+    values: dict[str, Any] = {}
+    for fld in section.fields:
+        if fld.name not in table:
+            if fld.required:
+                raise RecipeError(source, f"{where}.{fld.name}",
+                                  f"missing required field ({fld.type_doc}: {fld.doc})")
+            values[fld.name] = fld.default
+            continue
+        try:
+            values[fld.name] = fld.check(table[fld.name])
+        except Bad as bad:
+            raise RecipeError(source, f"{where}.{fld.name}", str(bad)) from None
+    return values
+
+
+def parse_recipe(data: dict[str, Any], source: str = "<recipe>",
+                 lock_path: Path | None = None) -> Recipe:
+    """Check parsed TOML against :data:`SCHEMA` and build the typed :class:`Recipe`."""
+    known = {s.name for s in SCHEMA}
+    for key in data:
+        if key not in known:
+            raise RecipeError(source, key,
+                              f"unknown section; a recipe has: {', '.join(sorted(known))}")
+    built: dict[str, Any] = {}
+    for section in SCHEMA:
+        cls = _SECTION_TYPES[section.name]
+        if section.name not in data:
+            if section.required:
+                raise RecipeError(source, f"[{section.name}]", "missing required section")
+            continue
+        raw = data[section.name]
+        if section.array:
+            if not isinstance(raw, list):
+                raise RecipeError(source, section.name,
+                                  f"expected [[{section.name}]] tables, got {tname(raw)}")
+            built[section.name] = tuple(
+                cls(**_check_section(source, section, item, f"{section.name}[{i + 1}]"))
+                for i, item in enumerate(raw)
+            )
+        else:
+            built[section.name] = cls(**_check_section(source, section, raw, section.name))
+    recipe = Recipe(
+        package=built["package"], python=built["python"], pip=built["pip"],
+        check=built["check"], installers=built.get("installer", ()),
+        path=built.get("path", PathChange()), source=source, lock_path=lock_path,
+    )
+    _check_whole(recipe)
+    return recipe
+
+
+def _check_whole(recipe: Recipe) -> None:
+    """Rules that relate fields to each other."""
+    src = recipe.source
+    names = [i.name for i in recipe.installers]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise RecipeError(src, f"installer[{i + 1}].name", f"duplicate installer name {name!r}")
+    files = [url_filename(recipe.python.url)] + [url_filename(i.url) for i in recipe.installers]
+    for i, name in enumerate(files):
+        if files.index(name) != i:
+            raise RecipeError(src, f"installer[{i}].url",
+                              f"file name {name!r} is used by two downloads; they would collide")
+    if recipe.python.installer == "zip" and not files[0].lower().endswith(".zip"):
+        raise RecipeError(src, "python.url", "installer = \"zip\" needs a .zip file")
+    if recipe.python.installer == "msi" and not files[0].lower().endswith(".msi"):
+        raise RecipeError(src, "python.url", "installer = \"msi\" needs a .msi file")
+    if recipe.python.installer == "exe" and not files[0].lower().endswith(".exe"):
+        raise RecipeError(src, "python.url", "installer = \"exe\" needs a .exe file")
+    arg_lists = [("python.args", recipe.python.args or ())] + [
+        (f"installer[{i + 1}].args", inst.args) for i, inst in enumerate(recipe.installers)]
+    for where, args in arg_lists:
+        for arg in args[:-1]:
+            if arg.upper().startswith("/D="):
+                raise RecipeError(src, where, "/D= (an NSIS installer's folder) must be the "
+                                  "last argument: NSIS reads it to the end of the line")
+    for i, inst in enumerate(recipe.installers):
+        if not url_filename(inst.url).lower().endswith("." + inst.kind):
+            raise RecipeError(src, f"installer[{i + 1}].url",
+                              f"kind = {inst.kind!r} needs a .{inst.kind} file")
+    seen: set[str] = set()
+    for i, req in enumerate(recipe.pip.requirements):
+        name = Requirement(req).name.lower().replace("_", "-").replace(".", "-")
+        if name in seen:
+            raise RecipeError(src, f"pip.requirements[{i + 1}]", f"{name} is listed twice")
+        seen.add(name)
+    try:
+        Version(recipe.python.version)
+    except InvalidVersion:  # pragma: no cover - the regex already guarantees it
+        raise RecipeError(src, "python.version", "not a version") from None
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and check a recipe file; its lock is expected beside it."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(source, None, "no such recipe file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise RecipeError(source, None, f"cannot read the recipe: {err}") from None
+    return loads_recipe(text, source, lock_path_for(path))
+
+
+def loads_recipe(text: str, source: str = "<recipe>", lock_path: Path | None = None) -> Recipe:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise RecipeError(source, None, f"not valid TOML: {err}") from None
+    return parse_recipe(data, source, lock_path)
+
+
+def builtin_recipe_path(name: str = DEFAULT_RECIPE) -> Path:
+    """Path of a recipe shipped inside the package (recipes/NAME.toml)."""
+    from ..backends.templating import template_dir
+
+    candidate = template_dir("choconsis._recipes") / f"{name}.toml"
+    if not candidate.is_file():
+        raise RecipeError(f"{name}.toml", None, "no such built-in recipe")
+    return candidate
+
+
+def resolve_recipe_arg(arg: str | None) -> Path:
+    """A command-line recipe argument: a path, a built-in name, or None for the default."""
+    if arg is None:
+        return builtin_recipe_path()
+    path = Path(arg)
+    if path.exists() or arg.endswith(".toml") or "/" in arg or "\\" in arg:
+        return path
+    return builtin_recipe_path(arg)
+
+

@@ -1,0 +1,109 @@
+"""The typed recipe: frozen dataclasses, one per section of the schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES
+
+
+
+@dataclass(frozen=True)
+class PackageMeta:
+    id: str
+    version: str
+    title: str
+    authors: str
+    summary: str
+    description: str
+    project_url: str
+    license_url: str
+    package_source_url: str = ""
+    docs_url: str = ""
+    bug_tracker_url: str = ""
+    tags: tuple[str, ...] = ()
+    release_notes: str = ""
+    copyright: str = ""
+    icon_url: str = ""
+
+
+@dataclass(frozen=True)
+class PythonRuntime:
+    version: str
+    arch: str
+    installer: str
+    url: str
+    sha256: str
+    install_dir: str
+    args: tuple[str, ...] | None = None
+
+    @property
+    def tag(self) -> str:
+        """cp314 for 3.14.x."""
+        major, minor, _ = self.version.split(".")
+        return f"cp{major}{minor}"
+
+    @property
+    def minor_version(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    @property
+    def platform(self) -> str:
+        """The wheel platform tag of the target."""
+        return "win_amd64" if self.arch == "amd64" else "win32"
+
+
+@dataclass(frozen=True)
+class ExtraInstaller:
+    name: str
+    kind: str
+    url: str
+    sha256: str
+    args: tuple[str, ...] = ()
+    valid_exit_codes: tuple[int, ...] = DEFAULT_VALID_EXIT_CODES
+
+
+@dataclass(frozen=True)
+class PathChange:
+    prepend: tuple[str, ...] = ()
+    scope: str = "machine"
+
+
+@dataclass(frozen=True)
+class PipConfig:
+    requirements: tuple[str, ...]
+    index_url: str = DEFAULT_INDEX_URL
+    provided: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    command: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    package: PackageMeta
+    python: PythonRuntime
+    pip: PipConfig
+    check: CheckConfig
+    installers: tuple[ExtraInstaller, ...] = ()
+    path: PathChange = field(default_factory=PathChange)
+    source: str = "<recipe>"  # file name, for messages
+    lock_path: Path | None = None  # where this recipe's lock lives (beside the recipe)
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).stem
+
+
+_SECTION_TYPES = {
+    "package": PackageMeta,
+    "python": PythonRuntime,
+    "installer": ExtraInstaller,
+    "path": PathChange,
+    "pip": PipConfig,
+    "check": CheckConfig,
+}
+

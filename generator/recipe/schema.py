@@ -1,0 +1,126 @@
+"""The recipe schema: the single source for validation and for the reference docs.
+
+:data:`SCHEMA` lists every section and field with its check, default and meaning;
+:func:`schema_markdown` renders it as the reference page in the README (``choconsis schema``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_check_command, as_choice, as_command_list, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
+
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    check: Callable[[Any], Any]
+    doc: str
+    required: bool = True
+    default: Any = None
+    type_doc: str = "string"
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    array: bool = False  # [[name]]: a list of tables
+    required: bool = True
+
+
+SCHEMA: tuple[Section, ...] = (
+    Section("package", "Package metadata (Chocolatey nuspec, Add/Remove Programs entry).", (
+        Field("id", as_package_id, "Chocolatey package id, lowercase (e.g. openstack-clients)."),
+        Field("version", as_package_version, "Package version (Chocolatey rules; a repackaging "
+              "of the same upstream version uses the date fix notation 1.2.3.YYYYMMDD)."),
+        Field("title", as_nonempty_line, "Human title."),
+        Field("authors", as_nonempty_line, "Authors of the software being packaged."),
+        Field("summary", as_nonempty_line, "One-line summary."),
+        Field("description", as_paragraph, "Long description (Markdown; may span lines).",
+              type_doc="string (multi-line)"),
+        Field("project_url", as_url, "Home page of the software.", type_doc="https URL"),
+        Field("license_url", as_url, "License of the software.", type_doc="https URL"),
+        Field("package_source_url", as_optional_url, "Where this recipe lives.", False, "",
+              type_doc="https URL"),
+        Field("docs_url", as_optional_url, "Documentation.", False, "", type_doc="https URL"),
+        Field("bug_tracker_url", as_optional_url, "Bug tracker.", False, "",
+              type_doc="https URL"),
+        Field("tags", as_tags, "Tags (no spaces in a tag).", False, (), type_doc="list of strings"),
+        Field("release_notes", as_paragraph, "What changed in this package version.", False, "",
+              type_doc="string (multi-line)"),
+        Field("copyright", as_line, "Copyright line.", False, ""),
+        Field("icon_url", as_optional_url, "Package icon.", False, "", type_doc="https URL"),
+    )),
+    Section("python", "The Python runtime installed first.", (
+        Field("version", as_python_version, "Full version of the runtime, e.g. 3.14.7."),
+        Field("arch", as_choice("amd64", "x86"), "Architecture of runtime and installer.",
+              type_doc='"amd64" | "x86"'),
+        Field("installer", as_choice("exe", "msi", "zip"),
+              "Kind of runtime installer: python.org EXE, MSI, or a zip archive with "
+              "python.exe at its root, unpacked into install_dir.",
+              type_doc='"exe" | "msi" | "zip"'),
+        Field("url", as_download_url, "Where the runtime installer is downloaded from.",
+              type_doc="https URL"),
+        Field("sha256", as_sha256, "sha256 of the file at url.", type_doc="hex string"),
+        Field("install_dir", as_install_dir, "Default install folder (overridable at install time: "
+              "NSIS /D=, Chocolatey /InstallDir:).", type_doc="Windows path"),
+        Field("args", as_command_list, "Replaces the default silent switches of the "
+              "runtime installer (may use {install_dir}).", False, None,
+              type_doc="list of strings"),
+    )),
+    Section("installer", "Extra installers run after Python, in order.", (
+        Field("name", as_nonempty_line, "Name shown in logs and errors."),
+        Field("kind", as_choice("msi", "exe"), "msi (run with msiexec /i ... /qn /norestart) "
+              "or exe.", type_doc='"msi" | "exe"'),
+        Field("url", as_download_url, "Where the installer is downloaded from.",
+              type_doc="https URL"),
+        Field("sha256", as_sha256, "sha256 of the file at url.", type_doc="hex string"),
+        Field("args", as_command_list, "Arguments: MSI properties (msi) or silent "
+              "switches (exe); may use {install_dir}.", False, (), type_doc="list of strings"),
+        Field("valid_exit_codes", as_exit_codes, "Exit codes that mean success (3010 and 1641 "
+              "mean success with a reboot required).", False, DEFAULT_VALID_EXIT_CODES,
+              type_doc="list of integers"),
+    ), array=True, required=False),
+    Section("path", "PATH changes made after the installers.", (
+        Field("prepend", as_command_list, "Folders put at the front of PATH "
+              "(may use {install_dir}).", type_doc="list of strings"),
+        Field("scope", as_choice("machine", "user"), "Which PATH: machine or user.", False,
+              "machine", type_doc='"machine" | "user"'),
+    ), required=False),
+    Section("pip", "Python packages installed with the runtime's pip, from the recipe's lock.", (
+        Field("requirements", as_requirements, "Pinned requirements name==version.",
+              type_doc="list of strings"),
+        Field("index_url", as_url, "Package index (as pip's --index-url).", False,
+              DEFAULT_INDEX_URL, type_doc="https URL"),
+        Field("provided", as_string_list(as_project_name), "Distributions an extra installer "
+              "already provides (e.g. pyOpenSSL from its MSI): left out of the lock together "
+              "with what only they need, so pip neither replaces nor shadows them.", False, (),
+              type_doc="list of names"),
+    )),
+    Section("check", "What proves an install works.", (
+        Field("command", as_check_command, "Command run after install through the new PATH, "
+              "e.g. 'openstack --version'."),
+    )),
+)
+
+
+
+def schema_markdown() -> str:
+    """The recipe reference, generated from :data:`SCHEMA` (kept in the README)."""
+    lines = []
+    for section in SCHEMA:
+        head = f"[[{section.name}]]" if section.array else f"[{section.name}]"
+        opt = "" if section.required else " (optional)"
+        lines += [f"### `{head}`{opt}", "", section.doc, "",
+                  "| field | type | required | default | meaning |", "|---|---|---|---|---|"]
+        for f in section.fields:
+            default = "" if f.required else f"`{f.default!r}`" if f.default not in ("", None) else ""
+            lines.append(f"| `{f.name}` | {f.type_doc} | {'yes' if f.required else 'no'} | "
+                         f"{default} | {f.doc} |")
+        lines.append("")
+    return "\n".join(lines)
+

@@ -1,0 +1,214 @@
+"""Both back ends render the same plan the same way.
+
+For the shipped recipes and test recipes that use every kind of step, the NSIS script and the
+Chocolatey scripts are parsed (NSIS by its lines, PowerShell with tree-sitter) and must give
+the same sequence of (step number, state key, install action, ownership rule) at install and
+of (step number, state key, undo action) at uninstall, the plan's; and per step the same exit
+codes, the same kind of "was it there before" probe, and a record of what the step did.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from choconsis.backends import chocolatey, nsis
+from choconsis.check.powershell import Script
+from choconsis.payload import Payload
+from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan
+from choconsis.recipe import parse_recipe
+from kit import web_payload
+from test_chocolatey import lock_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def recipe_data(name: str) -> dict:
+    return copy.deepcopy(tomllib.loads((ROOT / "recipes" / f"{name}.toml").read_text("utf-8")))
+
+
+def every_kind() -> dict:
+    """An MSI runtime, an extra MSI and an extra EXE installer, a user PATH change."""
+    data = recipe_data("openstack-clients-2013")
+    data["installer"].append({"name": "Helper tool", "kind": "exe", "sha256": "1" * 64,
+                              "url": "https://example.org/helper-setup.exe", "args": ["/S"],
+                              "valid_exit_codes": [0, 7, 3010]})
+    data["path"]["scope"] = "user"
+    return data
+
+
+def zip_runtime() -> dict:
+    data = recipe_data("openstack-clients")
+    data["python"].update(installer="zip", url="https://example.org/python-3.14.7-embed-amd64.zip")
+    return data
+
+
+def x86_exe_runtime() -> dict:
+    data = recipe_data("openstack-clients")
+    data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
+                          "python-3.14.7.exe")
+    return data
+
+
+CASES = {
+    "openstack-clients": (lambda: recipe_data("openstack-clients"), Delivery.WEB),
+    "openstack-clients-2013": (lambda: recipe_data("openstack-clients-2013"), Delivery.WEB),
+    "openstack-clients-offline": (lambda: recipe_data("openstack-clients"), Delivery.OFFLINE),
+    "every-kind": (every_kind, Delivery.WEB),
+    "every-kind-offline": (every_kind, Delivery.OFFLINE),
+    "zip-runtime": (zip_runtime, Delivery.WEB),
+    "zip-preinstalled": (zip_runtime, Delivery.PREINSTALLED),
+    "x86-exe-runtime": (x86_exe_runtime, Delivery.WEB),
+}
+
+
+def rendered(case: str) -> tuple[InstallPlan, str, str, str]:
+    """(plan, installer.nsi, chocolateyInstall.ps1, chocolateyUninstall.ps1) of a case."""
+    make, delivery = CASES[case]
+    data = make()
+    plan = build_plan(parse_recipe(data, f"{case}.toml"), lock_for(data), delivery)
+    payload = web_payload(plan)
+    if delivery.embeds:  # names only: nothing here reads the files
+        payload = Payload(delivery, runtime=payload.runtime)
+    return (plan, nsis.render_script(plan, payload),
+            chocolatey.render_install(plan, payload, "requirements.lock"),
+            chocolatey.render_uninstall(plan, payload, "requirements.lock"))
+
+
+# ---------------------------------------------------------------------------- NSIS
+
+
+def _nsis_blocks(text: str, begin: str) -> list[tuple[str, str]]:
+    """(key, block) of each step block: the text from its StrCpy $StepKey to the next one."""
+    starts = [(m.start(), m.group(1)) for m in
+              re.finditer(r'^  StrCpy \$StepKey "([^"]*)"\n  !insertmacro ' + begin, text, re.M)]
+    ends = [s for s, _ in starts[1:]] + [len(text)]
+    return [(key, text[s:e]) for (s, key), e in zip(starts, ends)]
+
+
+def nsis_install(script: str) -> list[tuple[int, str, str, str]]:
+    install = script.split('Section "-install"')[1].split("SectionEnd")[0]
+    return [(int(n), k, a, o) for k, n, a, o in re.findall(
+        r'^  StrCpy \$StepKey "([^"]*)"\n  !insertmacro ChoconsisBeginStep (\d+) "(\w+)" '
+        r'"([\w-]+)"$', install, re.M)]
+
+
+def nsis_undo(script: str) -> list[tuple[int, str, str]]:
+    """The undo macros in the order the uninstaller inserts them."""
+    bodies = dict(re.findall(r"^!macro ChoconsisUndoStep(\d+) PREFIX\n(.*?)^!macroend",
+                             script, re.M | re.S))
+    uninstall = script.split('Section "Uninstall"')[1]
+    order = re.findall(r'!insertmacro ChoconsisUndoStep(\d+) "un\."', uninstall)
+    out = []
+    for n in order:
+        key, action = re.search(r'StrCpy \$StepKey "([^"]*)"\n  !insertmacro ChoconsisBeginUndo '
+                                r'"\$\{PREFIX\}" "(\w+)"', bodies[n]).groups()
+        out.append((int(n), key, action))
+    return out
+
+
+def nsis_codes(block: str) -> set[int]:
+    return {int(c) for c in re.findall(r'\$\{If\} \$0 == "(\d+)"', block)}
+
+
+# ---------------------------------------------------------------------------- PowerShell
+
+
+def ps_calls(text: str, command: str) -> list[dict[str, str | None]]:
+    """The named arguments of each call of ``command`` (string literals; -Number as text)."""
+    script = Script(text)
+    calls = []
+    for cmd in script.commands():
+        if cmd.name == command:
+            args = script.arguments(cmd)
+            args["number"] = re.search(r"-Number (\d+)", cmd.text).group(1)
+            calls.append(args)
+    return calls
+
+
+def ps_install(text: str) -> list[tuple[int, str, str, str]]:
+    return [(int(c["number"] or 0), c["key"], c["action"], c["owns"])
+            for c in ps_calls(text, "Start-ChoconsisStep")]
+
+
+def ps_undo(text: str) -> list[tuple[int, str, str]]:
+    return [(int(c["number"] or 0), c["key"], c["action"])
+            for c in ps_calls(text, "Start-ChoconsisUndo")]
+
+
+def ps_blocks(text: str, command: str) -> list[str]:
+    return text.split(f"\n{command} ")[1:]
+
+
+def ps_codes(block: str) -> set[int]:
+    found = re.findall(r"validExitCodes = @\(([\d, ]*)\)|if \(@\(([\d, ]*)\) -notcontains", block)
+    return {int(c) for pair in found for group in pair for c in group.split(",") if c.strip()}
+
+
+# ---------------------------------------------------------------------------- the test
+
+PROBES = {  # probe kind -> what each back end runs for it
+    "msi_product": ("ChoconsisMsiInstalled", "Test-MsiProductInstalled"),
+    "python_registered": ("ChoconsisPythonRegistered", "Test-PythonRegistered"),
+    "file_exists": ("${FileExists}", "Test-Path -LiteralPath (Join-Path $installDir 'python.exe')"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_both_back_ends_render_the_plans_steps_in_order(case):
+    plan, nsi, ps_in, ps_un = rendered(case)
+    want_install = [(i, s.key, s.install.kind, str(s.owns))
+                    for i, s in enumerate(plan.steps, start=1)]
+    want_undo = [(plan.steps.index(s) + 1, s.key, s.undo.kind) for s in plan.undo_order()]
+    assert nsis_install(nsi) == want_install
+    assert ps_install(ps_in) == want_install
+    assert nsis_undo(nsi) == want_undo
+    assert ps_undo(ps_un) == want_undo
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_step_has_the_same_exit_codes_probe_and_record(case):
+    plan, nsi, ps_in, ps_un = rendered(case)
+    install = nsi.split('Section "-install"')[1].split("SectionEnd")[0]
+    nsis_steps = _nsis_blocks(install, "ChoconsisBeginStep")
+    ps_steps = ps_blocks(ps_in, "Start-ChoconsisStep")
+    bodies = dict(re.findall(r"^!macro ChoconsisUndoStep(\d+) PREFIX\n(.*?)^!macroend",
+                             nsi, re.M | re.S))
+    ps_undos = dict(zip([n for n, _, _ in ps_undo(ps_un)], ps_blocks(ps_un, "Start-ChoconsisUndo")))
+    assert len(nsis_steps) == len(ps_steps) == len(plan.steps)
+    for number, (step, (key, n_block), p_block) in enumerate(
+            zip(plan.steps, nsis_steps, ps_steps), start=1):
+        assert key == step.key
+        codes = set(getattr(step.install, "exit").accepted) if hasattr(step.install, "exit") \
+            else set()
+        assert nsis_codes(n_block) == codes, (case, step.key, "NSIS install codes")
+        assert ps_codes(p_block) == codes, (case, step.key, "PowerShell install codes")
+        probe = getattr(step.install, "probe", None)
+        for kind, (n_token, p_token) in PROBES.items():
+            expected = probe is not None and probe.kind == kind
+            assert (n_token in n_block) == expected, (case, step.key, kind, "NSIS probe")
+            assert (p_token in p_block) == expected, (case, step.key, kind, "PowerShell probe")
+        records = step.owns is not Ownership.NOTHING or step.install.kind == "run_exe"
+        assert ("ChoconsisRecord" in n_block) == records, (case, step.key, "NSIS record")
+        assert ("Set-StepRecord" in p_block) == records, (case, step.key, "PS record")
+        undo_codes = set(getattr(step.undo, "exit").accepted) if hasattr(step.undo, "exit") \
+            else set()
+        n_undo, p_undo = bodies[str(number)], ps_undos[number]
+        assert nsis_codes(n_undo) == undo_codes, (case, step.key, "NSIS undo codes")
+        assert ps_codes(p_undo) == undo_codes, (case, step.key, "PowerShell undo codes")
+
+
+def test_the_parsers_see_what_a_back_end_renders():
+    """The extraction itself: a step rendered out of order, with another key or another
+    action, is seen as such (so the parity test can fail)."""
+    plan, nsi, ps_in, _ = rendered("openstack-clients-2013")
+    swapped = nsi.replace('"installer:pyOpenSSL-0.13.winxp32-py2.7.msi"', '"installer:other"')
+    assert nsis_install(swapped) != nsis_install(nsi)
+    assert [a for _, _, a, _ in nsis_install(nsi)] == [s.install.kind for s in plan.steps]
+    changed = ps_in.replace("-Action 'pip_install'", "-Action 'copy_preinstalled'")
+    assert ps_install(changed) != ps_install(ps_in)
+    assert ps_codes("validExitCodes = @(0, 3010, 1641)\nif (@(0) -notcontains $x)") == {
+        0, 3010, 1641}
