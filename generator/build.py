@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends import chocolatey, nsis, sbom
+from .errors import RecipeError
+from .lock.lockfile import read_lock
 from .payload import ArtifactStore, Payload, resolve_payload
-from .plan import Delivery, InstallPlan, load_plan
+from .payload.commands import requirement_commands
+from .plan import Delivery, InstallPlan, build_plan
 from .recipe import Recipe, load_recipe
 
 
@@ -65,6 +68,18 @@ def render_sources(plan: InstallPlan, payload: Payload, dest: Path,
     return choco_dir, nsis_dir
 
 
+def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
+                fetch: bool = True) -> InstallPlan:
+    """The plan of a recipe and its lock; the commands it puts on PATH come from the
+    requirements' locked wheels unless the recipe names them (see requirement_commands)."""
+    if recipe.lock_path is None:
+        raise RecipeError(recipe.source, None, "recipe has no lock path")
+    lock = read_lock(recipe.lock_path)
+    lock.check_matches(recipe)
+    return build_plan(recipe, lock, delivery,
+                      requirement_commands(recipe, lock, store, fetch=fetch))
+
+
 def _replace(src: Path, dst: Path) -> None:
     if dst.is_dir() and not dst.is_symlink():
         shutil.rmtree(dst)
@@ -77,12 +92,12 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
     delivery = opts.delivery  # a usage error, before anything is read or fetched
     recipe = load_recipe(recipe_path)
-    plan = load_plan(recipe, delivery)
+    store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
+    plan = plan_recipe(recipe, delivery, store)
     result = BuildResult(recipe, plan)
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     try:
-        store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
         payload = resolve_payload(plan, delivery, store, staging / "payload")
         src = staging / plan.package.id
         choco_dir, nsis_dir = render_sources(plan, payload, src, opts)

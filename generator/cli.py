@@ -92,6 +92,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", default=None, help="the recipe the installer was built from")
     p.add_argument("--keep-prefix", type=Path, metavar="DIR",
                    help="keep the Wine prefix in DIR for inspection")
+    p.add_argument("--scope", choices=("user", "machine"), default=None,
+                   help="install with /CurrentUser or /AllUsers (default: the recipe's scope)")
 
     p = sub.add_parser("update", help="find newer upstream releases and bump the recipes",
                        description="Find the newest releases of each recipe's requirements (and "
@@ -158,7 +160,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_smoke(args: argparse.Namespace) -> int:
     from .smoke import run_smoke
 
-    report = run_smoke(args.setup_exe, recipe=args.recipe, keep_prefix=args.keep_prefix)
+    report = run_smoke(args.setup_exe, recipe=args.recipe, keep_prefix=args.keep_prefix,
+                       scope=args.scope)
     print(report.format())
     return 0 if report.ok else 1
 

@@ -15,7 +15,15 @@
 ;       step did, read back by its undo side); ChoconsisReadRecord OUT reads it ("" if none)
 ;   !insertmacro ChoconsisMsiInstalled CODE OUT  OUT = MsiQueryProductStateW(CODE) (5: installed)
 ;   !insertmacro ChoconsisPythonRegistered TAG VIEW OUT   OUT = the InstallPath of a PEP 514
-;       registration of Python TAG (HKLM, registry view 32 or 64), "" when there is none
+;       registration of Python TAG (HKCU for a per-user install, then HKLM; registry view 32
+;       or 64), "" when there is none
+;   Shared runtimes: SHCTX\Software\choconsis\Runtimes\KEY holds Uninstall (the command line
+;   that removes the runtime), File (a kept installer, or "") and one value app:<id> per
+;   choconsis app using it (CHOCONSIS_APP_ID, defined by the script):
+;   !insertmacro ChoconsisRegisterRuntime KEY UNINSTALL FILE   this install put it there
+;   !insertmacro ChoconsisUseRuntime KEY          this app uses it
+;   !insertmacro ChoconsisReleaseRuntime PREFIX KEY OUT   this app stops using it; OUT = how
+;       many other apps still do (needs ChoconsisDefineRuntimeCount PREFIX)
 ;   !insertmacro ChoconsisDefinePrependPath    defines Function ChoconsisPrependProcessPath:
 ;       stack top = "entry;entry"; prepends it to this process's PATH (inherited by every
 ;       program the installer starts). The old value is copied with Windows' own calls into
@@ -118,13 +126,75 @@ FunctionEnd
 ; by the script) is the one it keeps between calls.
 !macro ChoconsisPythonRegistered TAG VIEW OUT
   SetRegView ${VIEW}
-  ClearErrors
-  ReadRegStr ${OUT} HKLM "Software\Python\PythonCore\${TAG}\InstallPath" ""
-  ${If} ${Errors}
-    StrCpy ${OUT} ""
+  StrCpy ${OUT} ""
+  ${If} $Scope == "user"
+    ClearErrors
+    ReadRegStr ${OUT} HKCU "Software\Python\PythonCore\${TAG}\InstallPath" ""
+  ${EndIf}
+  ${If} ${OUT} == ""
+    ClearErrors
+    ReadRegStr ${OUT} HKLM "Software\Python\PythonCore\${TAG}\InstallPath" ""
   ${EndIf}
   ClearErrors
   SetRegView ${CHOCONSIS_REGVIEW}
+!macroend
+
+!define CHOCONSIS_RUNTIMES "Software\choconsis\Runtimes"
+!define CHOCONSIS_KEPT_RUNTIMES "$LOCALAPPDATA\choconsis\runtimes"
+
+!macro ChoconsisRegisterRuntime KEY UNINSTALL FILE
+  WriteRegStr SHCTX "${CHOCONSIS_RUNTIMES}\${KEY}" "Uninstall" "${UNINSTALL}"
+  WriteRegStr SHCTX "${CHOCONSIS_RUNTIMES}\${KEY}" "File" "${FILE}"
+!macroend
+
+!macro ChoconsisUseRuntime KEY
+  WriteRegStr SHCTX "${CHOCONSIS_RUNTIMES}\${KEY}" "app:${CHOCONSIS_APP_ID}" "${CHOCONSIS_APP_VERSION}"
+!macroend
+
+!macro ChoconsisRemoveKeptRuntimes
+  RMDir "${CHOCONSIS_KEPT_RUNTIMES}"
+  RMDir "$LOCALAPPDATA\choconsis"
+!macroend
+
+; Function ${PREFIX}ChoconsisRuntimeUsers: stack top = a Runtimes key; pushes how many
+; app:* values it has.
+!macro ChoconsisDefineRuntimeCount PREFIX
+Function ${PREFIX}ChoconsisRuntimeUsers
+  Exch $R0
+  Push $R1
+  Push $R2
+  Push $R3
+  Push $R4
+  StrCpy $R1 0
+  StrCpy $R4 0
+  ${Do}
+    ClearErrors
+    EnumRegValue $R2 SHCTX "${CHOCONSIS_RUNTIMES}\$R0" $R1
+    ${If} ${Errors}
+    ${OrIf} $R2 == ""
+      ${Break}
+    ${EndIf}
+    StrCpy $R3 $R2 4
+    ${If} $R3 == "app:"
+      IntOp $R4 $R4 + 1
+    ${EndIf}
+    IntOp $R1 $R1 + 1
+  ${Loop}
+  ClearErrors
+  StrCpy $R0 $R4
+  Pop $R4
+  Pop $R3
+  Pop $R2
+  Pop $R1
+  Exch $R0
+FunctionEnd
+!macroend
+
+!macro ChoconsisReleaseRuntime PREFIX KEY OUT
+  DeleteRegValue SHCTX "${CHOCONSIS_RUNTIMES}\${KEY}" "app:${CHOCONSIS_APP_ID}"
+  Push "${KEY}"
+  Call ${PREFIX}ChoconsisRuntimeUsers
+  Pop ${OUT}
 !macroend
 
 !macro ChoconsisDefinePrependPath

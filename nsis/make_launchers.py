@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """Write the console-script launchers of pre-installed dists: run by choconsis installers.
 
-    python.exe -E -s make_launchers.py --site-packages DIR --scripts DIR --dists FILE
+    python.exe -E -s make_launchers.py [--python EXE] --site-packages DIR --scripts DIR
+        --dists FILE
 
 A ``--preinstall`` build installs every wheel at build time, without launchers: a launcher
 embeds the absolute path of python.exe, which only exists once the user chose the install
@@ -66,12 +67,13 @@ def record_line(path, site_packages):
     return "%s,sha256=%s,%d\n" % (rel, digest.decode("ascii"), len(data))
 
 
-def make_maker(scripts_dir):
-    """distlib's ScriptMaker as pip configures it: launchers with the real interpreter."""
+def make_maker(scripts_dir, python=None):
+    """distlib's ScriptMaker as pip configures it: launchers that start ``python`` (the
+    app's environment, whose python.exe has no pip), else this interpreter."""
     from pip._vendor.distlib.scripts import ScriptMaker
 
     maker = ScriptMaker(None, scripts_dir, add_launchers=True)
-    maker.executable = sys.executable
+    maker.executable = python or sys.executable
     maker.clobber = True  # a repair writes them again
     maker.variants = set([""])  # "openstack", not "openstack-3.12"
     return maker
@@ -95,6 +97,8 @@ def write_launchers(maker, dist_info, site_packages):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--python", default=None,
+                        help="the interpreter the launchers start (default: this one)")
     parser.add_argument("--site-packages", required=True)
     parser.add_argument("--scripts", required=True)
     parser.add_argument("--dists", required=True, help="file naming the dist-info folders")
@@ -104,7 +108,7 @@ def main(argv=None):
             dists = [line.strip() for line in f if line.strip()]
         if not os.path.isdir(args.scripts):
             os.makedirs(args.scripts)
-        maker = make_maker(args.scripts)
+        maker = make_maker(args.scripts, args.python)
         total = 0
         for dist in dists:
             dist_info = os.path.join(args.site_packages, dist)

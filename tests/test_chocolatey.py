@@ -17,8 +17,7 @@ from packaging.utils import canonicalize_name
 
 from choconsis.backends import chocolatey
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock
-from choconsis.plan import (LOCK_FILE, Delivery, InstallPlan, RunExe,
-                            RunMsi, build_plan)
+from choconsis.plan import LOCK_FILE, Delivery, InstallPlan, Ownership, RunExe, RunMsi, build_plan
 from choconsis.check.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
@@ -60,9 +59,12 @@ def recipe_data(name: str) -> dict:
     return tomllib.loads((RECIPES / f"{name}.toml").read_text(encoding="utf-8"))
 
 
+COMMANDS = ("openstack", "nova")  # what the default recipe's requirements would declare
+
+
 def plan_from(data: dict, source: str = "test.toml",
               delivery: Delivery = Delivery.WEB) -> InstallPlan:
-    return build_plan(parse_recipe(data, source), lock_for(data), delivery)
+    return build_plan(parse_recipe(data, source), lock_for(data), delivery, COMMANDS)
 
 
 def shipped_plan(name: str) -> InstallPlan:
@@ -144,7 +146,8 @@ def array_items(script: Script, variable: str, variables: dict[str, str]) -> lis
 VARS = {"$installDir": "D:\\Inst Dir", "$lockFile": "C:\\pkg\\tools\\x.lock",
         "$packageName": "pkg", "$file": "C:\\tmp\\f.msi", "$toolsDir": "C:\\pkg\\tools",
         "$stateDir": "D:\\Inst Dir\\choconsis-pkg", "$productCode": "{PRODUCT}",
-        "$wheelsDir": "C:\\pkg\\tools\\wheels"}
+        "$wheelsDir": "C:\\pkg\\tools\\wheels", "$runtimeDir": "C:\\Python314",
+        "$allUsers": "1", "$scope": "machine", "$programFiles": "C:\\Program Files"}
 
 
 def substituted(value, variables: dict[str, str] = VARS) -> str:
@@ -227,7 +230,8 @@ def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
     # and the helpers appear in the same order as the steps they implement
     text = read_script(dest, chocolatey.INSTALL_SCRIPT)
     helper = {"run_exe": "Install-ChocolateyPackage", "run_msi": "Install-ChocolateyInstallPackage",
-              "prepend_path": "@pathArgs", "pip_install": "@pipArgs", "run_check": "@checkArgs"}
+              "prepend_path": "@pathArgs", "pip_install": "@pipArgs", "run_check": "@checkArgs",
+              "make_venv": "@venvArgs", "expose_commands": "Install-BinFile"}
     blocks = text.split("\n# ---- step ")[1:]
     assert len(blocks) == len(plan.steps)
     for step, block in zip(plan.steps, blocks):
@@ -273,7 +277,7 @@ def test_pip_install_is_the_plans_command_and_stops_on_failure(name, tmp_path):
     (args,) = array_items(script, "$pipArgs", VARS)
     _, *expected = [substituted(a) for a in plan.packages_step.install.command]
     assert args == expected  # the plan's argv, item by item
-    assert "& ($installDir + '\\python.exe') @pipArgs" in text
+    assert "& ($runtimeDir + '\\python.exe') @pipArgs" in text  # the runtime's pip
     assert f"$lockFile = Join-Path $toolsDir '{LOCK_FILE}'" in text
     block = text.split("@pipArgs", 1)[1]
     assert block.lstrip("\r\n").startswith("if (@(0) -notcontains $LASTEXITCODE) { throw")
@@ -288,7 +292,10 @@ def test_install_dir_package_parameter(tmp_path):
     plan = shipped_plan("openstack-clients")
     text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
     assert "$pp = Get-PackageParameters" in text
-    assert f"$installDir = '{plan.install_dir}'" in text
+    # the app's own folder under Program Files; the runtime where the recipe puts it
+    assert "$programFiles = $env:ProgramFiles" in text
+    assert "$installDir = ($programFiles + '\\openstack-clients')" in text
+    assert f"$runtimeDir = '{plan.install_dir}'" in text
     assert "if ($pp['InstallDir']) {\r\n  $installDir = [string] $pp['InstallDir']" in text
     # an upgrade without the parameter keeps the folder the replaced version used
     assert "$installDir = [string] $previousState.installDir" in text
@@ -303,13 +310,20 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
     install = read_script(dest, chocolatey.INSTALL_SCRIPT)
     uninstall = read_script(dest, chocolatey.UNINSTALL_SCRIPT)
     script = Script(uninstall)
-    (args,) = array_items(script, "$pipArgs", VARS)
-    assert args == [substituted(a) for a in plan.packages_step.undo.command[1:]]
-    assert "& ($installDir + '\\python.exe') @pipArgs" in uninstall
-    # PATH: the same editor as setup.exe runs, removing exactly what it recorded adding
-    (path_args,) = array_items(script, "$pathArgs", VARS)
-    assert path_args == [substituted(a) for a in plan.path_step.undo.command[1:]]
-    assert path_args[-3:] == ["machine", "--record", VARS["$stateDir"] + "\\path-record.txt"]
+    if plan.layout.venv:  # the environment goes as a whole, the commands' shims with it
+        assert "Remove-Item -LiteralPath ($installDir + '\\env') -Recurse -Force" in uninstall
+        assert "Uninstall-BinFile -Name $name -Path (Join-Path ($installDir + '\\env\\Scripts')" \
+            in uninstall
+        assert "@pipArgs" not in uninstall
+    else:
+        (args,) = array_items(script, "$pipArgs", VARS)
+        assert args == [substituted(a) for a in plan.packages_step.undo.command[1:]]
+        assert "& ($runtimeDir + '\\python.exe') @pipArgs" in uninstall
+        # PATH: the same editor as setup.exe runs, removing exactly what it recorded adding
+        (path_args,) = array_items(script, "$pathArgs", VARS)
+        assert path_args == [substituted(a) for a in plan.path_step.undo.command[1:]]
+        assert path_args[-3:] == ["machine", "--record",
+                                  VARS["$stateDir"] + "\\path-record.txt"]
     # each step records under its plan key; its undo reads the same key
     for number, step in enumerate(plan.steps, start=1):
         assert f"Start-ChoconsisStep -Number {number} -Key '{step.key}'" in install
@@ -321,17 +335,26 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
             block = blocks[step.key]
             assert block.index("Test-MsiProductInstalled $productCode") < block.index(
                 "Install-ChocolateyInstallPackage @packageArgs")
-            assert "Set-StepRecord $productCode" in block
+            if step.owns is Ownership.SHARED:  # the runtime MSI, shared by ProductCode
+                assert "Register-SharedRuntime -Key ('msi-' + $productCode)" in block
+                assert "Set-StepRecord 'shared'" in block
+            else:
+                assert "Set-StepRecord $productCode" in block
     if any(isinstance(s.install, RunMsi) for s in plan.steps):
         assert "silentArgs = ($productCode + ' /qn /norestart')" in uninstall
     block = blocks["runtime"]
     if plan.runtime.installer == "exe":
-        assert block.index("Test-PythonRegistered -Tag '3.14' -View '64'") < block.index(
+        # installed only where no Python 3.14 is registered; shared, by PEP 514 tag
+        assert block.index("Get-PythonInstallPath -Tag '3.14' -View '64'") < block.index(
             "Install-ChocolateyPackage @packageArgs")
-        assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (64-bit)'" in uninstall
-        assert "Set-StepRecord 'exe'" in block
-    assert "Set-StepRecord 'recorded'" in blocks["path"]
-    assert "if (((Get-StepRecord) -eq 'installed') -and" in uninstall
+        assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (64-bit)'" in block
+        assert "Register-SharedRuntime -Key 'python-3.14'" in block
+        assert "Set-StepRecord 'shared'" in block
+        assert "$others = Release-SharedRuntime 'python-3.14'" in uninstall
+    else:
+        assert "Set-StepRecord 'recorded'" in blocks["path"]
+        assert "if (((Get-StepRecord) -eq 'installed') -and" in uninstall
+        assert "$others = Release-SharedRuntime ('msi-' + $productCode)" in uninstall
 
 
 def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
@@ -344,12 +367,14 @@ def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
                                                          chocolatey.UNINSTALL_SCRIPT))
     assert syntax_errors(install) == [] and syntax_errors(uninstall) == []
     (call,) = splatted(Script(install), "Install-ChocolateyZipPackage")
-    assert call["unziplocation"].text.decode() == "$installDir"
+    assert call["unziplocation"].text.decode() == "$runtimeDir"
+    assert "$runtimeDir = ($installDir + '\\runtime')" in install  # private to the app
     assert ps_value(call["checksum64"], VARS) == plan.runtime.sha256
     # what the archive unpacked, by name: never the whole folder (/InstallDir may hold more)
     assert "foreach ($entry in @('DLLs', 'Lib', 'Scripts', 'python.exe', 'python312.dll'))" in \
         uninstall
     assert "Remove-Item -LiteralPath $installDir" not in uninstall
+    assert "$path = Join-Path $runtimeDir $entry" in uninstall
 
 
 PS_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -415,7 +440,7 @@ def test_render_writes_the_lock_into_tools(tmp_path):
     assert lock.read_text(encoding="utf-8") == format_lock(plan.lock, plan.recipe_name)
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
         "openstack-clients.nuspec", "tools/chocolateyInstall.ps1",
-        "tools/chocolateyUninstall.ps1", "tools/choconsis_path.py", f"tools/{lock.name}"]
+        "tools/chocolateyUninstall.ps1", "tools/choconsis.ps1", f"tools/{lock.name}"]
 
 
 @pytest.fixture
@@ -435,9 +460,9 @@ def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
     psmdcp = [n for n in names if n.startswith("package/services/metadata/core-properties/")]
     assert len(psmdcp) == 1 and psmdcp[0].endswith(".psmdcp")
     assert names == sorted(["[Content_Types].xml", "_rels/.rels", psmdcp[0],
-                            f"{plan.package.id}.nuspec", "tools/chocolateyInstall.ps1",
-                            "tools/chocolateyUninstall.ps1", "tools/choconsis_path.py",
-                            f"tools/{LOCK_FILE}"])
+                            f"{plan.package.id}.nuspec", "tools/choconsis.ps1",
+                            "tools/choconsis_path.py", "tools/chocolateyInstall.ps1",
+                            "tools/chocolateyUninstall.ps1", f"tools/{LOCK_FILE}"])
     for name in names[2:]:
         if not name.startswith("package/"):
             src = dest / name
@@ -551,7 +576,9 @@ def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
     assert ps_value(helper["filetype"], VARS) == "exe"
     assert ps_value(helper["silentargs"], VARS) == '/S /D=D:\\Inst Dir\\helper'
     assert helper["validexitcodes"].text.decode() == "@(0, 7)"
-    assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (32-bit)'" in uninstall
+    assert "Get-UninstallRegistryKey -SoftwareName 'Python 3.14.7 (32-bit)'" in install
+    assert "Get-PythonInstallPath -Tag '3.14-32' -View '32'" in install
+    assert "$others = Release-SharedRuntime 'python-3.14-32'" in uninstall
     assert "Start-ChoconsisUndo -Number 2 -Key 'installer:helper-setup.exe' -Title 'Helper'" \
         in uninstall
     assert "was installed by its own EXE installer" in uninstall
@@ -563,8 +590,9 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
     cleanup = text.index("$cleanupArgs")
     assert "'-B'" in text[cleanup:cleanup + 200]
     runtime_undo = text.index("# ---- undo step 1 runtime")
-    pip_undo = text.index("@pipArgs")
-    assert pip_undo < runtime_undo < cleanup < text.rindex("Uninstall-ChocolateyPackage @")
+    assert runtime_undo < cleanup < text.rindex("Uninstall-ChocolateyPackage @")
+    if "2013" in name:  # packages in the runtime: pip uninstalls them before it goes
+        assert text.index("@pipArgs") < runtime_undo
 
 
 # ---------------------------------------------------------------------------- offline (embedded)
@@ -665,7 +693,7 @@ def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
     assert embedded_checks(script) == [("python-3.14.7-embed-amd64.zip", plan.runtime.sha256)]
     (call,) = splatted(script, "Get-ChocolateyUnzip")
     assert call["fileFullPath64".lower()].text.decode() == "$file"
-    assert call["destination"].text.decode() == "$installDir"
+    assert call["destination"].text.decode() == "$runtimeDir"
     assert not splatted(script, "Install-ChocolateyZipPackage")
 
 
@@ -721,7 +749,8 @@ def test_web_render_is_unchanged_by_the_offline_mode(name, tmp_path):
                           for p in root.rglob("*") if p.is_file()}
     assert files(default) == files(web)
     assert not any(n.endswith((".exe", ".msi", ".zip", ".whl", ".txt")) for n in files(web))
-    assert files(web)["tools/choconsis_path.py"]  # the PATH editor, as setup.exe has it
+    if shipped_plan(name).path_step is not None:
+        assert files(web)["tools/choconsis_path.py"]  # the PATH editor, as setup.exe has it
     install = files(web)["tools/" + chocolatey.INSTALL_SCRIPT].decode("utf-8-sig")
     assert "$toolsDir 'wheels'" not in install and "Get-FileHash" not in install
 

@@ -104,6 +104,7 @@ def dummy_offline(data: dict, tmp_path: Path,
             with zipfile.ZipFile(art / filename, "w") as zf:
                 zf.writestr("python.exe", body)
                 zf.writestr("Lib/os.py", b"")
+                zf.writestr("Lib/venv/__init__.py", b"")
             body = (art / filename).read_bytes()
         (art / filename).write_bytes(body)
         section["url"] = f"http://127.0.0.1:9/files/{filename}"
@@ -234,7 +235,7 @@ def test_hostile_values_are_escaped():
     plan = plan_of(data)
     script = script_of(plan)
     assert f"Name {escaping.nsis_string(hostile)}" in script
-    assert f"InstallDir {escaping.nsis_string(plan.install_dir)}" in script
+    assert f"StrCpy $INSTDIR {escaping.nsis_string(plan.install_dir)}" in script
     assert escaping.nsis_string(f"step 2 ({hostile})") in script
     assert "$$WINDIR" in script and "$$INSTDIR" in script
     assert hostile not in script  # never raw
@@ -257,7 +258,7 @@ def test_a_value_longer_than_an_nsis_string_is_refused():
 def test_pip_uninstall_is_split_to_fit_nsis_strings():
     from choconsis.plan import INSTALL_DIR
 
-    plan = plan_of(recipe_data("openstack-clients"), extra=120)
+    plan = plan_of(recipe_data("openstack-clients-2013"), extra=120)  # packages in the runtime
     undo = plan.packages_step.undo
     chunks = nsis.split_to_fit(undo.command, undo.names_from)
     assert len(chunks) > 1
@@ -324,6 +325,7 @@ def _zip_recipe(tmp_path: Path, members: dict[str, bytes]) -> tuple[InstallPlan,
     data = recipe_data("openstack-clients")
     data["python"].update(installer="zip", url="http://127.0.0.1:9/runtime.zip",
                           sha256=hashlib.sha256(archive.read_bytes()).hexdigest())
+    data["install"]["environment"] = "runtime"  # the zip is the install folder
     recipe = parse_recipe(data, "zip.toml")
     return (build_plan(recipe, make_lock(recipe)),
             ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art))
@@ -337,8 +339,9 @@ def test_zip_runtime_is_unpacked_and_embedded_in_web_mode(tmp_path: Path):
     assert (tree / "python.exe").read_bytes() == b"MZ" and (tree / "Lib" / "os.py").is_file()
     assert 'File /r "payload\\runtime\\*.*"' in script
     undo = script.split("!macro ChoconsisUndoStep1")[1].split("!macroend")[0]
-    assert 'RMDir /r "$INSTDIR\\DLLs"' in undo and 'RMDir /r "$INSTDIR\\Lib"' in undo
-    assert 'Delete "$INSTDIR\\python.exe"' in undo and 'Delete "$INSTDIR\\python3.dll"' in undo
+    assert 'RMDir /r "$RuntimeDir\\DLLs"' in undo and 'RMDir /r "$RuntimeDir\\Lib"' in undo
+    assert 'Delete "$RuntimeDir\\python.exe"' in undo and 'Delete "$RuntimeDir\\python3.dll"' \
+        in undo
     assert "SetCompressor zlib" in script
 
 
@@ -806,4 +809,5 @@ def test_runtime_undo_first_removes_run_time_bytecode(name):
     undo = undo[:undo.index("!macroend")]
     cleanup = undo.index("-B -E -s -c")
     assert "__pycache__" in undo[cleanup:]
-    assert cleanup < undo.index("msiexec.exe" if "2013" in name else "/uninstall /quiet")
+    # only the last app using the shared runtime removes it, with the command registered
+    assert undo.index("ChoconsisReleaseRuntime") < cleanup < undo.index('ExecWait "$4" $0')

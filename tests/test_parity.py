@@ -152,8 +152,9 @@ def ps_codes(block: str) -> set[int]:
 
 PROBES = {  # probe kind -> what each back end runs for it
     "msi_product": ("ChoconsisMsiInstalled", "Test-MsiProductInstalled"),
-    "python_registered": ("ChoconsisPythonRegistered", "Test-PythonRegistered"),
-    "file_exists": ("${FileExists}", "Test-Path -LiteralPath (Join-Path $installDir 'python.exe')"),
+    "python_registered": ("ChoconsisPythonRegistered", "Get-PythonInstallPath"),
+    "file_exists": ('${FileExists} "$RuntimeDir\\python.exe"',
+                    "Test-Path -LiteralPath (Join-Path $runtimeDir 'python.exe')"),
 }
 
 

@@ -12,10 +12,12 @@ import pytest
 from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.errors import BuildError
-from choconsis.plan import (FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, SCRIPTS, STATE_DIR, WHEELS,
-                            CopyPreinstalled, Delivery, ExitPolicy, FileExists, LeaveInstalled,
-                            MsiProductInstalled, Nothing, Ownership, PipInstall, PipUninstall,
-                            PrependPath, PythonRegistered, RemovePathEntries, RemoveUnpacked,
+from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
+                            RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS,
+                            CopyPreinstalled, Delivery, ExitPolicy, ExposeCommands, FileExists,
+                            LeaveInstalled, MakeVenv, MsiProductInstalled, Nothing, Ownership,
+                            PipInstall, PipUninstall, PrependPath, PythonRegistered,
+                            RemoveCommands, RemovePathEntries, RemoveTree, RemoveUnpacked,
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
 from choconsis.recipe import parse_recipe
@@ -28,7 +30,7 @@ def recipe(name: str = "openstack-clients", **changes):
     data = copy.deepcopy(data)
     for dotted, value in changes.items():
         section, key = dotted.split("__")
-        data[section][key] = value
+        data.setdefault(section, {})[key] = value
     return parse_recipe(data, f"{name}.toml")
 
 
@@ -48,25 +50,64 @@ def shape(plan) -> list[tuple[str, str, str, str]]:
     return [(s.key, s.install.kind, s.undo.kind, str(s.owns)) for s in plan.steps]
 
 
+COMMANDS = ("openstack", "nova")
+
+
 def test_steps_of_the_default_recipe():
     r = recipe()
-    plan = build_plan(r, lock_for(r))
+    plan = build_plan(r, lock_for(r), commands=COMMANDS)
     assert shape(plan) == [
-        ("runtime", "run_exe", "uninstall_exe_runtime", "unless-preexisting"),
-        ("path", "prepend_path", "remove_path_entries", "recorded"),
-        ("packages", "pip_install", "pip_uninstall", "ours"),
+        ("runtime", "run_exe", "uninstall_exe_runtime", "shared"),
+        ("environment", "make_venv", "remove_tree", "ours"),
+        ("packages", "pip_install", "nothing", "ours"),  # gone with the environment
+        ("commands", "expose_commands", "remove_commands", "ours"),
         ("check", "run_check", "nothing", "nothing"),
     ]
     assert plan.undo_order() == tuple(reversed(plan.steps))
     assert plan.artifacts[0].filename == "python-3.14.7-amd64.exe"
-    assert plan.install_dir == "C:\\Python314"
+    assert (plan.scopes, plan.scope, plan.layout.environment) == (("user", "machine"), "user",
+                                                                   "venv")
+    # per user under %LOCALAPPDATA%\Programs; the runtime where python.org's installer puts it
+    assert plan.layout.install_dir == {"machine": (PROGRAM_FILES, "\\openstack-clients"),
+                                       "user": (USER_PROGRAMS, "\\openstack-clients")}
+    assert plan.layout.runtime_dir == {"machine": ("C:\\Python314",),
+                                       "user": (USER_PROGRAMS, "\\Python\\Python314")}
+
+
+def test_the_app_gets_its_own_environment_and_only_its_commands_on_path():
+    r = recipe()
+    plan = build_plan(r, lock_for(r), commands=COMMANDS)
+    env = plan.by_role("environment")[0]
+    assert isinstance(env.install, MakeVenv) and isinstance(env.undo, RemoveTree)
+    assert env.install.folder == env.undo.folder == (INSTALL_DIR, "\\env")
+    assert command_line(env.install.command) == (
+        '"', RUNTIME_DIR, '\\python.exe" -E -s -m venv --without-pip "', INSTALL_DIR, '\\env"')
+    # the runtime's pip fills the app's environment, never the runtime's own site-packages
+    pip = command_line(plan.packages_step.install.command)
+    assert pip[:5] == ('"', RUNTIME_DIR, '\\python.exe" -m pip --python "', INSTALL_DIR,
+                       '\\env\\Scripts\\python.exe" install --disable-pip-version-check '
+                       "--no-warn-script-location --require-hashes --no-deps --only-binary "
+                       ':all: -r "')
+    commands = plan.by_role("commands")[0]
+    assert isinstance(commands.install, ExposeCommands)
+    assert isinstance(commands.undo, RemoveCommands)
+    assert commands.install.names == COMMANDS
+    assert commands.install.scripts == (INSTALL_DIR, "\\env\\Scripts")
+    assert commands.install.bin == (INSTALL_DIR, "\\bin")
+    add = command_line(commands.install.path_command)
+    assert add[4:] == ('\\choconsis_path.py" add --scope ', SCOPE, ' --record "', STATE_DIR,
+                       '\\bin-path-record.txt" "', INSTALL_DIR, '\\bin"')
+    assert plan.check_step.install.path_entries == ((INSTALL_DIR, "\\bin"),)
+    # no commands: no step, and nothing of the app on PATH
+    assert not build_plan(r, lock_for(r)).by_role("commands")
 
 
 def test_steps_of_the_2013_recipe_chain_the_msi_after_python():
     r = recipe("openstack-clients-2013")
     plan = build_plan(r, lock_for(r))
+    assert (plan.scopes, plan.layout.environment) == (("machine",), "runtime")
     assert shape(plan) == [
-        ("runtime", "run_msi", "uninstall_msi", "unless-preexisting"),
+        ("runtime", "run_msi", "uninstall_msi", "shared"),
         ("installer:pyOpenSSL-0.13.winxp32-py2.7.msi", "run_msi", "uninstall_msi",
          "unless-preexisting"),
         ("path", "prepend_path", "remove_path_entries", "recorded"),
@@ -78,7 +119,10 @@ def test_steps_of_the_2013_recipe_chain_the_msi_after_python():
     assert msi.exit == ExitPolicy((0,), (3010, 1641))
     assert msi.silent_command == ('/qn /norestart TARGETDIR="', INSTALL_DIR, '"')
     assert plan.steps[0].install.silent_command == (
-        '/qn /norestart ALLUSERS=1 TARGETDIR="', INSTALL_DIR, '" ADDLOCAL=ALL')
+        '/qn /norestart ALLUSERS=1 TARGETDIR="', RUNTIME_DIR, '" ADDLOCAL=ALL')
+    # the runtime's folder is the install folder here (environment = "runtime")
+    assert plan.layout.runtime_dir == {"machine": (INSTALL_DIR,), "user": (INSTALL_DIR,)}
+    assert plan.layout.install_dir["machine"] == ("C:\\Python27",)
     assert [a.filename for a in plan.artifacts] == [
         "python-2.7.18.msi", "pyOpenSSL-0.13.winxp32-py2.7.msi"]
 
@@ -109,10 +153,11 @@ def test_exe_runtime_defaults_override_probe_and_undo():
     r = recipe()
     step = build_plan(r, lock_for(r)).steps[0]
     assert step.install.silent_command == (
-        "/quiet InstallAllUsers=1 PrependPath=0 Include_pip=1 Include_launcher=0 "
-        'Include_test=0 TargetDir="', INSTALL_DIR, '"')
+        "/quiet InstallAllUsers=", ALL_USERS, " PrependPath=0 Include_pip=1 Include_launcher=0 "
+        'Include_test=0 TargetDir="', RUNTIME_DIR, '"')
     assert step.install.probe == PythonRegistered("3.14", wow64_32=False)
-    assert step.install.keep_copy
+    assert step.install.shared == step.undo.shared == "python-3.14"
+    assert step.owns is Ownership.SHARED
     assert isinstance(step.undo, UninstallExeRuntime)
     assert step.undo.display_name == "Python 3.14.7 (64-bit)"
     assert step.undo.exit.gone == (1605,)
@@ -129,39 +174,48 @@ def test_zip_runtime_unpacks_and_removes_what_it_unpacked():
                python__url="https://example.org/python-3.14.7-embed-amd64.zip")
     step = build_plan(r, lock_for(r)).steps[0]
     assert isinstance(step.install, UnpackZip) and isinstance(step.undo, RemoveUnpacked)
-    assert step.install.probe == FileExists((INSTALL_DIR, "\\python.exe"))
+    assert step.install.probe == FileExists((RUNTIME_DIR, "\\python.exe"))
     assert step.owns is Ownership.UNLESS_PREEXISTING
+    # private to the app, in its install folder
+    plan = build_plan(r, lock_for(r))
+    assert plan.layout.runtime_dir == {"machine": (INSTALL_DIR, "\\runtime"),
+                                       "user": (INSTALL_DIR, "\\runtime")}
 
 
 def test_path_step_runs_the_path_editor_both_ways():
-    r = recipe()
+    r = recipe(path__prepend=["{install_dir}", "{runtime_dir}\\Scripts"])
     step = build_plan(r, lock_for(r)).path_step
     add, remove = step.install, step.undo
     assert isinstance(add, PrependPath) and isinstance(remove, RemovePathEntries)
-    assert add.entries == ((INSTALL_DIR,), (INSTALL_DIR, "\\Scripts"))
-    assert add.scope == remove.scope == "machine"
+    assert add.entries == ((INSTALL_DIR,), (RUNTIME_DIR, "\\Scripts"))
+    assert add.scope == remove.scope == "install"  # the default: the install's own PATH
     assert command_line(add.command) == (
-        '"', INSTALL_DIR, '\\python.exe" -E -s "', SCRIPTS, '\\choconsis_path.py" add --scope '
-        'machine --record "', STATE_DIR, '\\path-record.txt" "', INSTALL_DIR, '" "', INSTALL_DIR,
+        '"', RUNTIME_DIR, '\\python.exe" -E -s "', SCRIPTS, '\\choconsis_path.py" add --scope ',
+        SCOPE, ' --record "', STATE_DIR, '\\path-record.txt" "', INSTALL_DIR, '" "', RUNTIME_DIR,
         '\\Scripts"')
-    assert command_line(remove.command)[-3:] == (
-        '\\choconsis_path.py" remove --scope machine --record "', STATE_DIR, '\\path-record.txt"')
-    r = recipe(path__scope="user")
-    assert build_plan(r, lock_for(r)).path_change.scope == "user"
+    assert command_line(remove.command)[-5:] == (
+        '\\choconsis_path.py" remove --scope ', SCOPE, ' --record "', STATE_DIR,
+        '\\path-record.txt"')
+    r = recipe(path__prepend=["{install_dir}"], path__scope="user")
+    plan = build_plan(r, lock_for(r))
+    assert plan.path_change.scope == "user"
+    assert "--scope user --record" in literal(command_line(plan.path_step.install.command)[4:5])
 
 
 def test_pip_commands_follow_the_delivery():
     r = recipe()
     web = build_plan(r, lock_for(r)).packages_step
     assert isinstance(web.install, PipInstall)
-    assert command_line(web.install.command) == (
-        '"', INSTALL_DIR, '\\python.exe" -m pip install --disable-pip-version-check '
+    assert command_line(web.install.command)[4:] == (
+        '\\env\\Scripts\\python.exe" install --disable-pip-version-check '
         "--no-warn-script-location --require-hashes --no-deps --only-binary :all: "
         '-r "', LOCK, '" --index-url https://pypi.org/simple')
     offline = build_plan(r, lock_for(r), Delivery.OFFLINE).packages_step
     assert command_line(offline.install.command)[-3:] == ('" --no-index --find-links "', WHEELS,
                                                           '"')
-    undo = web.undo
+    assert isinstance(web.undo, Nothing)  # the environment goes as a whole
+    r = recipe("openstack-clients-2013")
+    undo = build_plan(r, lock_for(r)).packages_step.undo  # into the runtime: pip uninstall
     assert isinstance(undo, PipUninstall)
     assert literal(command_line(undo.command)[2:]).endswith(" -y " + " ".join(web_names(r)))
     assert undo.command[undo.names_from:] == tuple((n,) for n in web_names(r))
@@ -179,16 +233,19 @@ def test_preinstalled_delivery_copies_the_tree_and_writes_launchers():
     assert command_line(step.install.command)[2:4] == (
         '\\python.exe" -E -s "', SCRIPTS)
     assert "make_launchers.py" in command_line(step.install.command)[4]
+    # into the app's environment: any runtime can take a preinstalled tree
+    build_plan(recipe(), lock_for(recipe()), Delivery.PREINSTALLED)
+    runtime_env = recipe(install__environment="runtime")
     with pytest.raises(BuildError, match="needs a zip runtime"):
-        build_plan(recipe(), lock_for(recipe()), Delivery.PREINSTALLED)
+        build_plan(runtime_env, lock_for(runtime_env), Delivery.PREINSTALLED)
 
 
 def test_check_step():
     r = recipe()
-    check = build_plan(r, lock_for(r)).check_step
+    check = build_plan(r, lock_for(r), commands=COMMANDS).check_step
     assert isinstance(check.install, RunCheck) and isinstance(check.undo, Nothing)
     assert command_line(check.install.command) == ('cmd.exe /d /c "openstack --version"',)
-    assert check.install.path_entries == ((INSTALL_DIR,), (INSTALL_DIR, "\\Scripts"))
+    assert check.install.path_entries == ((INSTALL_DIR, "\\bin"),)
 
 
 def test_command_line_quoting():
@@ -235,7 +292,7 @@ def test_lock_must_match_the_recipe():
 def test_runtime_undo_cleans_run_time_bytecode():
     r = recipe()
     args = build_plan(r, lock_for(r)).steps[0].undo.cleanup
-    assert args[0] == (INSTALL_DIR, "\\python.exe") and args[1:5] == (("-B",), ("-E",), ("-s",), ("-c",))
+    assert args[0] == (RUNTIME_DIR, "\\python.exe") and args[1:5] == (("-B",), ("-E",), ("-s",), ("-c",))
     assert "__pycache__" in args[5][0] and '"' not in args[5][0]
     r = recipe(python__installer="zip",
                python__url="https://example.org/python-3.14.7-embed-amd64.zip")

@@ -33,8 +33,8 @@ from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.errors import UsageError
 from choconsis.payload import resolve_payload
 from choconsis.payload.preinstall import INSTALLER_NAME
-from choconsis.plan import (DISTS_FILE, INSTALL_DIR, SCRIPTS, STATE_DIR, Delivery, InstallPlan,
-                            build_plan, command_line, literal)
+from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE_DIR, Delivery,
+                            InstallPlan, build_plan, command_line, literal)
 from choconsis.recipe import Recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def make_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
 def runtime_zip(path: Path, *, site_packages: bool = True) -> Path:
     """A small zip runtime: python.exe at the root and, in site-packages, an old 'helper'
     (which the test lock pins too) and pip (which it does not)."""
-    members = {"python.exe": b"MZ", "Lib/os.py": b"# os\n"}
+    members = {"python.exe": b"MZ", "Lib/os.py": b"# os\n", "Lib/venv/__init__.py": b""}
     if site_packages:
         old = {"helper/__init__.py": b"OLD = True\n", "helper/old_only.py": b"x = 1\n",
                "helper/__pycache__/old_only.cpython-312.pyc": b"pyc",
@@ -107,7 +107,7 @@ class Kit:
 
 
 def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = True,
-             sdist: bool = False, extra_msi: bool = False) -> Kit:
+             sdist: bool = False, extra_msi: bool = False, environment: str = "runtime") -> Kit:
     """A recipe plan (zip runtime, two wheels: demo-app with scripts, helper 2.1) and a store."""
     art = tmp_path / "artifacts"
     art.mkdir()
@@ -134,6 +134,9 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
     data["pip"]["requirements"] = ["demo-app==1.0"]
     data["pip"].pop("provided", None)
     data["check"] = {"command": "demo"}
+    # "runtime": the wheels go into the runtime's own site-packages (replacing its copies);
+    # "venv": into the app's environment
+    data["install"] = {"environment": environment, "scope": "machine", "commands": []}
     if extra_msi:  # embedded as it is (an MSI is compressed already)
         msi = art / "extra.msi"
         msi.write_bytes(os.urandom(4096))
@@ -217,9 +220,10 @@ def test_the_script_copies_the_tree_and_runs_make_launchers_instead_of_pip(tmp_p
     assert (out / "make_launchers.py").read_bytes() == LAUNCHERS.read_bytes()
     assert 'File /r "payload\\preinstall\\*.*"' in script
     assert "-m pip install" not in script and "payload\\wheels" not in script
-    assert ('"$INSTDIR\\python.exe$\\" -E -s $\\"$StateDir\\make_launchers.py$\\" '
-            '--site-packages $\\"$INSTDIR\\Lib\\site-packages$\\" --scripts '
-            '$\\"$INSTDIR\\Scripts$\\" --dists $\\"$StateDir\\preinstalled-dists.txt') in script
+    assert ('"$RuntimeDir\\python.exe$\\" -E -s $\\"$StateDir\\make_launchers.py$\\" '
+            '--python $\\"$RuntimeDir\\python.exe$\\" --site-packages '
+            '$\\"$RuntimeDir\\Lib\\site-packages$\\" --scripts $\\"$RuntimeDir\\Scripts$\\" '
+            '--dists $\\"$StateDir\\preinstalled-dists.txt') in script
     assert "-m pip uninstall --disable-pip-version-check -y demo-app helper" in script  # undo
     assert 'Delete "$StateDir\\make_launchers.py"' in script
 
@@ -227,11 +231,18 @@ def test_the_script_copies_the_tree_and_runs_make_launchers_instead_of_pip(tmp_p
 def test_the_plan_composes_the_launcher_command(tmp_path: Path):
     step = make_kit(tmp_path).plan.packages_step
     cmd = command_line(step.install.command)
-    names = {INSTALL_DIR: "<I>", SCRIPTS: "<S>", STATE_DIR: "<D>"}
+    names = {INSTALL_DIR: "<I>", SCRIPTS: "<S>", STATE_DIR: "<D>", RUNTIME_DIR: "<R>"}
     text = "".join(p if isinstance(p, str) else names[p] for p in cmd)
-    assert text == ('"<I>\\python.exe" -E -s "<S>\\make_launchers.py" --site-packages '
-                    '"<I>\\Lib\\site-packages" --scripts "<I>\\Scripts" --dists '
-                    '"<D>\\preinstalled-dists.txt"')
+    assert text == ('"<R>\\python.exe" -E -s "<S>\\make_launchers.py" --python '
+                    '"<R>\\python.exe" --site-packages "<R>\\Lib\\site-packages" --scripts '
+                    '"<R>\\Scripts" --dists "<D>\\preinstalled-dists.txt"')
+    # in the app's environment, the launchers start the environment's python.exe
+    (tmp_path / "venv").mkdir()
+    venv = make_kit(tmp_path / "venv", environment="venv").plan.packages_step
+    text = "".join(p if isinstance(p, str) else names[p]
+                   for p in command_line(venv.install.command))
+    assert '--python "<I>\\env\\Scripts\\python.exe" --site-packages ' \
+        '"<I>\\env\\Lib\\site-packages"' in text
     assert step.undo.kind == "pip_uninstall"  # the RECORD lists the launchers too
     assert literal(command_line(((INSTALL_DIR,),))) is None
 
@@ -262,6 +273,17 @@ def test_a_lock_with_source_archives_is_refused(tmp_path: Path):
 def test_a_runtime_of_unknown_layout_is_refused(tmp_path: Path):
     with pytest.raises(BuildError, match=r"runtime layout is unknown at build time \(a exe"):
         render(make_kit(tmp_path, installer="exe"), tmp_path / "nsis")
+
+
+def test_a_venv_takes_the_preinstalled_tree_and_leaves_the_runtime_alone(tmp_path: Path):
+    out = render(make_kit(tmp_path, environment="venv"), tmp_path / "nsis")
+    site = out / "payload" / "preinstall" / "Lib" / "site-packages"
+    assert (site / "helper" / "__init__.py").read_bytes() == b"NEW = True\n"
+    runtime_site = out / "payload" / "runtime" / "Lib" / "site-packages"
+    assert (runtime_site / "helper-0.9.dist-info").is_dir()  # the runtime's own: untouched
+    script = (out / "installer.nsi").read_text("utf-8")
+    assert 'SetOutPath "$INSTDIR\\env"\n  !insertmacro ChoconsisRecord "installed"\n' \
+        '  File /r "payload\\preinstall\\*.*"' in script
 
 
 def test_a_zip_runtime_without_site_packages_is_refused(tmp_path: Path):

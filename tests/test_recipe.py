@@ -59,7 +59,7 @@ def test_shipped_recipes_load():
 
 def test_every_required_field_is_named_when_missing():
     for section in SCHEMA:
-        base = GOOD_2013 if section.array else GOOD
+        base = GOOD_2013 if section.array or section.name == "path" else GOOD
         for field in section.fields:
             if not field.required:
                 continue
@@ -78,8 +78,48 @@ def test_missing_required_section():
 
 
 def test_optional_sections_may_be_absent():
-    recipe = parse_recipe(without("path"), "r.toml")
+    recipe = parse_recipe(without("path", base=GOOD_2013), "r.toml")
     assert recipe.path.prepend == ()
+    recipe = parse_recipe(without("install"), "r.toml")
+    assert (recipe.environment, recipe.scope, recipe.install.commands) == ("venv", "user", None)
+
+
+def test_install_defaults_follow_the_runtime():
+    old = parse_recipe(without("install", base=GOOD_2013), "r.toml")
+    # Python 2 has no venv; an MSI installs for the machine
+    assert (old.environment, old.scopes, old.scope) == ("runtime", ("machine",), "machine")
+    machine_path = with_value("path", "prepend", ["{install_dir}"])
+    machine_path["path"]["scope"] = "machine"
+    assert refused(machine_path).field == "install.scope"  # the default recipe asks for user
+    del machine_path["install"]["scope"]
+    assert parse_recipe(machine_path, "r.toml").scopes == ("machine",)
+    assert parse_recipe(with_value("path", "prepend", ["{runtime_dir}\\x"]), "r.toml").scopes \
+        == ("user", "machine")
+
+
+@pytest.mark.parametrize("base,key,value,field,expect", [
+    ("2013", "scope", "user", "install.scope", "the runtime is an MSI"),
+    ("2013", "environment", "venv", "install.environment", "needs Python 3"),
+    ("default", "commands", ["open stack"], "install.commands", "command names"),
+    ("default", "commands", ["openstack.exe"], "install.commands", "no .exe"),
+    ("default", "commands", ["nova", "nova"], "install.commands", "twice"),
+    ("default", "scope", "everyone", "install.scope", "'user', 'machine'"),
+])
+def test_wrong_install_values_are_refused_with_the_field(base, key, value, field, expect):
+    err = refused(with_value("install", key, value, GOOD_2013 if base == "2013" else GOOD))
+    assert err.field == field
+    assert expect in str(err), str(err)
+
+
+def test_a_venv_needs_a_runtime_whose_pip_can_fill_it():
+    data = with_value("python", "version", "3.10.11")
+    data["python"]["url"] = "https://www.python.org/ftp/python/3.10.11/python-3.10.11-amd64.exe"
+    err = refused(data)
+    assert err.field == "install.environment" and "Python 3.11 or later" in str(err)
+    data["install"]["environment"] = "runtime"
+    assert parse_recipe(data, "r.toml").environment == "runtime"
+    del data["install"]
+    assert refused(data).field == "python.version"  # the default environment is venv
 
 
 @pytest.mark.parametrize("section,key,value,expect", [
@@ -128,7 +168,7 @@ def test_optional_sections_may_be_absent():
     ("check", "command", "openstack $(x)", "shell syntax"),
 ])
 def test_wrong_values_are_refused_with_the_field(section, key, value, expect):
-    err = refused(with_value(section, key, value))
+    err = refused(with_value(section, key, value, GOOD_2013 if section == "path" else GOOD))
     assert err.field == f"{section}.{key}"
     assert expect in str(err), str(err)
 

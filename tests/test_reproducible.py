@@ -119,7 +119,7 @@ def test_web_mode_is_byte_identical(tmp_path):
     data = shipped("openstack-clients")
     files: dict[str, bytes] = {}
     lock = dummy_lock(data, files)
-    digests_ = assert_reproducible(tmp_path, data, lock, {}, offline=False)
+    digests_ = assert_reproducible(tmp_path, data, lock, files, offline=False)
     assert any(n.endswith(".nupkg") for n in digests_)
     assert any(n.endswith("-setup.exe") for n in digests_)
 
@@ -160,8 +160,9 @@ def test_offline_mode_with_a_zip_runtime_is_byte_identical(tmp_path):
 def test_source_date_epoch_is_what_pins_the_time(tmp_path, monkeypatch):
     """The check above can fail: another SOURCE_DATE_EPOCH gives another .nupkg."""
     data = shipped("openstack-clients")
-    lock = dummy_lock(data, {})
-    a = build_in(tmp_path / "a", data, lock, {}, offline=False, mtime=1_000_000_000)
+    files: dict[str, bytes] = {}
+    lock = dummy_lock(data, files)
+    a = build_in(tmp_path / "a", data, lock, files, offline=False, mtime=1_000_000_000)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400 * 400))
-    b = build_in(tmp_path / "b", data, lock, {}, offline=False, mtime=1_000_000_000)
+    b = build_in(tmp_path / "b", data, lock, files, offline=False, mtime=1_000_000_000)
     assert a.nupkg.read_bytes() != b.nupkg.read_bytes()  # type: ignore[union-attr]

@@ -218,6 +218,9 @@ def _recipe_with_lock(folder: Path) -> Path:
 
     root = Path(__file__).resolve().parent.parent
     text = (root / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    # no commands on PATH: their names would be read from the (here unreal) locked wheels
+    text = text.replace('environment = "venv"\n', 'environment = "venv"\ncommands = []\n')
+    assert "commands = []" in text
     recipe = parse_recipe(tomllib.loads(text), "signed.toml")
     wheels = tuple(LockedWheel(r.split("==")[0], r.split("==")[1], f"{i:064x}",
                                f"{r.split('==')[0]}-{r.split('==')[1]}-py3-none-any.whl",

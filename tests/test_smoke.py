@@ -195,13 +195,30 @@ def test_report_ok_needs_checks_and_all_of_them():
     assert report.seconds("install") == 12.5
 
 
-def test_target_from_builtin_recipe():
-    target = smoke.Expectation.from_recipe(None)
-    assert target.package_id == "openstack-clients"
-    assert target.path_entries == ["C:\\Python314", "C:\\Python314\\Scripts"]
-    assert target.check_command == "openstack --version"
-    other = smoke.Expectation.from_recipe(None, install_dir="D:\\Tools\\Py")
-    assert other.path_entries[1] == "D:\\Tools\\Py\\Scripts"
+FOLDERS = {"program_files": "C:\\Program Files",
+           "user_programs": "C:\\users\\me\\AppData\\Local\\Programs"}
+
+
+def test_expectation_from_builtin_recipe():
+    expect = smoke.Expectation.from_recipe(None, folders=FOLDERS)
+    assert (expect.package_id, expect.scope) == ("openstack-clients", "user")
+    assert expect.install_dir == "C:\\users\\me\\AppData\\Local\\Programs\\openstack-clients"
+    # only the app's commands folder on the user's PATH
+    assert expect.path == {"user": [expect.install_dir + "\\bin"]}
+    assert expect.reg_key.startswith("HKCU\\Software\\Microsoft\\Windows")
+    assert expect.check_command == "openstack --version"
+    machine = smoke.Expectation.from_recipe(None, scope="machine", folders=FOLDERS)
+    assert machine.install_dir == "C:\\Program Files\\openstack-clients"
+    assert machine.path == {"machine": [machine.install_dir + "\\bin"]}
+    assert machine.reg_key.startswith("HKLM\\") and machine.given_scope
+    other = smoke.Expectation.from_recipe(None, install_dir="D:\\Tools\\Py", folders=FOLDERS)
+    assert other.path["user"] == ["D:\\Tools\\Py\\bin"] and other.given_dir
+
+
+def test_expectation_of_the_2013_recipe():
+    expect = smoke.Expectation.from_recipe("openstack-clients-2013", folders=FOLDERS)
+    assert (expect.scope, expect.install_dir) == ("machine", "C:\\Python27")
+    assert expect.path == {"machine": ["C:\\Python27", "C:\\Python27\\Scripts"]}
 
 
 def test_run_smoke_without_installer_is_an_error(tmp_path: Path):

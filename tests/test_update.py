@@ -96,8 +96,8 @@ def test_rewrite_keeps_everything_but_the_changed_values():
                 .replace("9d9eb2709ef81bf5cd30db3c2096bdbc4ea10087c22e62f27d356b36f6ae9649",
                          "ab" * 32)
                 .replace('version = "10.5.0"', 'version = "10.6.0"')
-                .replace('"python-openstackclient 10.5.0 on Python 3.14.7."',
-                         '"10.6.0: new clients."'))
+                .replace('"python-openstackclient 10.5.0 on Python 3.14.7, per user, in its own '
+                         'environment."', '"10.6.0: new clients."'))
     assert new != text and new == expected
 
 

@@ -41,13 +41,15 @@ def _folder_package(folder: Path) -> Package:
 def _check_recipe(path: Path) -> list[Finding]:
     """A recipe, planned with its lock (web mode) and rendered to a temporary folder."""
     from ..backends import chocolatey
+    from ..build import plan_recipe
     from ..payload import ArtifactStore, resolve_payload
-    from ..plan import Delivery, load_plan
+    from ..plan import Delivery
     from ..recipe import load_recipe
 
-    plan = load_plan(load_recipe(path))
+    store = ArtifactStore()
+    plan = plan_recipe(load_recipe(path), Delivery.WEB, store, fetch=False)
     with tempfile.TemporaryDirectory(prefix="choconsis-check-") as tmp:
-        payload = resolve_payload(plan, Delivery.WEB, ArtifactStore(), Path(tmp) / "payload")
+        payload = resolve_payload(plan, Delivery.WEB, store, Path(tmp) / "payload")
         chocolatey.render(plan, payload, Path(tmp) / "package")
         return check_folder(Path(tmp) / "package")
 

@@ -15,7 +15,7 @@ from ..errors import BuildError
 from ..lock.lockfile import Lock, LockedWheel
 from ..plan import Delivery, InstallPlan
 from .licenses import License, artifact_license, license_from_metadata, wheel_metadata
-from .preinstall import format_dists, stage_preinstalled
+from .preinstall import format_dists, install_wheels, stage_preinstalled
 from .runtime import RuntimeTree, unpack_runtime
 from .store import ArtifactStore
 from .wheels import fetch_wheels
@@ -79,6 +79,10 @@ def resolve_payload(plan: InstallPlan, delivery: Delivery, store: ArtifactStore,
             artifacts[artifact.filename] = store.fetch(artifact)
         if is_zip_runtime:
             runtime = unpack_runtime(artifacts[artifact.filename], work / "runtime")
+            if plan.layout.venv and not (runtime.root / "Lib" / "venv").is_dir():
+                raise BuildError(f"{plan.package.id}: the zip runtime {artifact.filename} "
+                                 "cannot make a virtual environment (it has no Lib\\venv): "
+                                 "set [install] environment = \"runtime\"")
     if delivery.embeds:
         files = fetch_wheels(plan.lock, store)
         wheels = {w.filename: path for w, path in zip(plan.lock.wheels, files)}
@@ -88,9 +92,14 @@ def resolve_payload(plan: InstallPlan, delivery: Delivery, store: ArtifactStore,
     preinstalled = None
     if delivery is Delivery.PREINSTALLED:
         pkg = f"{plan.package.id} {plan.package.version}"
-        dists = stage_preinstalled(pkg, plan.lock, [wheels[w.filename] for w in plan.lock.wheels],
-                                   work / "preinstall", runtime.root if runtime else None,
-                                   arch=plan.runtime.arch)
+        files = [wheels[w.filename] for w in plan.lock.wheels]
+        if plan.layout.venv:  # the app's environment starts empty: nothing to replace in it
+            (work / "preinstall").mkdir(parents=True, exist_ok=True)
+            dists = install_wheels(files, work / "preinstall", arch=plan.runtime.arch)
+        else:
+            dists = stage_preinstalled(pkg, plan.lock, files, work / "preinstall",
+                                       runtime.root if runtime else None,
+                                       arch=plan.runtime.arch)
         preinstalled = Preinstalled(work / "preinstall", tuple(dists))
     return Payload(delivery, artifacts, wheels, runtime, preinstalled, licenses)
 

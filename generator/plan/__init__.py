@@ -8,11 +8,12 @@ and NSIS back ends translate the same steps, in the same order, with one macro p
 
 from .actions import *  # noqa: F401,F403
 from .delivery import Delivery
-from .make import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_RECORD, PATH_SCRIPT,
-                   SITE_PACKAGES, build_plan, default_runtime_args, load_plan,
-                   python_display_name, state_dir_name)
+from .commands import BIN_PATH_RECORD, DISTS_FILE, LAUNCHER_SCRIPT, PATH_RECORD, PATH_SCRIPT
+from .layout import BIN_FOLDER, ENV_FOLDER, SITE_PACKAGES, Layout, layout_of
+from .make import (LOCK_FILE, build_plan, default_runtime_args, load_plan, python_display_name,
+                   state_dir_name)
 from .policy import DEFAULT_VALID_EXIT_CODES, REBOOT_CODES, ExitPolicy, Ownership
 from .steps import InstallPlan, Step
-from .values import (FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, SCRIPTS, STATE_DIR, WHEELS,
-                     Command, Marker, Part, Templated, command_line, join, literal, templated,
-                     under)
+from .values import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
+                     RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
+                     Marker, Part, Templated, command_line, join, literal, templated, under)

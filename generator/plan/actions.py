@@ -13,8 +13,8 @@ from typing import ClassVar
 
 from ..recipe import url_filename
 from .policy import EXE_UNINSTALL, MSI_UNINSTALL, PROGRAM, ExitPolicy
-from .values import (INSTALL_DIR, PRODUCT_CODE, Command, Templated, command_line, join,
-                     under)
+from .values import (INSTALL_DIR, PRODUCT_CODE, RUNTIME_DIR, Command, Templated,
+                     command_line, join, under)
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,19 @@ def _msi_head() -> Command:
 
 @dataclass(frozen=True)
 class RunExe(Action):
-    """Run an EXE installer with its silent switches; keep_copy keeps the installer beside
-    the install records (the python.org bundle uninstalls itself with its own file)."""
+    """Run an EXE installer with its silent switches.
+
+    A shared runtime (``shared``: its key among the runtimes choconsis apps share) is only
+    installed when no Python of its version is registered (the probe), and the installer is
+    kept in the shared runtimes' folder: the python.org bundle uninstalls itself with its
+    own file, and the last app that uses the runtime runs that.
+    """
 
     artifact: Artifact
     args: Command
     exit: ExitPolicy
     probe: Probe | None = None
-    keep_copy: bool = False
+    shared: str | None = None
     kind: ClassVar[str] = "run_exe"
 
     @property
@@ -101,6 +106,7 @@ class RunMsi(Action):
     args: Command
     exit: ExitPolicy
     probe: Probe = MsiProductInstalled()
+    shared: bool = False  # a runtime MSI: shared by ProductCode among choconsis apps
     kind: ClassVar[str] = "run_msi"
 
     @property
@@ -110,12 +116,40 @@ class RunMsi(Action):
 
 @dataclass(frozen=True)
 class UnpackZip(Action):
-    """Unpack a zip runtime into the install folder (the build unpacks it and embeds the
+    """Unpack a zip runtime into the runtime folder (the build unpacks it and embeds the
     tree; the Chocolatey package unzips it with Chocolatey's helper)."""
 
     artifact: Artifact
-    probe: Probe = FileExists(under(INSTALL_DIR, "python.exe"))
+    probe: Probe = FileExists(under(RUNTIME_DIR, "python.exe"))
     kind: ClassVar[str] = "unpack_zip"
+
+
+@dataclass(frozen=True)
+class MakeVenv(Action):
+    """The app's own virtual environment (python -m venv --without-pip): the packages go
+    there, never into the runtime. An environment an earlier version of the app made is
+    removed first (an upgrade starts from a clean environment); a folder of that name the
+    app did not make is refused."""
+
+    folder: Templated
+    command: Command
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "make_venv"
+
+
+@dataclass(frozen=True)
+class ExposeCommands(Action):
+    """Put the app's commands, and only those, on PATH. setup.exe copies their launchers
+    from the environment's Scripts folder into the app's bin folder and puts that folder on
+    PATH (the launchers start the environment's python.exe by its absolute path, so a copy
+    works anywhere); Chocolatey makes a shim of each (Install-BinFile), its own way."""
+
+    names: tuple[str, ...]
+    scripts: Templated  # where pip wrote the launchers
+    bin: Templated  # setup.exe: the folder put on PATH
+    path_command: Command  # setup.exe: choconsis_path.py add ... BIN
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "expose_commands"
 
 
 @dataclass(frozen=True)
@@ -166,11 +200,13 @@ class RunCheck(Action):
 
 @dataclass(frozen=True)
 class UninstallExeRuntime(Action):
-    """The python.org bundle's quiet uninstall; first python.exe -B removes the bytecode
-    caches Python wrote at run time, which no installer owns."""
+    """The python.org bundle's quiet uninstall, by the last choconsis app that used it
+    (``shared``); first python.exe -B removes the bytecode caches Python wrote at run time,
+    which no installer owns."""
 
     display_name: str  # what the bundle registers in Add/Remove Programs
     cleanup: Command
+    shared: str
     exit: ExitPolicy = EXE_UNINSTALL
     kind: ClassVar[str] = "uninstall_exe_runtime"
 
@@ -185,6 +221,7 @@ class UninstallMsi(Action):
     """msiexec /x of the ProductCode the install recorded (only if it recorded one)."""
 
     cleanup: Command | None = None  # a runtime MSI: the bytecode caches first
+    shared: bool = False  # a runtime MSI: only by the last choconsis app that used it
     exit: ExitPolicy = MSI_UNINSTALL
     kind: ClassVar[str] = "uninstall_msi"
 
@@ -200,6 +237,27 @@ class RemoveUnpacked(Action):
     payload lists them), nothing else of the install folder."""
 
     kind: ClassVar[str] = "remove_unpacked"
+
+
+@dataclass(frozen=True)
+class RemoveTree(Action):
+    """Remove a folder the install made, as a whole (the app's environment)."""
+
+    folder: Templated
+    kind: ClassVar[str] = "remove_tree"
+
+
+@dataclass(frozen=True)
+class RemoveCommands(Action):
+    """Take the commands off PATH again: setup.exe removes its bin entry (choconsis_path.py)
+    and the launcher copies; Chocolatey removes the shims (Uninstall-BinFile)."""
+
+    names: tuple[str, ...]
+    scripts: Templated
+    bin: Templated
+    path_command: Command
+    exit: ExitPolicy = PROGRAM
+    kind: ClassVar[str] = "remove_commands"
 
 
 @dataclass(frozen=True)
@@ -242,7 +300,7 @@ def msi_install_args(extra: Command) -> Command:
 
 
 def runtime_cleanup() -> Command:
-    return (under(INSTALL_DIR, "python.exe"), ("-B",), ("-E",), ("-s",), ("-c",),
+    return (under(RUNTIME_DIR, "python.exe"), ("-B",), ("-E",), ("-s",), ("-c",),
             (BYTECODE_CLEANUP,))
 
 

@@ -9,22 +9,19 @@ from packaging.requirements import Requirement
 from ..errors import BuildError, RecipeError
 from ..lock.lockfile import Lock
 from ..recipe import PythonRuntime, Recipe
-from .actions import (Artifact, CopyPreinstalled, LeaveInstalled, Nothing, PipInstall,
-                      PipUninstall, PrependPath, PythonRegistered, RemovePathEntries,
-                      RemoveUnpacked, RunCheck, RunExe, RunMsi, UninstallExeRuntime,
-                      UninstallMsi, UnpackZip, msi_install_args, runtime_cleanup)
+from .actions import (Artifact, CopyPreinstalled, ExposeCommands, LeaveInstalled, MakeVenv,
+                      Nothing, PipInstall, PipUninstall, PrependPath, PythonRegistered,
+                      RemoveCommands, RemovePathEntries, RemoveTree, RemoveUnpacked, RunCheck,
+                      RunExe, RunMsi, UninstallExeRuntime, UninstallMsi, UnpackZip,
+                      msi_install_args, runtime_cleanup)
+from .commands import (BIN_PATH_RECORD, PATH_RECORD, launcher_command, path_command, path_scope,
+                       pip_install_command, pip_uninstall_command, venv_command)
 from .delivery import Delivery
+from .layout import Layout, layout_of
 from .policy import DEFAULT_VALID_EXIT_CODES, ExitPolicy, Ownership
 from .steps import InstallPlan, Step
-from .values import (INSTALL_DIR, LOCK, SCRIPTS, STATE_DIR, WHEELS, Command, Templated,
-                     templated, under)
+from .values import ALL_USERS, SCOPE, Command, Templated, templated
 
-# Where pip installs on Windows, relative to the runtime folder (CPython's sysconfig 'nt' layout).
-SITE_PACKAGES = ("Lib", "site-packages")
-PATH_SCRIPT = "choconsis_path.py"  # nsis/choconsis_path.py, shipped with both back ends
-LAUNCHER_SCRIPT = "make_launchers.py"  # nsis/make_launchers.py (--preinstall)
-DISTS_FILE = "preinstalled-dists.txt"  # the dist-info folders make_launchers.py reads
-PATH_RECORD = "path-record.txt"  # what choconsis_path.py added (in the state folder)
 LOCK_FILE = "requirements.lock"  # the lock, as shipped with both back ends
 
 
@@ -41,12 +38,14 @@ def state_key(role: str, name: str = "") -> str:
 
 
 def default_runtime_args(runtime: PythonRuntime) -> tuple[str, ...]:
-    """The silent switches for each kind of runtime installer (python.org conventions)."""
+    """The silent switches for each kind of runtime installer (python.org conventions).
+    {all_users} is 1 for a machine install, 0 for a per-user one (python.org's EXE installs
+    either way); an MSI runtime installs for the machine."""
     if runtime.installer == "exe":
-        return ("/quiet", "InstallAllUsers=1", "PrependPath=0", "Include_pip=1",
-                "Include_launcher=0", "Include_test=0", "TargetDir={install_dir}")
+        return ("/quiet", "InstallAllUsers={all_users}", "PrependPath=0", "Include_pip=1",
+                "Include_launcher=0", "Include_test=0", "TargetDir={runtime_dir}")
     if runtime.installer == "msi":
-        return ("/qn", "/norestart", "ALLUSERS=1", "TARGETDIR={install_dir}", "ADDLOCAL=ALL")
+        return ("/qn", "/norestart", "ALLUSERS=1", "TARGETDIR={runtime_dir}", "ADDLOCAL=ALL")
     return ()
 
 
@@ -56,11 +55,23 @@ def python_display_name(runtime: PythonRuntime) -> str:
 
 
 def _args(texts: tuple[str, ...]) -> Command:
-    return tuple(templated(t) for t in texts)
+    return tuple(_all_users(templated(t)) for t in texts)
 
 
-def _python() -> Templated:
-    return under(INSTALL_DIR, "python.exe")
+def _all_users(value: Templated) -> Templated:
+    """{all_users} (default switches only) -> the ALL_USERS marker."""
+    out: list = []
+    for part in value:
+        if isinstance(part, str) and "{all_users}" in part:
+            pieces = part.split("{all_users}")
+            for i, piece in enumerate(pieces):
+                if i:
+                    out.append(ALL_USERS)
+                if piece:
+                    out.append(piece)
+        else:
+            out.append(part)
+    return tuple(out)
 
 
 def runtime_step(rt: PythonRuntime) -> Step:
@@ -72,82 +83,19 @@ def runtime_step(rt: PythonRuntime) -> Step:
         return Step(title, "runtime", UnpackZip(artifact), RemoveUnpacked(),
                     Ownership.UNLESS_PREEXISTING, "runtime")
     if rt.installer == "msi":
-        return Step(title, "runtime", RunMsi(artifact, args, exit),
-                    UninstallMsi(cleanup=runtime_cleanup()), Ownership.UNLESS_PREEXISTING,
+        return Step(title, "runtime", RunMsi(artifact, args, exit, shared=True),
+                    UninstallMsi(cleanup=runtime_cleanup(), shared=True), Ownership.SHARED,
                     "runtime")
     tag = rt.minor_version + ("-32" if rt.arch == "x86" else "")
+    shared = f"python-{tag}"
     probe = PythonRegistered(tag, wow64_32=rt.arch == "x86")
-    return Step(title, "runtime", RunExe(artifact, args, exit, probe, keep_copy=True),
-                UninstallExeRuntime(python_display_name(rt), runtime_cleanup()),
-                Ownership.UNLESS_PREEXISTING, "runtime")
+    return Step(title, "runtime", RunExe(artifact, args, exit, probe, shared=shared),
+                UninstallExeRuntime(python_display_name(rt), runtime_cleanup(), shared),
+                Ownership.SHARED, "runtime")
 
 
-def path_command(action: str, scope: str, entries: tuple[Templated, ...] = ()) -> Command:
-    """python.exe -E -s choconsis_path.py add|remove --scope S --record R [ENTRY...]."""
-    return (_python(), ("-E",), ("-s",), under(SCRIPTS, PATH_SCRIPT), (action,),
-            ("--scope",), (scope,), ("--record",), under(STATE_DIR, PATH_RECORD), *entries)
-
-
-def pip_install_command(lock: Lock, index_url: str, delivery: Delivery) -> Command:
-    """pip install everything in the lock with --require-hashes; stop on failure.
-
-    --no-deps: the lock is the whole closure, so pip installs exactly it and never reaches
-    for anything else (nor replaces what an extra installer provided). --only-binary :all:
-    when the lock holds only wheels; a legacy target's lock may pin source archives, which
-    the hashes still pin to the exact file.
-    """
-    args: list[Templated] = [
-        _python(), ("-m",), ("pip",), ("install",), ("--disable-pip-version-check",),
-        ("--no-warn-script-location",), ("--require-hashes",), ("--no-deps",),
-    ]
-    if lock.wheels_only:
-        args += [("--only-binary",), (":all:",)]
-    args += [("-r",), (LOCK,)]
-    if delivery.embeds:
-        args += [("--no-index",), ("--find-links",), (WHEELS,)]
-    else:
-        args += [("--index-url",), (index_url,)]
-    return tuple(args)
-
-
-def launcher_command() -> Command:
-    """--preinstall: python.exe make_launchers.py writes each dist's console-script launchers
-    with the real interpreter path and adds them to its RECORD."""
-    return (_python(), ("-E",), ("-s",), under(SCRIPTS, LAUNCHER_SCRIPT),
-            ("--site-packages",), under(INSTALL_DIR, *SITE_PACKAGES),
-            ("--scripts",), under(INSTALL_DIR, "Scripts"), ("--dists",),
-            under(STATE_DIR, DISTS_FILE))
-
-
-def pip_uninstall_command(lock: Lock) -> tuple[Command, int]:
-    head: Command = (_python(), ("-m",), ("pip",), ("uninstall",),
-                     ("--disable-pip-version-check",), ("-y",))
-    return (*head, *((name,) for name in lock.names)), len(head)
-
-
-def check_preinstallable(recipe: Recipe, lock: Lock) -> None:
-    """Refuse, before anything is fetched, a lock or runtime --preinstall cannot handle."""
-    pkg = f"{recipe.package.id} {recipe.package.version}"
-    sdists = [w.filename for w in lock.wheels if not w.filename.endswith(".whl")]
-    if sdists:
-        raise BuildError(f"--preinstall for {pkg}: the lock {lock.source} pins "
-                         f"{len(sdists)} source archive(s) ({', '.join(sdists[:3])}"
-                         f"{', ...' if len(sdists) > 3 else ''}); only wheels can be installed "
-                         "at build time: build without --preinstall")
-    if recipe.python.installer != "zip":
-        raise BuildError(f"--preinstall for {pkg}: the runtime layout is unknown at build time "
-                         f"(a {recipe.python.installer} runtime is only unpacked on the "
-                         "target); it needs a zip runtime, whose tree the build unpacks and "
-                         "embeds")
-
-
-def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) -> InstallPlan:
-    """Turn a checked recipe and its lock into the ordered install plan."""
-    lock.check_matches(recipe)
-    if delivery is Delivery.PREINSTALLED:
-        check_preinstallable(recipe, lock)
-    rt = recipe.python
-    steps: list[Step] = [runtime_step(rt)]
+def installer_steps(recipe: Recipe) -> list[Step]:
+    steps: list[Step] = []
     for inst in recipe.installers:
         artifact = Artifact(inst.name, inst.url, inst.sha256)
         exit = ExitPolicy.of_valid_codes(inst.valid_exit_codes)
@@ -163,31 +111,86 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) ->
         else:
             steps.append(Step(inst.name, key, RunExe(artifact, _args(inst.args), exit),
                               LeaveInstalled(), Ownership.NOTHING, "installer"))
+    return steps
+
+
+def check_preinstallable(recipe: Recipe, lock: Lock, layout: Layout) -> None:
+    """Refuse, before anything is fetched, a lock or runtime --preinstall cannot handle."""
+    pkg = f"{recipe.package.id} {recipe.package.version}"
+    sdists = [w.filename for w in lock.wheels if not w.filename.endswith(".whl")]
+    if sdists:
+        raise BuildError(f"--preinstall for {pkg}: the lock {lock.source} pins "
+                         f"{len(sdists)} source archive(s) ({', '.join(sdists[:3])}"
+                         f"{', ...' if len(sdists) > 3 else ''}); only wheels can be installed "
+                         "at build time: build without --preinstall")
+    if not layout.venv and recipe.python.installer != "zip":
+        raise BuildError(f"--preinstall for {pkg}: the runtime layout is unknown at build time "
+                         f"(a {recipe.python.installer} runtime is only unpacked on the "
+                         "target); it needs a zip runtime, whose tree the build unpacks and "
+                         "embeds, or [install] environment = \"venv\"")
+
+
+def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
+               commands: tuple[str, ...] = ()) -> InstallPlan:
+    """Turn a checked recipe and its lock into the ordered install plan.
+
+    ``commands``: the console scripts to put on PATH when the recipe leaves the choice to
+    the default (the requirements' own, read from their wheels by the build: see
+    :func:`choconsis.payload.commands.requirement_commands`).
+    """
+    lock.check_matches(recipe)
+    layout = layout_of(recipe)
+    if delivery is Delivery.PREINSTALLED:
+        check_preinstallable(recipe, lock, layout)
+    steps = [runtime_step(recipe.python), *installer_steps(recipe)]
+    if layout.venv:
+        steps.append(Step("the app's environment", "environment",
+                          MakeVenv(layout.env_dir, venv_command(layout)),
+                          RemoveTree(layout.env_dir), Ownership.OURS, "environment"))
     entries: tuple[Templated, ...] = ()
     if recipe.path.prepend:
-        scope = recipe.path.scope
         entries = tuple(templated(e) for e in recipe.path.prepend)
-        steps.append(Step(f"{scope} PATH", "path",
-                          PrependPath(entries, scope, path_command("add", scope, entries)),
-                          RemovePathEntries(scope, path_command("remove", scope)),
+        scope = path_scope(recipe.path.scope)
+        steps.append(Step("PATH", "path", PrependPath(entries, recipe.path.scope,
+                                                      path_command("add", scope, PATH_RECORD,
+                                                                   entries)),
+                          RemovePathEntries(recipe.path.scope,
+                                            path_command("remove", scope, PATH_RECORD)),
                           Ownership.RECORDED, "path"))
     names = " ".join(Requirement(r).name for r in recipe.pip.requirements)
-    uninstall, names_from = pip_uninstall_command(lock)
-    install = (CopyPreinstalled(launcher_command()) if delivery is Delivery.PREINSTALLED
-               else PipInstall(pip_install_command(lock, recipe.pip.index_url, delivery)))
-    steps.append(Step(f"pip install {names}", "packages", install,
-                      PipUninstall(uninstall, names_from), Ownership.OURS, "packages"))
+    install = (CopyPreinstalled(launcher_command(layout)) if delivery is Delivery.PREINSTALLED
+               else PipInstall(pip_install_command(lock, recipe.pip.index_url, delivery, layout)))
+    if layout.venv:  # the packages go with the environment, as a whole
+        undo, owns = Nothing(), Ownership.OURS
+    else:
+        command, names_from = pip_uninstall_command(lock)
+        undo, owns = PipUninstall(command, names_from), Ownership.OURS
+    steps.append(Step(f"pip install {names}", "packages", install, undo, owns, "packages"))
+    exposed = recipe.install.commands if recipe.install.commands is not None else commands
+    if exposed:
+        scope = (SCOPE,)
+        steps.append(Step("commands on PATH: " + " ".join(exposed), "commands",
+                          ExposeCommands(exposed, layout.scripts, layout.bin,
+                                         path_command("add", scope, BIN_PATH_RECORD,
+                                                      (layout.bin,))),
+                          RemoveCommands(exposed, layout.scripts, layout.bin,
+                                         path_command("remove", scope, BIN_PATH_RECORD)),
+                          Ownership.OURS, "commands"))
+        entries = (layout.bin, *entries)
     check = (("cmd.exe",), ("/d",), ("/c",), (recipe.check.command,))
     steps.append(Step(f"check: {recipe.check.command}", "check", RunCheck(check, entries),
                       Nothing(), Ownership.NOTHING, "check"))
-    return InstallPlan(package=recipe.package, runtime=rt, install_dir=rt.install_dir,
-                       steps=tuple(steps), lock=lock, recipe_name=recipe.name)
+    return InstallPlan(package=recipe.package, runtime=recipe.python,
+                       install_dir=recipe.python.install_dir, steps=tuple(steps), lock=lock,
+                       recipe_name=recipe.name, layout=layout, scopes=recipe.scopes,
+                       scope=recipe.scope)
 
 
-def load_plan(recipe: Recipe, delivery: Delivery = Delivery.WEB) -> InstallPlan:
+def load_plan(recipe: Recipe, delivery: Delivery = Delivery.WEB,
+              commands: tuple[str, ...] = ()) -> InstallPlan:
     """Read the recipe's lock from beside it and build the plan."""
     from ..lock.lockfile import read_lock
 
     if recipe.lock_path is None:
         raise RecipeError(recipe.source, None, "recipe has no lock path")
-    return build_plan(recipe, read_lock(recipe.lock_path), delivery)
+    return build_plan(recipe, read_lock(recipe.lock_path), delivery, commands)

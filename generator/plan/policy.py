@@ -52,6 +52,9 @@ class Ownership(str, Enum):
 
     OURS = "ours"  # everything the step made is the install's own: always removed
     UNLESS_PREEXISTING = "unless-preexisting"  # what was on the machine before is never removed
+    # a runtime choconsis apps share: removed when the last app using it leaves, never when it
+    # was on the machine before any of them
+    SHARED = "shared"
     RECORDED = "recorded"  # only what the install recorded adding (PATH entries)
     NOTHING = "nothing"  # the step changes nothing, or leaves what it did to its own uninstaller
 

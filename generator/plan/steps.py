@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ..lock.lockfile import Lock
 from ..recipe import PackageMeta, PythonRuntime
-from .actions import (Action, Artifact, CopyPreinstalled, PipInstall, PrependPath, RunCheck,
-                      RunExe, RunMsi, UnpackZip)
+from .actions import Action, Artifact, PrependPath, UnpackZip
+from .layout import Layout
 from .policy import Ownership
 
 
@@ -26,7 +26,7 @@ class Step:
     install: Action
     undo: Action
     owns: Ownership
-    role: str  # runtime | installer | path | packages | check: what the step is for
+    role: str  # runtime | installer | environment | path | packages | commands | check
 
     @property
     def artifact(self) -> Artifact | None:
@@ -37,10 +37,13 @@ class Step:
 class InstallPlan:
     package: PackageMeta
     runtime: PythonRuntime
-    install_dir: str  # the default; back ends let the user override it
+    install_dir: str  # [python] install_dir (see layout for the folders of each scope)
     steps: tuple[Step, ...]
     lock: Lock
     recipe_name: str
+    layout: Layout
+    scopes: tuple[str, ...] = ("user", "machine")  # the install scopes setup.exe may take
+    scope: str = "user"  # setup.exe's default
 
     @property
     def artifacts(self) -> tuple[Artifact, ...]:
@@ -78,7 +81,3 @@ class InstallPlan:
     def undo_order(self) -> tuple[Step, ...]:
         """Steps whose undo side runs at uninstall, in the order it runs."""
         return tuple(reversed(self.steps))
-
-
-INSTALL_KINDS = (RunExe, RunMsi, UnpackZip, PrependPath, PipInstall, CopyPreinstalled,
-                 RunCheck)

@@ -25,7 +25,12 @@ class Marker:
 
 
 INSTALL_DIR = Marker("install_dir")  # the install folder (recipe default, user may override)
+RUNTIME_DIR = Marker("runtime_dir")  # the Python runtime's folder (INSTALL_DIR for "runtime")
 STATE_DIR = Marker("state_dir")  # the install's own records: INSTALL_DIR\choconsis-<id>
+SCOPE = Marker("scope")  # the install's scope at install time: user | machine
+ALL_USERS = Marker("all_users")  # 1 for a machine install, 0 for a per-user one
+PROGRAM_FILES = Marker("program_files")  # %ProgramFiles% of the target's architecture
+USER_PROGRAMS = Marker("user_programs")  # %LOCALAPPDATA%\Programs (per-user installs)
 FILE = Marker("file")  # local path of the step's artifact (downloaded or embedded)
 LOCK = Marker("lock")  # local path of the lock file (a pip requirements file with hashes)
 WHEELS = Marker("wheels")  # local folder of embedded wheels (offline mode only)
@@ -36,13 +41,17 @@ Part = Union[str, Marker]
 Templated = tuple[Part, ...]
 
 
+PLACEHOLDER_MARKERS = {"{install_dir}": INSTALL_DIR, "{runtime_dir}": RUNTIME_DIR}
+_PLACEHOLDER_SPLIT = re.compile(r"(\{install_dir\}|\{runtime_dir\})")
+
+
 def templated(text: str) -> Templated:
-    """Turn recipe text with {install_dir} into a Templated value."""
+    """Turn recipe text with {install_dir} and {runtime_dir} into a Templated value."""
     parts: list[Part] = []
-    for i, piece in enumerate(text.split("{install_dir}")):
-        if i:
-            parts.append(INSTALL_DIR)
-        if piece:
+    for piece in _PLACEHOLDER_SPLIT.split(text):
+        if piece in PLACEHOLDER_MARKERS:
+            parts.append(PLACEHOLDER_MARKERS[piece])
+        elif piece:
             parts.append(piece)
     return tuple(parts)
 
@@ -96,10 +105,12 @@ def _quote_arg(arg: Templated) -> Templated:
         return (windows_arg(text),)
     if isinstance(first, str):
         match = _PROPERTY_RE.fullmatch(first)
+        if match and not match.group(2) and arg[1:] in ((SCOPE,), (ALL_USERS,)):
+            return arg  # NAME=<a word or a digit>: nothing to quote
         if match:
             return join(match.group(1) + '"' + match.group(2), arg[1:], '"')
-    if arg == (PRODUCT_CODE,):
-        return arg  # {GUID}: nothing to quote, and msiexec /x wants it bare
+    if arg in ((PRODUCT_CODE,), (SCOPE,), (ALL_USERS,)):
+        return arg  # a GUID, a word or a digit: nothing to quote (msiexec /x wants it bare)
     return join('"', arg, '"')
 
 

@@ -6,6 +6,6 @@ from .fields import (CHOCO_VERSION_RE, COMMAND_ROOM, DEFAULT_INDEX_URL, DEFAULT_
                      url_filename)
 from .load import (builtin_recipe_path, load_recipe, loads_recipe, lock_path_for,
                    parse_recipe, resolve_recipe_arg)
-from .model import (CheckConfig, ExtraInstaller, PackageMeta, PathChange, PipConfig,
-                    PythonRuntime, Recipe)
+from .model import (CheckConfig, ExtraInstaller, InstallConfig, PackageMeta, PathChange,
+                    PipConfig, PythonRuntime, Recipe)
 from .schema import SCHEMA, Field, Section, schema_markdown

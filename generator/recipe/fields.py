@@ -18,7 +18,9 @@ DEFAULT_RECIPE = "openstack-clients"
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 DEFAULT_VALID_EXIT_CODES = (0, 3010, 1641)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-PLACEHOLDERS = ("install_dir",)
+# {install_dir}: the folder setup.exe installs into (its /D=, Chocolatey's /InstallDir:);
+# {runtime_dir}: the Python runtime's folder (the same folder with environment = "runtime").
+PLACEHOLDERS = ("install_dir", "runtime_dir")
 
 
 
@@ -56,7 +58,7 @@ def as_paragraph(value: Any) -> str:
 
 
 def as_templated(value: Any) -> str:
-    """A string that may hold {install_dir}; any other {...} is refused."""
+    """A string that may hold {install_dir} or {runtime_dir}; any other {...} is refused."""
     text = as_text(value)
     for name in _PLACEHOLDER_RE.findall(text):
         if name not in PLACEHOLDERS:
@@ -82,7 +84,8 @@ def as_command_list(value: Any) -> tuple[str, ...]:
     command line and escaped for NSIS, must leave COMMAND_ROOM characters free.
     """
     items = as_string_list(as_templated)(value)
-    text = windows_command_line([i.replace("{install_dir}", "$INSTDIR") for i in items])
+    text = windows_command_line([i.replace("{install_dir}", "$INSTDIR")
+                                 .replace("{runtime_dir}", "$RuntimeDir") for i in items])
     try:
         size = len(nsis_string(text)) - 2
     except ValueError:
@@ -269,6 +272,21 @@ def as_check_command(value: Any) -> str:
         raise Bad(f"is {len(text)} characters long; at most "
                   f"{NSIS_MAX_STRLEN - COMMAND_ROOM - 1} fit in the installer's command line")
     return text
+
+
+COMMAND_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def as_command_names(value: Any) -> tuple[str, ...]:
+    """Console-script names, as a launcher's file name holds them (no path, no .exe)."""
+    names = as_string_list(as_nonempty_line)(value)
+    for name in names:
+        if not COMMAND_NAME_RE.fullmatch(name) or name.lower().endswith(".exe") or len(name) > 64:
+            raise Bad(f"expected command names such as openstack (letters, digits, '.', '_', "
+                      f"'-'; no .exe), got {name!r}")
+    if len({n.lower() for n in names}) != len(names):
+        raise Bad("lists a command twice")
+    return names
 
 
 def tname(value: Any) -> str:

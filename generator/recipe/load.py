@@ -12,7 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import RecipeError
 from .fields import DEFAULT_RECIPE, Bad, tname, url_filename
-from .model import _SECTION_TYPES, PathChange, Recipe
+from .model import _SECTION_TYPES, InstallConfig, PathChange, Recipe
 from .schema import SCHEMA, Section
 
 
@@ -77,7 +77,8 @@ def parse_recipe(data: dict[str, Any], source: str = "<recipe>",
     recipe = Recipe(
         package=built["package"], python=built["python"], pip=built["pip"],
         check=built["check"], installers=built.get("installer", ()),
-        path=built.get("path", PathChange()), source=source, lock_path=lock_path,
+        path=built.get("path", PathChange()), install=built.get("install", InstallConfig()),
+        source=source, lock_path=lock_path,
     )
     _check_whole(recipe)
     return recipe
@@ -118,6 +119,7 @@ def _check_whole(recipe: Recipe) -> None:
         if name in seen:
             raise RecipeError(src, f"pip.requirements[{i + 1}]", f"{name} is listed twice")
         seen.add(name)
+    _check_install(recipe)
     try:
         Version(recipe.python.version)
     except InvalidVersion:  # pragma: no cover - the regex already guarantees it
@@ -165,3 +167,26 @@ def resolve_recipe_arg(arg: str | None) -> Path:
     return builtin_recipe_path(arg)
 
 
+def _check_install(recipe: Recipe) -> None:
+    """[install] against the runtime, the installers and [path]."""
+    src, install = recipe.source, recipe.install
+    if install.scope == "user" and "user" not in recipe.scopes:
+        why = ("the runtime is an MSI" if recipe.python.installer == "msi" else
+               "an [[installer]] is an MSI" if any(i.kind == "msi" for i in recipe.installers)
+               else "[path] scope = \"machine\" changes the machine PATH")
+        raise RecipeError(src, "install.scope", f"\"user\" is not possible: {why}, which "
+                          "needs a machine install (administrator rights); use \"machine\"")
+    if install.environment == "venv" and recipe.python.version.startswith("2."):
+        raise RecipeError(src, "install.environment", "\"venv\" needs Python 3 (Python 2 has "
+                          "no venv module); use \"runtime\"")
+    if recipe.environment == "venv" and _minor(recipe) < (3, 11):
+        field = "install.environment" if install.environment else "python.version"
+        raise RecipeError(src, field, f"a venv for Python {recipe.python.version} cannot be "
+                          "filled by the runtime's pip (pip --python needs pip 22.3, which "
+                          "Python 3.11 ships first): use Python 3.11 or later, or "
+                          "[install] environment = \"runtime\"")
+
+
+def _minor(recipe: Recipe) -> tuple[int, int]:
+    major, minor = recipe.python.version.split(".")[:2]
+    return int(major), int(minor)

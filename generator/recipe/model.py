@@ -65,9 +65,18 @@ class ExtraInstaller:
 
 
 @dataclass(frozen=True)
+class InstallConfig:
+    """[install]; None where the recipe left the choice to the defaults (see load.py)."""
+
+    scope: str | None = None  # user | machine
+    environment: str | None = None  # venv | runtime
+    commands: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class PathChange:
     prepend: tuple[str, ...] = ()
-    scope: str = "machine"
+    scope: str = "install"  # install | machine | user
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class Recipe:
     check: CheckConfig
     installers: tuple[ExtraInstaller, ...] = ()
     path: PathChange = field(default_factory=PathChange)
+    install: InstallConfig = field(default_factory=InstallConfig)
     source: str = "<recipe>"  # file name, for messages
     lock_path: Path | None = None  # where this recipe's lock lives (beside the recipe)
 
@@ -97,11 +107,33 @@ class Recipe:
     def name(self) -> str:
         return Path(self.source).stem
 
+    @property
+    def environment(self) -> str:
+        """venv, or runtime (the recipe's, else venv on Python 3 and runtime on Python 2)."""
+        if self.install.environment:
+            return self.install.environment
+        return "runtime" if self.python.version.startswith("2.") else "venv"
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The install scopes setup.exe may take: an MSI (msiexec) or a machine PATH change
+        needs a machine install."""
+        if self.python.installer == "msi" or any(i.kind == "msi" for i in self.installers) \
+                or self.path.scope == "machine" and self.path.prepend:
+            return ("machine",)
+        return ("user", "machine")
+
+    @property
+    def scope(self) -> str:
+        """setup.exe's default scope: the recipe's, else user where possible."""
+        return self.install.scope or self.scopes[0]
+
 
 _SECTION_TYPES = {
     "package": PackageMeta,
     "python": PythonRuntime,
     "installer": ExtraInstaller,
+    "install": InstallConfig,
     "path": PathChange,
     "pip": PipConfig,
     "check": CheckConfig,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_check_command, as_choice, as_command_list, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
 
 
 
@@ -61,15 +61,18 @@ SCHEMA: tuple[Section, ...] = (
               type_doc='"amd64" | "x86"'),
         Field("installer", as_choice("exe", "msi", "zip"),
               "Kind of runtime installer: python.org EXE, MSI, or a zip archive with "
-              "python.exe at its root, unpacked into install_dir.",
+              "python.exe at its root, unpacked into the runtime folder.",
               type_doc='"exe" | "msi" | "zip"'),
         Field("url", as_download_url, "Where the runtime installer is downloaded from.",
               type_doc="https URL"),
         Field("sha256", as_sha256, "sha256 of the file at url.", type_doc="hex string"),
-        Field("install_dir", as_install_dir, "Default install folder (overridable at install time: "
-              "NSIS /D=, Chocolatey /InstallDir:).", type_doc="Windows path"),
+        Field("install_dir", as_install_dir, "The runtime's folder for a machine install "
+              "(a per-user one goes where python.org's installer puts it: "
+              "%LOCALAPPDATA%\\Programs\\Python\\PythonXY). With environment = \"runtime\" it is "
+              "also the install folder (overridable at install time: NSIS /D=, Chocolatey "
+              "/InstallDir:).", type_doc="Windows path"),
         Field("args", as_command_list, "Replaces the default silent switches of the "
-              "runtime installer (may use {install_dir}).", False, None,
+              "runtime installer (may use {runtime_dir} and {install_dir}).", False, None,
               type_doc="list of strings"),
     )),
     Section("installer", "Extra installers run after Python, in order.", (
@@ -85,11 +88,31 @@ SCHEMA: tuple[Section, ...] = (
               "mean success with a reboot required).", False, DEFAULT_VALID_EXIT_CODES,
               type_doc="list of integers"),
     ), array=True, required=False),
-    Section("path", "PATH changes made after the installers.", (
+    Section("install", "How the app is installed (setup.exe; the Chocolatey package always "
+            "installs for the machine).", (
+        Field("scope", as_choice("user", "machine"), "setup.exe's default: per user (no admin "
+              "rights; files under %LOCALAPPDATA%\\Programs\\<id>, registry under HKCU) or for "
+              "the machine (%ProgramFiles%\\<id>, HKLM). /CurrentUser and /AllUsers override it "
+              "at install time, and the interactive installer offers the choice. Default: user, "
+              "or machine when an MSI is installed (msiexec installs per machine).", False, None,
+              type_doc='"user" | "machine"'),
+        Field("environment", as_choice("venv", "runtime"), "venv: the app gets its own virtual "
+              "environment in its install folder and the runtime's site-packages is never "
+              "touched; runtime: packages go into the runtime itself, which is then the install "
+              "folder (as the 2013 guide did). Default: venv on Python 3, runtime on Python 2.",
+              False, None, type_doc='"venv" | "runtime"'),
+        Field("commands", as_command_names, "The console scripts put on PATH (setup.exe: a "
+              "folder holding only these; Chocolatey: shims). Default: the console scripts of "
+              "the [pip] requirements, read from the locked wheels.", False, None,
+              type_doc="list of names"),
+    ), required=False),
+    Section("path", "More folders on PATH, after the installers.", (
         Field("prepend", as_command_list, "Folders put at the front of PATH "
-              "(may use {install_dir}).", type_doc="list of strings"),
-        Field("scope", as_choice("machine", "user"), "Which PATH: machine or user.", False,
-              "machine", type_doc='"machine" | "user"'),
+              "(may use {install_dir} and {runtime_dir}).", type_doc="list of strings"),
+        Field("scope", as_choice("install", "machine", "user"), "Which PATH: the install's "
+              "(the user's for a per-user install, the machine's for a machine install), or "
+              "always the machine's or the user's.", False, "install",
+              type_doc='"install" | "machine" | "user"'),
     ), required=False),
     Section("pip", "Python packages installed with the runtime's pip, from the recipe's lock.", (
         Field("requirements", as_requirements, "Pinned requirements name==version.",

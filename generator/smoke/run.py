@@ -47,28 +47,55 @@ CHECK_TIMEOUT = 300.0
 
 @dataclass
 class Expectation:
-    """What the recipe says the installer does."""
+    """What the recipe says the installer does, with its folders as this prefix has them."""
 
     package_id: str
     version: str
+    scope: str  # user | machine
     install_dir: str
-    path_entries: list[str]
-    path_scope: str
+    path: dict[str, list[str]]  # PATH scope -> the entries the install must prepend
     check_command: str
+    given_dir: bool = False  # /D= passes install_dir
+    given_scope: bool = False  # /AllUsers or /CurrentUser passes scope
 
     @classmethod
-    def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None) -> "Expectation":
+    def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None,
+                    scope: str | None = None,
+                    folders: dict[str, str] | None = None) -> "Expectation":
+        """``folders``: the prefix's %ProgramFiles% ("program_files") and
+        %LOCALAPPDATA%\\Programs ("user_programs"), for the default install folder."""
+        from ..plan import INSTALL_DIR, PROGRAM_FILES, RUNTIME_DIR, USER_PROGRAMS, layout_of
         from ..recipe import load_recipe, resolve_recipe_arg
 
         recipe = load_recipe(resolve_recipe_arg(recipe_arg))
-        folder = install_dir or recipe.python.install_dir
-        entries = [e.replace("{install_dir}", folder) for e in recipe.path.prepend]
-        return cls(recipe.package.id, recipe.package.version, folder, entries,
-                   recipe.path.scope, recipe.check.command)
+        layout = layout_of(recipe)
+        chosen = scope or recipe.scope
+        folders = folders or {"program_files": "C:\\Program Files",
+                              "user_programs": "C:\\users\\Public\\AppData\\Local\\Programs"}
+        values = {PROGRAM_FILES: folders["program_files"],
+                  USER_PROGRAMS: folders["user_programs"]}
+        folder = install_dir or "".join(values.get(p, p) if not isinstance(p, str) else p
+                                        for p in layout.install_dir[chosen])
+        values[INSTALL_DIR] = folder
+        runtime = "".join(values.get(p, p) if not isinstance(p, str) else p
+                          for p in layout.runtime_dir[chosen])
+        values[RUNTIME_DIR] = runtime
+        path: dict[str, list[str]] = {}
+        if recipe.install.commands != ():
+            path.setdefault(chosen, []).append(folder + "\\bin")
+        path_scope = chosen if recipe.path.scope == "install" else recipe.path.scope
+        for entry in recipe.path.prepend:
+            text = entry.replace("{install_dir}", folder).replace("{runtime_dir}", runtime)
+            path.setdefault(path_scope, []).append(text)
+        return cls(recipe.package.id, recipe.package.version, chosen, folder, path,
+                   recipe.check.command, given_dir=install_dir is not None,
+                   given_scope=scope is not None)
 
     @property
     def reg_key(self) -> str:
-        return f"{UNINSTALL_KEY}\\{self.package_id}"
+        root = "HKLM" if self.scope == "machine" else "HKCU"
+        return f"{root}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\" \
+            f"{self.package_id}"
 
 
 def default_wine_cache() -> Path:
@@ -80,11 +107,13 @@ def default_wine_cache() -> Path:
 def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
               prefix: WinePrefix | None = None, install_dir: str | None = None,
               wine_cache: Path | None = None, uninstall: bool = True,
-              inspect: Callable[[WinePrefix], None] | None = None) -> SmokeReport:
+              inspect: Callable[[WinePrefix], None] | None = None,
+              scope: str | None = None) -> SmokeReport:
     """Install, check and uninstall setup_exe under Wine; see the module docstring.
 
     ``prefix`` runs in an existing prefix (a test that prepared a long PATH) instead of a new
-    copy of the cached template; ``install_dir`` passes ``/D=`` to the installer.
+    copy of the cached template; ``install_dir`` passes ``/D=`` to the installer, ``scope``
+    (user, machine) ``/CurrentUser`` or ``/AllUsers``.
     ``uninstall=False`` stops after the check (the prefix then stays installed).
     ``inspect`` is called with the prefix after a successful check, before the uninstall:
     tests use it to look at (or install over) the installed state.
@@ -95,8 +124,8 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
     if not setup_exe.is_file():
         raise BuildError(f"{setup_exe}: no such installer")
     tools = find_wine()
-    expect = Expectation.from_recipe(recipe, install_dir)
-    report = SmokeReport(setup_exe, expect.package_id, expect.version)
+    Expectation.from_recipe(recipe, install_dir, scope)  # a bad recipe fails before Wine runs
+    report = SmokeReport(setup_exe, "", "")
     scratch: Path | None = None
     phase = Phase("prefix")
     report.phases.append(phase)
@@ -115,6 +144,8 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
             scratch = Path(tempfile.mkdtemp(prefix="choconsis-smoke-"))
             prefix = copy_prefix(template.path, scratch / "prefix", tools)
     try:
+        expect = Expectation.from_recipe(recipe, install_dir, scope, prefix.folders())
+        report.package_id, report.version = expect.package_id, expect.version
         _smoke_phases(prefix, setup_exe, expect, report, phase, start, uninstall, inspect)
     finally:
         prefix.kill()
@@ -167,8 +198,10 @@ def _install(prefix: WinePrefix, setup_exe: Path, expect: Expectation, report: S
     phase = Phase("install")
     report.phases.append(phase)
     args = [prefix.to_windows(setup_exe), "/S"]
-    if expect.install_dir:
-        args.append("/D=" + expect.install_dir)
+    if expect.given_scope:
+        args.append("/AllUsers" if expect.scope == "machine" else "/CurrentUser")
+    if expect.given_dir:
+        args.append("/D=" + expect.install_dir)  # last: NSIS reads /D= to the end of the line
     result = prefix.run(args, timeout=INSTALL_TIMEOUT)
     prefix.wait()
     phase.seconds = result.seconds
@@ -203,6 +236,8 @@ def _check_registry(prefix: WinePrefix, expect: Expectation, before: Snapshot,
                 "; ".join(entries) or "none")
     values = prefix.reg_query(expect.reg_key, view=64)
     values = (values or {}).get(_long_key(expect.reg_key), {})
+    phase.check(f"the entry is under {expect.reg_key.split(chr(92))[0]} ({expect.scope} install)",
+                bool(values) or bool(prefix.reg_query(expect.reg_key, view=32)), expect.reg_key)
     if not values:
         values = (prefix.reg_query(expect.reg_key, view=32) or {}).get(
             _long_key(expect.reg_key), {})
@@ -223,9 +258,9 @@ def _check_registry(prefix: WinePrefix, expect: Expectation, before: Snapshot,
         phase.check(f"{name} names an existing program",
                     bool(exe) and prefix.to_linux(exe).is_file(), command)
     phase.check("QuietUninstallString is silent (/S)", "/S" in get("QuietUninstallString").split())
-    if expect.path_entries:
-        check_path_after_install(phase, expect.path_scope, before.path.get(expect.path_scope),
-                                 now.path.get(expect.path_scope), expect.path_entries)
+    for scope, entries in expect.path.items():
+        check_path_after_install(phase, scope, before.path.get(scope), now.path.get(scope),
+                                 entries)
     phase.seconds = time.monotonic() - start
 
 
@@ -296,12 +331,11 @@ def _leftovers(prefix: WinePrefix, expect: Expectation, before: Snapshot, report
                 if folder.exists() else "")
     after = take_snapshot(prefix)
     phase.check("Add/Remove Programs entry removed", not _entries(after, expect.package_id))
-    if expect.path_entries:
-        value = after.path.get(expect.path_scope)
-        present = [e for e in expect.path_entries
+    for scope, entries in expect.path.items():
+        value = after.path.get(scope)
+        present = [e for e in entries
                    if value and norm_dir(e) in {norm_dir(x) for x in path_entries(value.data)}]
-        phase.check(f"recipe entries gone from {expect.path_scope} PATH", not present,
-                    ", ".join(present))
+        phase.check(f"recipe entries gone from {scope} PATH", not present, ", ".join(present))
     diffs = diff_snapshots(before, after)
     phase.check("everything else as before install", not diffs, "; ".join(diffs))
     phase.seconds = time.monotonic() - start

@@ -175,6 +175,15 @@ class WinePrefix:
 
     # -------------------------------------------------------------------- paths
 
+    def folders(self) -> dict[str, str]:
+        """%ProgramFiles% and %LOCALAPPDATA%\\Programs of the prefix's user (Windows paths)."""
+        users = self.drive_c / "users"
+        names = sorted(p.name for p in users.iterdir() if p.is_dir() and p.name != "Public") \
+            if users.is_dir() else []
+        user = names[0] if names else "Public"
+        return {"program_files": "C:\\Program Files",
+                "user_programs": f"C:\\users\\{user}\\AppData\\Local\\Programs"}
+
     def to_windows(self, path: Path) -> str:
         return linux_to_windows(path, self.drive_c)
 

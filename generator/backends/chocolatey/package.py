@@ -15,8 +15,8 @@ from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, Delive
 from ...reproducible import zip_date_time
 from ..templating import template_dir
 from .nuspec import nuspec_name, render_nuspec
-from .scripts import (INSTALL_SCRIPT, PREINSTALL_ARCHIVE, UNINSTALL_SCRIPT, WHEELS_DIR,
-                      render_install, render_uninstall)
+from .scripts import (HELPERS_SCRIPT, INSTALL_SCRIPT, PREINSTALL_ARCHIVE, UNINSTALL_SCRIPT,
+                      WHEELS_DIR, render_helpers, render_install, render_uninstall)
 from .verification import embedded_files, license_txt, verification_txt
 
 HELPERS_PACKAGE = "choconsis._nsis"  # the helper scripts both back ends ship
@@ -53,9 +53,10 @@ def render(plan: InstallPlan, payload: Payload, dest: Path) -> None:
     write_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan, payload, LOCK_FILE)))
     write_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan, payload,
                                                                        LOCK_FILE)))
+    write_atomic(tools / HELPERS_SCRIPT, _ps1_bytes(render_helpers(plan)))
     write_atomic(tools / LOCK_FILE, format_lock(plan.lock, plan.recipe_name).encode("utf-8"))
     helpers = template_dir(HELPERS_PACKAGE)
-    if plan.path_step is not None:
+    if plan.path_step is not None:  # commands are shims here: no PATH editor needed for them
         _copy(helpers / PATH_SCRIPT, tools / PATH_SCRIPT)
     if payload.preinstalled is not None:
         _copy(helpers / LAUNCHER_SCRIPT, tools / LAUNCHER_SCRIPT)

@@ -16,10 +16,12 @@ from typing import Any, Callable
 import jinja2
 
 from ...payload import Payload
-from ...plan import (FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CODE, SCRIPTS, STATE_DIR,
-                     WHEELS, Artifact, Command, CopyPreinstalled, InstallPlan, PipInstall,
-                     PipUninstall, PrependPath, RemovePathEntries, RunCheck, RunExe, RunMsi,
-                     Step, Templated, UninstallExeRuntime, UninstallMsi, UnpackZip,
+from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CODE,
+                     PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Artifact,
+                     Command, CopyPreinstalled, ExposeCommands, InstallPlan, MakeVenv,
+                     PipInstall, PipUninstall, PrependPath, RemoveCommands, RemovePathEntries,
+                     RemoveTree, RunCheck, RunExe, RunMsi, Step, Templated, UninstallExeRuntime,
+                     UninstallMsi, UnpackZip, command_line, python_display_name,
                      state_dir_name, under)
 from ..escaping import ps_string, ps_templated
 from ..steps import StepTranslator
@@ -29,13 +31,15 @@ TEMPLATES = "choconsis._nuspec"
 STATE_FILE = "choconsis-install-state.json"
 INSTALL_SCRIPT = "chocolateyInstall.ps1"
 UNINSTALL_SCRIPT = "chocolateyUninstall.ps1"
+HELPERS_SCRIPT = "choconsis.ps1"  # functions both scripts dot-source
 WHEELS_DIR = "wheels"  # tools/wheels/: the locked wheels of an embedding package
 PREINSTALL_ARCHIVE = "preinstall.zip"  # tools/: the preinstalled tree (--preinstall)
 
 # Install-time values of the plan, as variables of the generated scripts.
-PS_VARIABLES = {INSTALL_DIR: "$installDir", FILE: "$file", LOCK: "$lockFile",
-                WHEELS: "$wheelsDir", SCRIPTS: "$toolsDir", STATE_DIR: "$stateDir",
-                PRODUCT_CODE: "$productCode"}
+PS_VARIABLES = {INSTALL_DIR: "$installDir", RUNTIME_DIR: "$runtimeDir", FILE: "$file",
+                LOCK: "$lockFile", WHEELS: "$wheelsDir", SCRIPTS: "$toolsDir",
+                STATE_DIR: "$stateDir", PRODUCT_CODE: "$productCode", SCOPE: "$scope",
+                ALL_USERS: "$allUsers", PROGRAM_FILES: "$programFiles"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -123,11 +127,16 @@ class ScriptSteps(StepTranslator):
         return {"source": self._source(action.artifact), "silent_args": ps(action.silent_command),
                 "exit_codes": ps_array(action.exit.accepted),
                 "probe": {"tag": probe.tag, "view": "32" if probe.wow64_32 else "64"}
-                if probe is not None else None}
+                if probe is not None else None, "shared": action.shared,
+                "display_name": python_display_name(self.plan.runtime)}
 
     def values_run_msi(self, step: Step, action: RunMsi) -> dict[str, Any]:
+        undo = step.undo
+        uninstall = (ps(command_line((("msiexec.exe",), ("/x",), *undo.args)))
+                     if isinstance(undo, UninstallMsi) else None)
         return {"source": self._source(action.artifact), "silent_args": ps(action.silent_command),
-                "exit_codes": ps_array(action.exit.accepted)}
+                "exit_codes": ps_array(action.exit.accepted), "shared": action.shared,
+                "uninstall": uninstall}
 
     def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
         return {"source": self._source(action.artifact)}
@@ -135,6 +144,13 @@ class ScriptSteps(StepTranslator):
     def _run(self, command: Command, exit_codes: tuple[int, ...]) -> dict[str, Any]:
         program, arguments = _split(command)
         return {"program": program, "arguments": arguments, "exit_codes": ps_array(exit_codes)}
+
+    def values_make_venv(self, step: Step, action: MakeVenv) -> dict[str, Any]:
+        return {"folder": ps(action.folder), **self._run(action.command, action.exit.accepted)}
+
+    def values_expose_commands(self, step: Step, action: ExposeCommands) -> dict[str, Any]:
+        return {"names": Code(", ".join(ps_string(n) for n in action.names)),
+                "scripts": ps(action.scripts)}
 
     def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
         return self._run(action.command, action.exit.accepted)
@@ -146,6 +162,7 @@ class ScriptSteps(StepTranslator):
         from ...plan import DISTS_FILE
 
         return {"archive": PREINSTALL_ARCHIVE, "dists_file": DISTS_FILE,
+                "destination": ps(self.plan.layout.env_dir),
                 **self._run(action.command, action.exit.accepted)}
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
@@ -158,14 +175,21 @@ class ScriptSteps(StepTranslator):
     def values_uninstall_exe_runtime(self, step: Step,
                                      action: UninstallExeRuntime) -> dict[str, Any]:
         program, arguments = _split(action.cleanup)
-        return {"display_name": action.display_name, "cleanup_program": program,
+        return {"shared": action.shared, "cleanup_program": program,
                 "cleanup_arguments": arguments, "exit_codes": ps_array(action.exit.accepted)}
 
     def values_uninstall_msi(self, step: Step, action: UninstallMsi) -> dict[str, Any]:
         program, arguments = _split(action.cleanup) if action.cleanup else (None, [])
         return {"cleanup_program": program, "cleanup_arguments": arguments,
-                "silent_args": ps(_line(action.args)),
-                "exit_codes": ps_array(action.exit.accepted)}
+                "silent_args": ps(command_line(action.args)),
+                "exit_codes": ps_array(action.exit.accepted), "shared": action.shared}
+
+    def values_remove_tree(self, step: Step, action: RemoveTree) -> dict[str, Any]:
+        return {"folder": ps(action.folder)}
+
+    def values_remove_commands(self, step: Step, action: RemoveCommands) -> dict[str, Any]:
+        return {"names": Code(", ".join(ps_string(n) for n in action.names)),
+                "scripts": ps(action.scripts)}
 
     def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
         tree = self.payload.runtime
@@ -186,12 +210,6 @@ class ScriptSteps(StepTranslator):
         return {}
 
 
-def _line(args: Command) -> Templated:
-    from ...plan import command_line
-
-    return command_line(args)
-
-
 def _script_context(plan: InstallPlan, payload: Payload, lock_file: str) -> dict[str, Any]:
     pkg = plan.package
     return {
@@ -202,8 +220,18 @@ def _script_context(plan: InstallPlan, payload: Payload, lock_file: str) -> dict
         "state_dir_name": state_dir_name(pkg.id),
         "lock_file": lock_file,
         "download_dir": f"chocolatey-{pkg.id}-{pkg.version}",
-        "install_dir": plan.install_dir,
+        "install_dir": ps(plan.layout.install_dir["machine"]),
+        "runtime_dir": ps(plan.layout.runtime_dir["machine"]),
+        "program_files": "$env:ProgramFiles" if plan.runtime.arch == "amd64"
+        else "${env:ProgramFiles(x86)}",
+        "helpers": HELPERS_SCRIPT,
     }
+
+
+def render_helpers(plan: InstallPlan) -> str:
+    template = environment(ps_string).get_template(HELPERS_SCRIPT + ".j2")
+    return template.render(package_id=plan.package.id, version=plan.package.version,
+                           regview="64" if plan.runtime.arch == "amd64" else "32")
 
 
 def render_install(plan: InstallPlan, payload: Payload, lock_file: str) -> str:

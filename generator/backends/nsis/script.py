@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from ...errors import BuildError
 from ...payload import Payload
-from ...plan import (DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE, PATH_RECORD,
-                     PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, RunExe, command_line,
+from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE,
+                     PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, command_line,
                      state_dir_name, under)
 from .. import escaping
+from ...plan import Ownership
 from ..templating import Code
 from .steps import NsisSteps, environment
 from .values import TEMP, nsis_value, vi_version
@@ -25,7 +26,8 @@ PREINSTALL_COMPRESSOR = "/SOLID zlib"
 
 def helper_scripts(plan: InstallPlan, payload: Payload) -> list[str]:
     """The helper files setup.exe unpacks into the state folder for its steps."""
-    names = [PATH_SCRIPT] if plan.path_step is not None else []
+    kinds = {s.install.kind for s in plan.steps}
+    names = [PATH_SCRIPT] if kinds & {"prepend_path", "expose_commands"} else []
     if payload.preinstalled is not None:
         names.append(LAUNCHER_SCRIPT)
     return names
@@ -39,6 +41,15 @@ def compressor(plan: InstallPlan, payload: Payload) -> str:
 
 def _in_state_dir(name: str) -> Code:
     return nsis_value(under(STATE_DIR, name), name)
+
+
+def machine_only_reason(plan: InstallPlan) -> str:
+    """Why a recipe's setup.exe cannot install per user (for its /CurrentUser refusal)."""
+    if "user" in plan.scopes:
+        return ""
+    if any(s.install.kind == "run_msi" for s in plan.steps):
+        return "it runs an MSI, which installs for the machine"
+    return "its PATH change is for the machine"
 
 
 def welcome_text(plan: InstallPlan) -> str:
@@ -56,7 +67,10 @@ def _step_variables(plan: InstallPlan) -> list[str]:
     """The variables only some actions use (makensis warns about a variable never used)."""
     kinds = {s.install.kind for s in plan.steps}
     names = ["StepFile"] if kinds & {"run_exe", "run_msi"} else []
-    return names + (["ProductCode"] if "run_msi" in kinds else [])
+    names += ["ProductCode"] if "run_msi" in kinds else []
+    # own_unless (steps.nsh.j2): an unshared MSI or a zip runtime
+    unshared = [s for s in plan.steps if s.owns is Ownership.UNLESS_PREEXISTING]
+    return names + (["Owned"] if unshared else [])
 
 
 def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
@@ -64,9 +78,19 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
     pkg = plan.package
     uninstaller = under(STATE_DIR, "uninstall.exe")
     helpers = helper_scripts(plan, payload)
-    kept = [under(STATE_DIR, s.artifact.filename) for s in plan.steps
-            if isinstance(s.install, RunExe) and s.install.keep_copy and s.artifact]
+    scope_values = {
+        "install_dir": {s: nsis_value(plan.layout.install_dir[s], "install folder")
+                        for s in ("machine", "user")},
+        "runtime_dir": {s: nsis_value(plan.layout.runtime_dir[s], "runtime folder")
+                        for s in ("machine", "user")},
+    }
     return {
+        **scope_values,
+        "execution_level": "user" if "user" in plan.scopes else "admin",
+        "scope_choice": len(plan.scopes) > 1,
+        "machine_only_reason": machine_only_reason(plan),
+        "shares_runtime": any(getattr(s.install, "shared", None) for s in plan.steps),
+        "program_files": "$PROGRAMFILES64" if plan.runtime.arch == "amd64" else "$PROGRAMFILES",
         "state_dir": nsis_value(under(INSTALL_DIR, state_dir_name(pkg.id)), "state folder"),
         "state_dir_name": state_dir_name(pkg.id),
         "lock_file": _in_state_dir(LOCK_FILE),
@@ -74,8 +98,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "helper_scripts": helpers,
         "helper_files": [_in_state_dir(n) for n in helpers]
         + ([_in_state_dir(DISTS_FILE)] if payload.preinstalled is not None else []),
-        "kept_copies": [nsis_value(k, "kept installer") for k in kept],
-        "path_record": _in_state_dir(PATH_RECORD),
+        "path_records": [_in_state_dir(PATH_RECORD), _in_state_dir(BIN_PATH_RECORD)],
         "state_ini": _in_state_dir("state.ini"),
         "log_file": _in_state_dir(f"{pkg.id}-install.log"),
         "temp_log": nsis_value((TEMP, f"\\{pkg.id}-install.log"), "log"),

@@ -10,14 +10,15 @@ from typing import Any
 import jinja2
 
 from ...payload import Payload
-from ...plan import (FILE, INSTALL_DIR, PATH_RECORD, STATE_DIR, Artifact, CopyPreinstalled,
-                     Delivery, InstallPlan, PipInstall, PipUninstall, PrependPath,
-                     RemovePathEntries, RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime,
+from ...plan import (BIN_PATH_RECORD, FILE, PATH_RECORD, RUNTIME_DIR, STATE_DIR, Artifact,
+                     CopyPreinstalled, Delivery, ExposeCommands, InstallPlan, MakeVenv,
+                     PipInstall, PipUninstall, PrependPath, RemoveCommands, RemovePathEntries,
+                     RemoveTree, RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime,
                      UninstallMsi, UnpackZip, join, under)
 from ..escaping import nsis_string
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
-from .values import (PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value,
+from .values import (KEPT_RUNTIMES, PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value,
                      split_to_fit)
 
 TEMPLATE_PACKAGE = "choconsis._nsis"
@@ -41,8 +42,18 @@ class Source:
 
 @functools.lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
-    """The NSIS template environment, made once: compiled templates are reused."""
-    return make_environment(TEMPLATE_PACKAGE, nsis_string)
+    """The NSIS template environment, made once: compiled templates are reused. The filter
+    ``inner`` gives the body of a rendered NSIS string, to embed in a longer one."""
+    env = make_environment(TEMPLATE_PACKAGE, nsis_string)
+    env.filters["inner"] = _inner
+    return env
+
+
+def _inner(value: Code) -> Code:
+    text = str(value)
+    if not (isinstance(value, Code) and len(text) >= 2 and text[0] == text[-1] == '"'):
+        raise ValueError(f"not a rendered NSIS string: {text!r}")
+    return Code(text[1:-1])
 
 
 class NsisSteps(StepTranslator):
@@ -72,20 +83,42 @@ class NsisSteps(StepTranslator):
     # -- install side
 
     def values_run_exe(self, step: Step, action: RunExe) -> dict[str, Any]:
-        probe = action.probe
-        return {"src": self._source(step, action.artifact),
-                "command": self._run(step, action.args, "exe"), "exit": action.exit,
-                "probe": {"tag": probe.tag, "view": "32" if probe.wow64_32 else "64"}
-                if probe is not None else None,
-                "keep_copy": action.keep_copy}
+        probe, where = action.probe, self._where(step)
+        values = {"src": self._source(step, action.artifact),
+                  "command": self._run(step, action.args, "exe"), "exit": action.exit,
+                  "probe": {"tag": probe.tag, "view": "32" if probe.wow64_32 else "64"}
+                  if probe is not None else None, "shared": action.shared,
+                  "kept_dir": None, "kept_file": None, "uninstall": None}
+        if action.shared and isinstance(step.undo, UninstallExeRuntime):
+            kept = under(KEPT_RUNTIMES, action.artifact.filename)
+            values.update(kept_dir=nsis_value((KEPT_RUNTIMES,), where),
+                          kept_file=nsis_value(kept, where),
+                          uninstall=nsis_command((kept, *step.undo.uninstall_args), where))
+        return values
 
     def values_run_msi(self, step: Step, action: RunMsi) -> dict[str, Any]:
+        undo = step.undo
+        uninstall = (nsis_command((join(SYSDIR, "\\msiexec.exe"), ("/x",), *undo.args),
+                                  self._where(step))
+                     if isinstance(undo, UninstallMsi) else None)
         return {"src": self._source(step, action.artifact),
-                "command": self._run(step, action.args, "msi"), "exit": action.exit}
+                "command": self._run(step, action.args, "msi"), "exit": action.exit,
+                "shared": action.shared, "uninstall": uninstall}
 
     def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
         return {"payload": f"{PAYLOAD}\\{RUNTIME_TREE}\\*.*",
                 "probe_file": nsis_value(action.probe.path, self._where(step))}  # type: ignore[attr-defined]
+
+    def values_make_venv(self, step: Step, action: MakeVenv) -> dict[str, Any]:
+        where = self._where(step)
+        return {"folder": nsis_value(action.folder, where),
+                "command": nsis_command(action.command, where), "exit": action.exit}
+
+    def values_expose_commands(self, step: Step, action: ExposeCommands) -> dict[str, Any]:
+        where = self._where(step)
+        return {"names": action.names, "scripts": nsis_value(action.scripts, where),
+                "bin": nsis_value(action.bin, where),
+                "command": nsis_command(action.path_command, where), "exit": action.exit}
 
     def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
         return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit}
@@ -101,7 +134,8 @@ class NsisSteps(StepTranslator):
 
         return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
                 "payload": f"{PAYLOAD}\\{PREINSTALL_TREE}\\*.*",
-                "launcher_script": LAUNCHER_SCRIPT, "dists_file": DISTS_FILE}
+                "launcher_script": LAUNCHER_SCRIPT, "dists_file": DISTS_FILE,
+                "destination": nsis_value(self.plan.layout.env_dir, self._where(step))}
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = None
@@ -117,27 +151,31 @@ class NsisSteps(StepTranslator):
 
     def values_uninstall_exe_runtime(self, step: Step,
                                      action: UninstallExeRuntime) -> dict[str, Any]:
-        artifact = step.artifact
-        assert artifact is not None
-        kept = under(STATE_DIR, artifact.filename)
-        where = self._where(step)
-        return {"cleanup": nsis_command(action.cleanup, where),
-                "command": nsis_command((kept, *action.uninstall_args), where),
-                "keep_copy": nsis_value(kept, where), "exit": action.exit}
+        return {"cleanup": nsis_command(action.cleanup, self._where(step)),
+                "shared": action.shared, "exit": action.exit}
 
     def values_uninstall_msi(self, step: Step, action: UninstallMsi) -> dict[str, Any]:
         where = self._where(step)
         return {"cleanup": nsis_command(action.cleanup, where) if action.cleanup else None,
                 "command": nsis_command((join(SYSDIR, "\\msiexec.exe"), ("/x",),
                                          *action.args), where),
-                "exit": action.exit}
+                "exit": action.exit, "shared": action.shared}
+
+    def values_remove_tree(self, step: Step, action: RemoveTree) -> dict[str, Any]:
+        return {"folder": nsis_value(action.folder, self._where(step))}
+
+    def values_remove_commands(self, step: Step, action: RemoveCommands) -> dict[str, Any]:
+        where = self._where(step)
+        return {"names": action.names, "bin": nsis_value(action.bin, where),
+                "command": nsis_command(action.path_command, where), "exit": action.exit,
+                "record_file": nsis_value(under(STATE_DIR, BIN_PATH_RECORD), where)}
 
     def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
         tree, where = self.payload.runtime, self._where(step)
         dirs = tree.dirs if tree is not None else ()
         files = tree.files if tree is not None else ()
-        return {"dirs": [nsis_value(under(INSTALL_DIR, d), where) for d in dirs],
-                "files": [nsis_value(under(INSTALL_DIR, f), where) for f in files]}
+        return {"dirs": [nsis_value(under(RUNTIME_DIR, d), where) for d in dirs],
+                "files": [nsis_value(under(RUNTIME_DIR, f), where) for f in files]}
 
     def values_remove_path_entries(self, step: Step, action: RemovePathEntries) -> dict[str, Any]:
         where = self._where(step)

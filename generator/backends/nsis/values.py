@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from ...errors import BuildError
-from ...plan import (FILE, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, SCRIPTS, STATE_DIR,
-                     WHEELS, Command, Marker, Templated, command_line)
+from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, PROGRAM_FILES,
+                     RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
+                     Marker, Templated, command_line)
 from .. import escaping
 from ..templating import Code
 
@@ -16,9 +17,16 @@ WHEELS_DIR = "wheels"
 SYSDIR = Marker("nsis_sysdir")
 PLUGINSDIR = Marker("nsis_pluginsdir")
 TEMP = Marker("nsis_temp")
+KEPT_RUNTIMES = Marker("nsis_kept_runtimes")  # where a shared runtime's installer is kept
 
 NSIS_VARIABLES: dict[Marker, str] = {
     INSTALL_DIR: "$INSTDIR",
+    RUNTIME_DIR: "$RuntimeDir",
+    SCOPE: "$Scope",
+    ALL_USERS: "$AllUsers",
+    PROGRAM_FILES: "${CHOCONSIS_PROGRAMFILES}",  # $PROGRAMFILES64 or $PROGRAMFILES, by arch
+    USER_PROGRAMS: "$LOCALAPPDATA\\Programs",  # with SetShellVarContext current
+    KEPT_RUNTIMES: "${CHOCONSIS_KEPT_RUNTIMES}",
     FILE: "$StepFile",
     LOCK: "$StateDir\\" + LOCK_FILE,
     WHEELS: "$PLUGINSDIR\\" + WHEELS_DIR,
@@ -31,7 +39,7 @@ NSIS_VARIABLES: dict[Marker, str] = {
 }
 
 # What $INSTDIR may expand to at install time (MAX_PATH), for measuring command lines.
-_LONGEST_INSTDIR = {**NSIS_VARIABLES, INSTALL_DIR: "X" * 260}
+_LONGEST_INSTDIR = {**NSIS_VARIABLES, INSTALL_DIR: "X" * 260, RUNTIME_DIR: "X" * 260}
 
 
 def nsis_value(value: Templated, where: str) -> Code:

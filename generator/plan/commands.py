@@ -1,0 +1,78 @@
+"""The command lines the steps run, composed once for both back ends."""
+
+from __future__ import annotations
+
+from ..lock.lockfile import Lock
+from .delivery import Delivery
+from .layout import Layout
+from .values import LOCK, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Command, Templated, under
+
+PATH_SCRIPT = "choconsis_path.py"  # nsis/choconsis_path.py, shipped with both back ends
+LAUNCHER_SCRIPT = "make_launchers.py"  # nsis/make_launchers.py (--preinstall)
+DISTS_FILE = "preinstalled-dists.txt"  # the dist-info folders make_launchers.py reads
+PATH_RECORD = "path-record.txt"  # what choconsis_path.py added for [path] (state folder)
+BIN_PATH_RECORD = "bin-path-record.txt"  # ... and for the commands folder
+
+
+def runtime_python() -> Templated:
+    return under(RUNTIME_DIR, "python.exe")
+
+
+def path_scope(scope: str) -> Templated:
+    """[path] scope as the PATH editor's --scope: "install" is the install's own scope."""
+    return (SCOPE,) if scope == "install" else (scope,)
+
+
+def path_command(action: str, scope: Templated, record: str,
+                 entries: tuple[Templated, ...] = ()) -> Command:
+    """python.exe -E -s choconsis_path.py add|remove --scope S --record R [ENTRY...], run by
+    the runtime's python.exe (there before the environment, and gone only after it)."""
+    return (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, PATH_SCRIPT), (action,),
+            ("--scope",), scope, ("--record",), under(STATE_DIR, record), *entries)
+
+
+def venv_command(layout: Layout) -> Command:
+    return (runtime_python(), ("-E",), ("-s",), ("-m",), ("venv",), ("--without-pip",),
+            layout.env_dir)
+
+
+def pip_install_command(lock: Lock, index_url: str, delivery: Delivery,
+                        layout: Layout) -> Command:
+    """pip install everything in the lock with --require-hashes; stop on failure.
+
+    The runtime's pip installs into the app's environment (pip --python; in a "runtime"
+    environment the two are one). --no-deps: the lock is the whole closure, so pip installs
+    exactly it and never reaches for anything else (nor replaces what an extra installer
+    provided). --only-binary :all: when the lock holds only wheels; a legacy target's lock may
+    pin source archives, which the hashes still pin to the exact file.
+    """
+    args: list[Templated] = [runtime_python(), ("-m",), ("pip",)]
+    if layout.venv:
+        args += [("--python",), layout.python]
+    args += [("install",), ("--disable-pip-version-check",), ("--no-warn-script-location",),
+             ("--require-hashes",), ("--no-deps",)]
+    if lock.wheels_only:
+        args += [("--only-binary",), (":all:",)]
+    args += [("-r",), (LOCK,)]
+    if delivery.embeds:
+        args += [("--no-index",), ("--find-links",), (WHEELS,)]
+    else:
+        args += [("--index-url",), (index_url,)]
+    return tuple(args)
+
+
+def launcher_command(layout: Layout) -> Command:
+    """--preinstall: make_launchers.py, run by the runtime's python.exe (its pip's distlib
+    writes them), writes each dist's console-script launchers starting the environment's
+    python.exe, and adds them to its RECORD."""
+    return (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, LAUNCHER_SCRIPT),
+            ("--python",), layout.python, ("--site-packages",), layout.site_packages,
+            ("--scripts",), layout.scripts, ("--dists",), under(STATE_DIR, DISTS_FILE))
+
+
+def pip_uninstall_command(lock: Lock) -> tuple[Command, int]:
+    """pip uninstall -y of the locked packages (a "runtime" environment), and where the
+    names start."""
+    head: Command = (runtime_python(), ("-m",), ("pip",), ("uninstall",),
+                     ("--disable-pip-version-check",), ("-y",))
+    return (*head, *((name,) for name in lock.names)), len(head)
