@@ -156,7 +156,7 @@ def prepare_choconsis(work: Path, cache: Path) -> tuple[Path, Path, Path]:
     lock = read_lock(recipe.lock_path)  # type: ignore[arg-type]
     store = ArtifactStore(cache_dir=cache, artifacts_dir=artifacts)
     from choconsis.plan import load_plan
-    from choconsis.lock.resolve import fetch_wheels
+    from choconsis.payload.wheels import fetch_wheels
 
     for artifact in load_plan(recipe).artifacts:
         store.fetch(artifact)
