@@ -1,8 +1,15 @@
 # -*- coding: utf-8 -*-
-"""Write the console-script launchers of pre-installed dists: run by choconsis installers.
+"""Write console-script launchers: run by choconsis installers.
 
     python.exe -E -s make_launchers.py [--python EXE] --site-packages DIR --scripts DIR
-        --dists FILE
+        (--dists FILE | --commands NAME...)
+
+--commands: the app's commands folder (what goes on PATH): a launcher for each NAME, found
+among the console scripts of every dist in site-packages, starting ``--python`` by its
+absolute path (a copy of pip's own launcher may hold a relative ``#!python.exe``, as
+WinPython's pip writes them, and then works only beside that python.exe). They belong to no
+dist: the commands step's undo removes them.
+
 
 A ``--preinstall`` build installs every wheel at build time, without launchers: a launcher
 embeds the absolute path of python.exe, which only exists once the user chose the install
@@ -95,14 +102,47 @@ def write_launchers(maker, dist_info, site_packages):
     return len(written)
 
 
+def write_commands(maker, names, site_packages):
+    # type: (object, list, str) -> int
+    """A launcher for each name, from the console scripts of site-packages' dists."""
+    found = {}
+    for entry in sorted(os.listdir(site_packages)):
+        if entry.endswith(".dist-info"):
+            path = os.path.join(site_packages, entry, "entry_points.txt")
+            for name, target, gui in read_entry_points(path):
+                found.setdefault(name.lower(), (name, target, gui))
+    missing = [n for n in names if n.lower() not in found]
+    if missing:
+        raise LookupError("no installed dist has the console script(s) %s"
+                          % ", ".join(missing))
+    for wanted in names:
+        name, target, gui = found[wanted.lower()]
+        maker.make("%s = %s" % (name, target), {"gui": gui})
+    return len(names)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--python", default=None,
                         help="the interpreter the launchers start (default: this one)")
     parser.add_argument("--site-packages", required=True)
     parser.add_argument("--scripts", required=True)
-    parser.add_argument("--dists", required=True, help="file naming the dist-info folders")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--dists", help="file naming the dist-info folders")
+    group.add_argument("--commands", nargs="+", metavar="NAME",
+                       help="only these console scripts, into --scripts (a commands folder)")
     args = parser.parse_args(argv)
+    if args.commands:
+        try:
+            if not os.path.isdir(args.scripts):
+                os.makedirs(args.scripts)
+            total = write_commands(make_maker(args.scripts, args.python), args.commands,
+                                   args.site_packages)
+        except Exception as err:  # one line for the install log, not a traceback
+            sys.stderr.write("make_launchers: %s: %s\n" % (type(err).__name__, err))
+            return 1
+        sys.stdout.write("make_launchers: %d command(s) in %s\n" % (total, args.scripts))
+        return 0
     try:
         with io.open(args.dists, encoding="utf-8") as f:
             dists = [line.strip() for line in f if line.strip()]

@@ -139,14 +139,15 @@ class MakeVenv(Action):
 
 @dataclass(frozen=True)
 class ExposeCommands(Action):
-    """Put the app's commands, and only those, on PATH. setup.exe copies their launchers
-    from the environment's Scripts folder into the app's bin folder and puts that folder on
-    PATH (the launchers start the environment's python.exe by its absolute path, so a copy
-    works anywhere); Chocolatey makes a shim of each (Install-BinFile), its own way."""
+    """Put the app's commands, and only those, on PATH. setup.exe writes a launcher for each
+    into the app's bin folder (make_launchers.py: starting the environment's python.exe by its
+    absolute path) and puts that folder on PATH; Chocolatey makes a shim of each launcher in
+    the environment (Install-BinFile), its own way."""
 
     names: tuple[str, ...]
     scripts: Templated  # where pip wrote the launchers
     bin: Templated  # setup.exe: the folder put on PATH
+    command: Command  # setup.exe: make_launchers.py --commands NAME... into BIN
     path_command: Command  # setup.exe: choconsis_path.py add ... BIN
     exit: ExitPolicy = PROGRAM
     kind: ClassVar[str] = "expose_commands"

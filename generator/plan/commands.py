@@ -70,6 +70,14 @@ def launcher_command(layout: Layout) -> Command:
             ("--scripts",), layout.scripts, ("--dists",), under(STATE_DIR, DISTS_FILE))
 
 
+def commands_command(layout: Layout, names: tuple[str, ...]) -> Command:
+    """setup.exe's commands folder: make_launchers.py writes a launcher for each command,
+    starting the environment's python.exe by its absolute path."""
+    return (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, LAUNCHER_SCRIPT),
+            ("--python",), layout.python, ("--site-packages",), layout.site_packages,
+            ("--scripts",), layout.bin, ("--commands",), *((n,) for n in names))
+
+
 def pip_uninstall_command(lock: Lock) -> tuple[Command, int]:
     """pip uninstall -y of the locked packages (a "runtime" environment), and where the
     names start."""

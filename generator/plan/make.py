@@ -14,8 +14,9 @@ from .actions import (Artifact, CopyPreinstalled, ExposeCommands, LeaveInstalled
                       RemoveCommands, RemovePathEntries, RemoveTree, RemoveUnpacked, RunCheck,
                       RunExe, RunMsi, UninstallExeRuntime, UninstallMsi, UnpackZip,
                       msi_install_args, runtime_cleanup)
-from .commands import (BIN_PATH_RECORD, PATH_RECORD, launcher_command, path_command, path_scope,
-                       pip_install_command, pip_uninstall_command, venv_command)
+from .commands import (BIN_PATH_RECORD, PATH_RECORD, commands_command, launcher_command,
+                       path_command, path_scope, pip_install_command, pip_uninstall_command,
+                       venv_command)
 from .delivery import Delivery
 from .layout import Layout, layout_of
 from .policy import DEFAULT_VALID_EXIT_CODES, ExitPolicy, Ownership
@@ -171,6 +172,7 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
         scope = (SCOPE,)
         steps.append(Step("commands on PATH: " + " ".join(exposed), "commands",
                           ExposeCommands(exposed, layout.scripts, layout.bin,
+                                         commands_command(layout, exposed),
                                          path_command("add", scope, BIN_PATH_RECORD,
                                                       (layout.bin,))),
                           RemoveCommands(exposed, layout.scripts, layout.bin,

@@ -322,8 +322,11 @@ def _leftovers(prefix: WinePrefix, expect: Expectation, before: Snapshot, report
         phase.check("only the running uninstaller was left (expected with _?=); removed",
                     True, str(uninstaller))
         exe.unlink()
+        # ... and the folders it would have removed after itself: its own, the install
+        # folder, and for a per-user install %LOCALAPPDATA%\Programs if that is empty then
+        stop = folder.parent.parent if expect.scope == "user" else folder.parent
         for parent in [exe.parent, *exe.parent.parents]:
-            if parent == folder.parent or not parent.is_dir() or any(parent.iterdir()):
+            if parent == stop or not parent.is_dir() or any(parent.iterdir()):
                 break
             parent.rmdir()
     phase.check("install folder removed", not folder.exists(),

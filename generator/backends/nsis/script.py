@@ -28,7 +28,7 @@ def helper_scripts(plan: InstallPlan, payload: Payload) -> list[str]:
     """The helper files setup.exe unpacks into the state folder for its steps."""
     kinds = {s.install.kind for s in plan.steps}
     names = [PATH_SCRIPT] if kinds & {"prepend_path", "expose_commands"} else []
-    if payload.preinstalled is not None:
+    if payload.preinstalled is not None or "expose_commands" in kinds:
         names.append(LAUNCHER_SCRIPT)
     return names
 

@@ -116,8 +116,8 @@ class NsisSteps(StepTranslator):
 
     def values_expose_commands(self, step: Step, action: ExposeCommands) -> dict[str, Any]:
         where = self._where(step)
-        return {"names": action.names, "scripts": nsis_value(action.scripts, where),
-                "bin": nsis_value(action.bin, where),
+        return {"names": action.names, "bin": nsis_value(action.bin, where),
+                "launchers": nsis_command(action.command, where),
                 "command": nsis_command(action.path_command, where), "exit": action.exit}
 
     def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
