@@ -510,6 +510,10 @@ def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path,
                           sha256=hashlib.sha256(runtime.read_bytes()).hexdigest())
     data["pip"] = {"requirements": ["choconsis-probe==1.0"], "index_url": srv.url("/simple")}
     data["check"] = {"command": "choconsis-probe"}
+    # the shape these tests were written for: into the runtime, for the machine, its folders
+    # on the machine PATH (tests/test_wine_isolation.py proves the per-app model)
+    data["install"] = {"scope": "machine", "environment": "runtime", "commands": []}
+    data["path"] = {"prepend": ["{install_dir}", "{install_dir}\\Scripts"], "scope": "machine"}
     data["installer"] = []
     for name, path, served in extras:
         kind = path.suffix[1:]
@@ -711,61 +715,6 @@ def test_wine_repair_keeps_one_entry_and_uninstall_is_still_exact(tmp_path: Path
     assert prefix.reg_query(UNINSTALL_KEY + "probe-repair") is None
 
 
-FAKE_PY_KEY = "Software\\choconsis-tests\\fake-python-exe"
-
-
-def fake_python_exe(tmp_path: Path, tree: Path) -> Path:
-    """An amd64 program that behaves like the python.org installer for our purposes.
-
-    ``/quiet ... TargetDir="DIR"`` unpacks the WinPython tree into DIR and records DIR in the
-    registry; ``/uninstall /quiet`` removes what it unpacked and the record (exit 1605 when
-    nothing is installed). It proves the EXE-runtime path: download, run, keeping a copy of
-    the installer, and the quiet uninstall through that copy.
-    """
-    removals = "\n".join(
-        f'    RMDir /r "$0\\{p.name}"' if p.is_dir() else f'    Delete "$0\\{p.name}"'
-        for p in sorted(tree.iterdir()))
-    script = tmp_path / "fakepy.nsi"
-    script.write_text(f"""Unicode true
-Target amd64-unicode
-OutFile fakepy.exe
-RequestExecutionLevel admin
-SilentInstall silent
-SetCompressor zlib
-SetDateSave off
-!include FileFunc.nsh
-!include LogicLib.nsh
-Section
-  SetRegView 64
-  ${{GetParameters}} $R0
-  ClearErrors
-  ${{GetOptions}} $R0 "/uninstall" $R1
-  ${{IfNot}} ${{Errors}}
-    ReadRegStr $0 HKLM "{FAKE_PY_KEY}" "TargetDir"
-    ${{If}} $0 == ""
-      SetErrorLevel 1605
-      Quit
-    ${{EndIf}}
-    SetOutPath "$TEMP"
-{removals}
-    DeleteRegKey HKLM "{FAKE_PY_KEY}"
-    SetErrorLevel 0
-    Quit
-  ${{EndIf}}
-  ${{GetOptions}} $R0 "TargetDir=" $0
-  StrCpy $1 $0 1
-  ${{If}} $1 == '"'
-    StrCpy $0 $0 -1 1
-  ${{EndIf}}
-  SetOutPath "$0"
-  File /r "{tree}/*.*"
-  WriteRegStr HKLM "{FAKE_PY_KEY}" "TargetDir" "$0"
-SectionEnd
-""", encoding="utf-8")
-    subprocess.run(["makensis", "-V1", "-WX", script.name], cwd=tmp_path, check=True)
-    return tmp_path / "fakepy.exe"
-
-
 @pytest.mark.slow
 def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopback, wine_kit):
     """The default recipe's shape: an EXE runtime downloaded at install time."""
@@ -773,7 +722,7 @@ def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopba
     from choconsis.smoke import uninstall_args
 
     _, cache = wine_kit
-    fake = fake_python_exe(tmp_path, wine_artifacts.runtime_tree(cache))
+    fake = wine_artifacts.fake_python_exe(cache)
     recipe = _wine_recipe(tmp_path, loopback, cache, [], "probe-exe")
     data = tomllib.loads(recipe.read_text("utf-8"))
     data["python"].update(installer="exe", url=loopback.add("/files/python-fake.exe",
@@ -788,16 +737,19 @@ def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopba
     assert run.code == 0, run.output
     folder = prefix.drive_c / "ProbeExe"
     state = folder / "choconsis-probe-exe"
-    assert (state / "python-fake.exe").read_bytes() == fake.read_bytes()
+    # the bundle is kept where the last app using the shared runtime finds it
+    kept = prefix.drive_c / "ProgramData" / "choconsis" / "runtimes" / "python-fake.exe"
+    assert kept.read_bytes() == fake.read_bytes()
     assert (folder / "Scripts" / "choconsis-probe.exe").is_file()
     log = (state / "probe-exe-install.log").read_text("utf-16")
     assert "step 1 (Python 3.12.1 (amd64)): sha256 verified" in log
-    assert prefix.reg_value("HKLM\\" + FAKE_PY_KEY, "TargetDir").data == "C:\\ProbeExe"
+    assert prefix.reg_value("HKLM\\" + wine_artifacts.FAKE_PEP514_KEY, "", view=64).data == "C:\\ProbeExe"
     entry = next(iter(prefix.reg_query(UNINSTALL_KEY + "probe-exe").values()))
     undo = prefix.run(uninstall_args(entry["quietuninstallstring"].data), timeout=600)
     prefix.wait()
     assert undo.code == 0, undo.output
-    assert prefix.reg_query("HKLM\\" + FAKE_PY_KEY) is None  # the runtime's own uninstall ran
+    assert prefix.reg_query("HKLM\\" + wine_artifacts.FAKE_PEP514_KEY) is None  # it uninstalled
+    assert not kept.exists()
     assert not (folder / "python.exe").exists() and not (folder / "Lib").exists()
     assert prefix.reg_query(UNINSTALL_KEY + "probe-exe") is None
 

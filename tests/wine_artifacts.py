@@ -288,3 +288,102 @@ def pyopenssl_msi(cache: Path) -> Path:
         return _publish(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ a python.org-like EXE
+
+FAKE_PY_RECORD = r"Software\choconsis-tests\fake-python-exe"
+FAKE_PEP514_KEY = r"Software\Python\PythonCore\3.12\InstallPath"  # under HKCU or HKLM
+
+
+def fake_python_exe(cache: Path) -> Path:
+    """An amd64 program that behaves like python.org's installer for our purposes.
+
+    ``/quiet InstallAllUsers=0|1 ... TargetDir="DIR"`` unpacks the WinPython tree into DIR
+    and registers it as PEP 514 says (Software\\Python\\PythonCore\\3.12\\InstallPath, under
+    HKCU for a per-user install, HKLM for the machine); ``/uninstall /quiet`` removes what
+    it unpacked (and its parent folder when empty) and its registrations (exit 1605 when nothing is installed). It proves the
+    EXE-runtime path: download, run, the shared runtime's kept bundle and the quiet uninstall
+    through it, per user and per machine.
+    """
+    tree = runtime_tree(cache)
+    removals = "\n".join(
+        f'    RMDir /r "$0\\{p.name}"' if p.is_dir() else f'    Delete "$0\\{p.name}"'
+        for p in sorted(tree.iterdir()))
+    forget = "\n".join(f"""  ${{If}} $2 == "{root}"
+    DeleteRegKey {root} "{FAKE_PY_RECORD}"
+    DeleteRegKey /ifempty {root} "Software\\choconsis-tests"
+    DeleteRegKey {root} "Software\\Python\\PythonCore\\3.12"
+    DeleteRegKey /ifempty {root} "Software\\Python\\PythonCore"
+    DeleteRegKey /ifempty {root} "Software\\Python"
+  ${{EndIf}}""" for root in ("HKCU", "HKLM"))
+    register = "\n".join(f"""  ${{If}} $1 == "{flag}"
+    WriteRegStr {root} "{FAKE_PY_RECORD}" "TargetDir" "$0"
+    WriteRegStr {root} "{FAKE_PEP514_KEY}" "" "$0"
+  ${{EndIf}}""" for root, flag in (("HKCU", "0"), ("HKLM", "1")))
+    script = f"""Unicode true
+Target amd64-unicode
+OutFile out.exe
+RequestExecutionLevel user
+SilentInstall silent
+SetCompressor zlib
+SetDateSave off
+!include FileFunc.nsh
+!include LogicLib.nsh
+Section
+  SetRegView 64
+  ${{GetParameters}} $R0
+  ClearErrors
+  ${{GetOptions}} $R0 "/uninstall" $R1
+  ${{IfNot}} ${{Errors}}
+    ReadRegStr $0 HKCU "{FAKE_PY_RECORD}" "TargetDir"
+    StrCpy $2 "HKCU"
+    ${{If}} $0 == ""
+      ReadRegStr $0 HKLM "{FAKE_PY_RECORD}" "TargetDir"
+      StrCpy $2 "HKLM"
+    ${{EndIf}}
+    ${{If}} $0 == ""
+      SetErrorLevel 1605
+      Quit
+    ${{EndIf}}
+    SetOutPath "$TEMP"
+{removals}
+    RMDir "$0"
+    ${{GetParent}} "$0" $4
+    RMDir "$4"
+{forget}
+    SetErrorLevel 0
+    Quit
+  ${{EndIf}}
+  ${{GetOptions}} $R0 "TargetDir=" $0
+  StrCpy $3 $0 1
+  ${{If}} $3 == '"'
+    StrCpy $0 $0 -1 1
+  ${{EndIf}}
+  ; GetOptions ends a value at the next " I" (the option's first letter): the value of
+  ; InstallAllUsers= runs on into "1 Include_pip=1 ...", its first character is the flag
+  ${{GetOptions}} $R0 "InstallAllUsers=" $1
+  StrCpy $1 $1 1
+  ${{If}} $1 != "1"
+    StrCpy $1 "0"
+  ${{EndIf}}
+  SetOutPath "$0"
+  File /r "{tree}/*.*"
+{register}
+SectionEnd
+"""
+    key = hashlib.sha256(script.encode()).hexdigest()[:12]
+    final = cache / f"python-fake-{key}.exe"
+    if final.is_file():
+        return final
+    work = Path(tempfile.mkdtemp(prefix=".fakepy-", dir=cache))
+    try:
+        (work / "fakepy.nsi").write_text(script, encoding="utf-8")
+        proc = subprocess.run(["makensis", "-V1", "-WX", "fakepy.nsi"], cwd=work,
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"makensis failed: {proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        _publish(work / "out.exe", final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final

@@ -222,6 +222,12 @@ class RecipeSpec:
     requirement: str = OPENSTACK_REQ
     index_url: str = PYPI
     check: str = "openstack --version"
+    # [install]: by default the shape most of these tests were written for (into the runtime,
+    # for the machine, the runtime's folders on PATH); tests/test_wine_isolation.py proves
+    # the per-app model (venv, per user, only the app's commands on PATH)
+    environment: str = "runtime"
+    scope: str = "machine"
+    commands: tuple[str, ...] | None = ()
 
 
 def recipe_data(spec: RecipeSpec) -> dict[str, Any]:
@@ -258,6 +264,9 @@ def recipe_data(spec: RecipeSpec) -> dict[str, Any]:
         } for e in spec.installers]
     if spec.path_prepend:
         data["path"] = {"prepend": list(spec.path_prepend), "scope": spec.path_scope}
+    data["install"] = {"environment": spec.environment, "scope": spec.scope}
+    if spec.commands is not None:
+        data["install"]["commands"] = list(spec.commands)
     return data
 
 

@@ -1,0 +1,302 @@
+"""Apps installed like Windows apps of today, proven under Wine.
+
+Each app gets its own virtual environment (never the runtime's site-packages), only its
+commands go on PATH, a per-user install writes nothing under HKLM, runtimes are shared by
+the apps that use them and removed by the last one (never when they were there before), and
+an upgrade leaves exactly the new lock in the environment. Real components: the WinPython
+CPython 3.12 (as a zip, as a wixl MSI, and behind a python.org-like EXE), real wheels made
+here, served by a loopback index (tests/probe_wheels.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from choconsis.lock.lockfile import Lock, write_lock
+from choconsis.smoke import run_smoke, uninstall_args
+from choconsis.smoke.registry import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY
+from choconsis.smoke.wine import WinePrefix
+from probe_wheels import app_wheel, serve_index
+from wine_artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
+                            sha256_of)
+
+pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
+
+RUNTIMES_KEY = r"Software\choconsis\Runtimes"
+HKCU_UNINSTALL = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall"
+# The wixl runtime MSI's directory property is INSTALLDIR (see tests/wine_artifacts.py).
+MSI_ARGS = ["/qn", "/norestart", "ALLUSERS=1", "INSTALLDIR={runtime_dir}"]
+
+
+@dataclass
+class App:
+    """One app's recipe: its runtime (zip | exe | msi), scope, packages and command."""
+
+    app_id: str
+    version: str = "1.0.0"
+    runtime: str = "zip"
+    scope: str = "user"
+    packages: list[tuple[str, str]] = field(default_factory=lambda: [("probe-app", "1.0")])
+    command: str = "probe-app"
+    runtime_dir: str = "C:\\SharedPy312"  # an EXE or MSI runtime's folder (machine)
+    # pip at install time (web) or the lock installed at build time (offline --preinstall,
+    # about 3x faster to install: for the tests that are not about pip)
+    preinstalled: bool = True
+
+
+def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
+    """(recipe, setup.exe) of the app, everything served on loopback."""
+    from choconsis.build import BuildOptions, build as choconsis_build
+
+    work = tmp_path / f"{app.app_id}-{app.version}"
+    wheels = [app_wheel(work / "wheels", name, version,
+                        app.command if name == app.packages[0][0] else "")
+              for name, version in app.packages]
+    index, locked = serve_index(loopback, wheels, prefix=f"/{app.app_id}-{app.version}/simple")
+    artifacts = work / "artifacts"
+    artifacts.mkdir(parents=True)
+    python: dict = {"version": "3.12.1", "arch": "amd64", "installer": app.runtime,
+                    "install_dir": app.runtime_dir}
+    if app.runtime == "zip":
+        source = runtime_zip(cache)
+        shutil.copyfile(source, artifacts / source.name)
+        python["url"] = f"http://127.0.0.1:9/{source.name}"
+    else:
+        source = fake_python_exe(cache) if app.runtime == "exe" else runtime_msi(cache)
+        python["url"] = loopback.add(f"/runtime/{source.name}", source.read_bytes())
+        if app.runtime == "msi":
+            python["args"] = MSI_ARGS
+    python["sha256"] = sha256_of(source)
+    requirements = [f"{n}=={v}" for n, v in app.packages]
+    data = {
+        "package": {"id": app.app_id, "version": app.version, "title": f"Test app {app.app_id}",
+                    "authors": "choconsis tests", "summary": "An app of the isolation tests.",
+                    "description": "Built by tests/test_wine_isolation.py.",
+                    "project_url": "https://example.org/choconsis-tests",
+                    "license_url": "https://example.org/choconsis-tests/license"},
+        "python": python,
+        "install": {"scope": app.scope, "environment": "venv"},
+        "pip": {"requirements": requirements, "index_url": index},
+        "check": {"command": app.command},
+    }
+    recipe = work / f"{app.app_id}.toml"
+    recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
+    write_lock(recipe.with_suffix(".lock"), Lock("cp312", "win_amd64", tuple(requirements),
+                                                 index, tuple(locked)))
+    result = choconsis_build(recipe, BuildOptions(out_dir=work / "dist", chocolatey=False,
+                                                  offline=app.preinstalled,
+                                                  preinstall=app.preinstalled,
+                                                  artifacts_dir=artifacts,
+                                                  cache_dir=cache / "artifacts"))
+    assert result.setup_exe is not None
+    return recipe, result.setup_exe
+
+
+def install(prefix: WinePrefix, exe: Path, *args: str) -> None:
+    result = prefix.run([prefix.to_windows(exe), "/S", *args], timeout=900)
+    prefix.wait()
+    assert result.code == 0, result.output
+
+
+def uninstall(prefix: WinePrefix, app_id: str, root: str = "HKLM") -> None:
+    key = f"{root}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{app_id}"
+    quiet = prefix.reg_value(key, "QuietUninstallString")
+    assert quiet is not None, f"no Add/Remove entry {key}"
+    args = uninstall_args(quiet.data)
+    result = prefix.run(args, timeout=900)
+    prefix.wait()
+    assert result.code == 0, result.output
+    # run in place (_?=): only the running uninstaller itself may stay; Windows' own copy
+    # of it (the registered command) removes it too, and with it the folders it leaves
+    # empty: its own and the install folder (rmdir fails when anything else was left)
+    program = Path(prefix.to_linux(args[0]))
+    program.unlink(missing_ok=True)
+    for folder in (program.parent, program.parent.parent):
+        if folder.is_dir():
+            folder.rmdir()
+
+
+def run_in_new_cmd(prefix: WinePrefix, command: str) -> tuple[int, str]:
+    """A command as a new cmd.exe runs it: with the PATH the registry gives (machine, then
+    user), read as Windows would (Wine cuts long inherited values; see smoke.paths)."""
+    from choconsis.smoke.paths import check_script, effective_path
+
+    path = effective_path(prefix.reg_value(ENV_KEY, "Path"), prefix.reg_value(USER_ENV_KEY, "Path"))
+    script = prefix.drive_c / "windows" / "temp" / "choconsis-iso.cmd"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(check_script(path, command), encoding="ascii", newline="")
+    result = prefix.run(["cmd", "/d", "/c", prefix.to_windows(script)], timeout=300)
+    prefix.wait()
+    script.unlink(missing_ok=True)
+    return result.code, result.output
+
+
+def dump(prefix: WinePrefix, keys: list[str]) -> list:
+    """Every value under each key (both registry views), as reg.exe prints them.
+
+    Keys that hold no value are left out: a fresh Wine prefix lacks keys every Windows has
+    (HKCU's Uninstall key), and removing our own subkey leaves such a parent behind empty.
+    """
+    answers = prefix.reg_query_many([(k, view, True) for k in keys for view in (64, 32)])
+    return [{key: values for key, values in answer.items() if values} or None
+            if answer is not None else None for answer in answers]
+
+
+MACHINE_KEYS = [UNINSTALL_KEY, ENV_KEY, "HKLM\\" + RUNTIMES_KEY, r"HKLM\Software\Python"]
+USER_KEYS = [HKCU_UNINSTALL, USER_ENV_KEY, "HKCU\\" + RUNTIMES_KEY, r"HKCU\Software\Python"]
+
+
+def dists(prefix: WinePrefix, site_packages: str) -> set[str]:
+    """The dist-info folders of a site-packages folder."""
+    folder = prefix.to_linux(site_packages)
+    return {p.name for p in folder.glob("*.dist-info")} if folder.is_dir() else set()
+
+
+# ---------------------------------------------------------------------------- per user
+
+
+def test_a_per_user_install_writes_nothing_under_hklm_and_puts_only_its_commands_on_path(
+        components, wine_prefix, loopback, tmp_path, test_cache, measurements):
+    """/S /CurrentUser with a python.org-like EXE runtime: no admin rights asked, files under
+    %LOCALAPPDATA%, HKLM byte-identical, one HKCU Add/Remove entry and one PATH entry, the
+    command runs from a new cmd, `python` is not on PATH, and uninstall restores HKCU."""
+    app = App("iso-user", runtime="exe", scope="user", preinstalled=False)
+    recipe, exe = build(app, tmp_path, loopback, test_cache)
+    machine_before, user_before = dump(wine_prefix, MACHINE_KEYS), dump(wine_prefix, USER_KEYS)
+    user_path_before = wine_prefix.reg_value(USER_ENV_KEY, "Path")
+    programs = wine_prefix.folders()["user_programs"]
+    seen: dict[str, object] = {}
+
+    def installed(prefix: WinePrefix) -> None:
+        assert dump(prefix, MACHINE_KEYS) == machine_before, "a per-user install wrote HKLM"
+        assert not (prefix.drive_c / "Program Files" / app.app_id).exists()
+        entries = prefix.reg_query(HKCU_UNINSTALL, recursive=True) or {}
+        assert [k for k in entries if k.lower().endswith("\\" + app.app_id)], entries
+        path = prefix.reg_value(USER_ENV_KEY, "Path")
+        bin_dir = f"{programs}\\{app.app_id}\\bin"
+        assert path is not None and path.data.split(";")[0] == bin_dir
+        added = [e for e in path.data.split(";")
+                 if e not in (user_path_before.data.split(";") if user_path_before else [])]
+        assert added == [bin_dir]  # one PATH entry: the app's commands, nothing else
+        code, out = run_in_new_cmd(prefix, app.command)
+        assert code == 0 and "probe-app 1.0" in out, out
+        # `where python` would say it, but Wine 8's where.exe is a stub (prints nothing,
+        # exits 0): ask for python itself (cmd exits 9009 when no such command is found)
+        code, out = run_in_new_cmd(prefix, "python --version")
+        assert code == 9009 % 256 and "Python 3" not in out, f"python is on PATH: {out}"
+        # the runtime went where python.org's per-user install goes, registered in HKCU
+        runtime = f"{programs}\\Python\\Python312"
+        assert prefix.reg_value("HKCU\\" + FAKE_PEP514_KEY, "").data == runtime
+        # the app's packages are in its environment, never in the runtime's site-packages
+        assert "probe_app-1.0.dist-info" in dists(
+            prefix, f"{programs}\\{app.app_id}\\env\\Lib\\site-packages")
+        assert not [d for d in dists(prefix, runtime + "\\Lib\\site-packages")
+                    if d.startswith("probe_app")]
+        seen["ok"] = True
+
+    report = run_smoke(exe, recipe=str(recipe), keep_prefix=None, prefix=wine_prefix,
+                       scope="user", inspect=installed)
+    measurements.append("per-user venv (exe runtime): " + ", ".join(
+        f"{p.name} {p.seconds:.1f} s" for p in report.phases))
+    assert seen, report.format()
+    assert report.ok, report.format()
+    assert dump(wine_prefix, USER_KEYS) == user_before  # HKCU exactly as before
+    assert dump(wine_prefix, MACHINE_KEYS) == machine_before
+
+
+# ---------------------------------------------------------------------------- shared runtimes
+
+
+def test_two_apps_share_a_runtime_and_the_last_one_removes_it(components, wine_prefix,
+                                                               loopback, tmp_path, test_cache):
+    """Machine scope, one MSI runtime: both apps work; uninstalling the first leaves the
+    second working; uninstalling the second removes the runtime."""
+    a, b = App("iso-a", runtime="msi", scope="machine"), App("iso-b", runtime="msi",
+                                                             scope="machine")
+    _, exe_a = build(a, tmp_path, loopback, test_cache)
+    _, exe_b = build(b, tmp_path, loopback, test_cache)
+    runtime = wine_prefix.to_linux(a.runtime_dir)
+    install(wine_prefix, exe_a)
+    install(wine_prefix, exe_b)
+    for app in (a, b):
+        exe = f"C:\\Program Files\\{app.app_id}\\bin\\{app.command}.exe"
+        code, out = run_in_new_cmd(wine_prefix, f'"{exe}"')
+        assert code == 0 and "probe-app 1.0" in out, out
+    shared = wine_prefix.reg_query("HKLM\\" + RUNTIMES_KEY, recursive=True) or {}
+    users = [name for values in shared.values() for name in values if name.startswith("app:")]
+    assert sorted(users) == ["app:iso-a", "app:iso-b"], shared
+    uninstall(wine_prefix, a.app_id)
+    assert (runtime / "python.exe").is_file(), "the runtime went while iso-b still uses it"
+    code, out = run_in_new_cmd(wine_prefix, b.command)
+    assert code == 0 and "probe-app 1.0" in out, out
+    assert not (wine_prefix.drive_c / "Program Files" / a.app_id).exists()
+    uninstall(wine_prefix, b.app_id)
+    assert not (runtime / "python.exe").exists(), "the last app left its runtime behind"
+    assert wine_prefix.reg_query("HKLM\\" + RUNTIMES_KEY) is None
+
+
+def test_runtimes_that_were_there_before_stay(components, wine_prefix, loopback, tmp_path,
+                                              test_cache):
+    """An MSI and an EXE runtime installed before the apps: both stay after the uninstall."""
+    msi_app = App("iso-pre-msi", runtime="msi", scope="machine", runtime_dir="C:\\PreMsi312")
+    exe_app = App("iso-pre-exe", runtime="exe", scope="machine", runtime_dir="C:\\PreExe312")
+    _, msi_exe = build(msi_app, tmp_path, loopback, test_cache)
+    _, exe_exe = build(exe_app, tmp_path, loopback, test_cache)
+    msi = wine_prefix.run(["msiexec", "/i", wine_prefix.to_windows(runtime_msi(test_cache)),
+                           "/qn", "INSTALLDIR=" + msi_app.runtime_dir], timeout=600)
+    wine_prefix.wait()
+    assert msi.code == 0, msi.output
+    fake = wine_prefix.run([wine_prefix.to_windows(fake_python_exe(test_cache)), "/quiet",
+                            "InstallAllUsers=1", "TargetDir=" + exe_app.runtime_dir],
+                           timeout=600)
+    wine_prefix.wait()
+    assert fake.code == 0, fake.output
+    for app, exe in ((msi_app, msi_exe), (exe_app, exe_exe)):
+        install(wine_prefix, exe)
+        code, out = run_in_new_cmd(wine_prefix, app.command)
+        assert code == 0 and "probe-app 1.0" in out, out
+        uninstall(wine_prefix, app.app_id)
+        assert (wine_prefix.to_linux(app.runtime_dir) / "python.exe").is_file(), \
+            f"{app.app_id}: uninstall removed a runtime that was there before"
+    assert wine_prefix.reg_value("HKLM\\" + FAKE_PEP514_KEY, "") is not None
+    assert wine_prefix.reg_query("HKLM\\" + RUNTIMES_KEY) is None  # never counted as ours
+
+
+# ---------------------------------------------------------------------------- upgrade
+
+
+def test_an_upgrade_leaves_exactly_the_new_lock_in_the_environment(components, wine_prefix,
+                                                                   loopback, tmp_path,
+                                                                   test_cache):
+    """1.0 -> 1.1: a dropped package is gone, changed ones are at their new versions, one
+    Add/Remove entry, PATH as after a fresh install (pynsist #66)."""
+    old = App("iso-upgrade", "1.0.0",
+              packages=[("probe-app", "1.0"), ("dep-dropped", "1.0"), ("dep-changed", "1.0")])
+    new = App("iso-upgrade", "1.1.0", packages=[("probe-app", "1.1"), ("dep-changed", "2.0")])
+    _, exe_old = build(old, tmp_path, loopback, test_cache)
+    _, exe_new = build(new, tmp_path, loopback, test_cache)
+    install(wine_prefix, exe_old)
+    programs = wine_prefix.folders()["user_programs"]
+    site = f"{programs}\\iso-upgrade\\env\\Lib\\site-packages"
+    assert dists(wine_prefix, site) == {"probe_app-1.0.dist-info", "dep_dropped-1.0.dist-info",
+                                        "dep_changed-1.0.dist-info"}
+    path_fresh = wine_prefix.reg_value(USER_ENV_KEY, "Path")
+    install(wine_prefix, exe_new)
+    assert dists(wine_prefix, site) == {"probe_app-1.1.dist-info", "dep_changed-2.0.dist-info"}
+    assert not (wine_prefix.to_linux(site) / "dep_dropped").exists()
+    entries = [k for k in (wine_prefix.reg_query(HKCU_UNINSTALL, recursive=True) or {})
+               if k.lower().endswith("\\iso-upgrade")]
+    assert len(entries) == 1
+    version = wine_prefix.reg_value(HKCU_UNINSTALL + "\\iso-upgrade", "DisplayVersion")
+    assert version is not None and version.data == "1.1.0"
+    assert wine_prefix.reg_value(USER_ENV_KEY, "Path") == path_fresh
+    code, out = run_in_new_cmd(wine_prefix, "probe-app")
+    assert code == 0 and "probe-app 1.1" in out, out
+    uninstall(wine_prefix, "iso-upgrade", root="HKCU")
+    assert not wine_prefix.to_linux(f"{programs}\\iso-upgrade").exists()
