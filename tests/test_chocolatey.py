@@ -23,10 +23,10 @@ from choconsis.check.powershell import Script, entry_value, syntax_errors, verba
 from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
 from choconsis.errors import BuildError
+from conftest import reference_file
 from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference"
 RECIPES = ROOT / "recipes"
 SHIPPED = ["openstack-clients", "openstack-clients-2013"]
 NS = {"n": chocolatey.NUSPEC_NS}
@@ -158,7 +158,7 @@ def substituted(value, variables: dict[str, str] = VARS) -> str:
 
 @pytest.fixture(scope="module")
 def nuspec_schema() -> etree.XMLSchema:
-    text = (REFERENCE / "chocolatey-nuspec.xsd").read_text(encoding="utf-8")
+    text = reference_file("chocolatey-nuspec.xsd").read_text(encoding="utf-8")
     return etree.XMLSchema(etree.fromstring(text.replace("{0}", chocolatey.NUSPEC_NS).encode()))
 
 
