@@ -25,7 +25,7 @@ from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
 from choconsis.update.versioning import (VersionError, choco_version, fix_version, next_package_version,
                                   tracks)
-from test_index import FakeIndex, python_listing
+from fakeindex import FakeIndex, python_listing
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 26)
