@@ -187,6 +187,29 @@ def test_nuspec_carries_all_metadata_and_omits_empty(name, tmp_path):
     assert [(f.get("src"), f.get("target")) for f in files] == [("tools\\**", "tools")]
 
 
+def test_nuspec_enhancements_and_owners_come_from_the_recipe(tmp_path, nuspec_schema):
+    """cpmr0057 asks for projectSourceUrl and mailingListUrl; owners may differ from authors."""
+    data = recipe_data("openstack-clients")
+    data["package"].update(project_source_url="https://opendev.org/openstack/python-openstackclient",
+                           mailing_list_url="https://lists.openstack.org/mailman3/lists/",
+                           owners="choconsis maintainers")
+    plan = plan_from(data)
+    doc = etree.parse(str(rendered(plan, tmp_path) / f"{plan.package.id}.nuspec"))
+    assert nuspec_schema.validate(doc), nuspec_schema.error_log
+    meta = {etree.QName(el).localname: el.text for el in doc.find("n:metadata", NS)}
+    assert meta["projectSourceUrl"] == "https://opendev.org/openstack/python-openstackclient"
+    assert meta["mailingListUrl"] == "https://lists.openstack.org/mailman3/lists/"
+    assert (meta["owners"], meta["authors"]) == ("choconsis maintainers", "OpenStack Foundation")
+    from choconsis.check import check_folder
+
+    rules = {f.rule_id for f in check_folder(rendered(plan, tmp_path / "again"))}
+    assert "cpmr0057" not in rules and "cpmr0068" in rules  # owners differ: a note
+
+
+def test_owners_default_to_the_authors():
+    assert shipped_plan("openstack-clients").package.owners == "OpenStack Foundation"
+
+
 def test_hostile_values_round_trip_through_xml(tmp_path, nuspec_schema):
     plan = plan_from(hostile_data())
     dest = rendered(plan, tmp_path)
