@@ -44,13 +44,14 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def make_session() -> "requests.Session":
+def make_session(retries: int = 4) -> "requests.Session":
     """A requests session with connection reuse and bounded retries with backoff."""
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 
-    retry = Retry(total=4, connect=4, read=2, status=4, backoff_factor=0.3,
+    retry = Retry(total=retries, connect=retries, read=min(2, retries), status=retries,
+                  backoff_factor=0.3,
                   status_forcelist=sorted(RETRY_STATUS), allowed_methods=["GET", "HEAD"],
                   raise_on_status=False, respect_retry_after_header=True)
     session = requests.Session()
