@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from packaging.version import Version
 
+from .. import ui
 from ..errors import BuildError, ChoconsisError, RecipeError
 from .diagnose import explain_no_match, probe_index
 from .lockfile import Lock, write_lock
@@ -148,6 +149,7 @@ def run_pip_report(target: Target, requirements: tuple[str, ...], index_url: str
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-c", PIP_SHIM, json.dumps(shim_config(target)),
                *pip_args(target, requirements, index_url, report, Path(tmp) / "target")]
+        ui.detail(f"pip: {' '.join(cmd[3:])}")
         try:
             proc = subprocess.run(cmd, env=pip_environment(), cwd=tmp, capture_output=True,
                                   text=True, timeout=PIP_TIMEOUT, stdin=subprocess.DEVNULL)
@@ -196,7 +198,9 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
     target = Target.of(recipe)
     index = index_url or recipe.pip.index_url
     probe_index(recipe.pip.requirements, index, recipe.source)
-    report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
+    with ui.task(f"lock: resolving {len(recipe.pip.requirements)} requirement(s) for "
+                 f"{target.label}"):
+        report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
     report = without_provided(report, recipe, target)
     files = wheels_from_report(report, recipe.source, allow_sdists=target.allows_sdists)
     # sorted by name, as the lock file lists them: a lock read back equals the one resolved
