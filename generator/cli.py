@@ -129,6 +129,34 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--python-index-url", default="https://www.python.org/ftp/python/",
                    help="python.org-style folder listing of Python releases")
 
+    p = command("new", help="write a recipe (and its lock) for a Python CLI on the index",
+                description="Scaffold <id>.toml and <id>.lock for PROJECT[==VERSION]: package "
+                            "metadata and console scripts from the project's own wheel, a check "
+                            "command (<script> --version), the newest python.org runtime the "
+                            "project supports (its installer's sha256 pinned), then lock it.")
+    p.add_argument("spec", metavar="PROJECT[==VERSION]",
+                   help="project on the index, optionally pinned (default: its newest release)")
+    p.add_argument("-d", "--dir", type=Path, default=Path("."), metavar="FOLDER",
+                   help="where to write <id>.toml and <id>.lock (default: here)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing recipe and lock")
+    p.add_argument("--id", dest="package_id", metavar="ID",
+                   help="Chocolatey package id (default: the project's normalised name)")
+    p.add_argument("--python", metavar="X.Y[.Z]",
+                   help="the Python to use (default: the newest the project supports)")
+    p.add_argument("--arch", choices=("amd64", "x86"), default="amd64",
+                   help="architecture of the runtime (default: amd64)")
+    p.add_argument("--installer", choices=("exe", "msi"), default="exe",
+                   help="kind of python.org installer (default: exe)")
+    p.add_argument("--icon-url", default="", metavar="URL", help="package icon (nuspec iconUrl)")
+    p.add_argument("--package-source-url", default="", metavar="URL",
+                   help="where the recipe will live (nuspec packageSourceUrl)")
+    p.add_argument("--index-url", default="https://pypi.org/simple",
+                   help="package index (simple API), as pip's --index-url")
+    p.add_argument("--python-index-url", default="https://www.python.org/ftp/python/",
+                   help="python.org-style folder listing of Python releases")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="download cache (default: $XDG_CACHE_HOME/choconsis)")
+
     p = command("schema", help="print the recipe reference (Markdown)")
     return parser
 

@@ -8,6 +8,7 @@ that cannot be written) are refused first, before anything is read, fetched or b
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from . import preflight, ui
@@ -98,6 +99,29 @@ def cmd_update(args: argparse.Namespace) -> int:
     opts = UpdateOptions(dry_run=args.dry_run, python=args.python, pre=args.pre,
                          index_url=args.index_url, python_index_url=args.python_index_url)
     return run_update([Path(r) for r in args.recipes], opts)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    import shlex
+    import sys
+
+    from .scaffold import NewOptions, new_recipe
+
+    if args.python is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.python):
+        raise UsageError(f"--python {args.python!r}: expected X.Y or X.Y.Z")
+    opts = NewOptions(spec=args.spec, folder=args.dir, force=args.force,
+                      index_url=args.index_url, python_index_url=args.python_index_url,
+                      python=args.python, arch=args.arch, installer=args.installer,
+                      package_id=args.package_id, icon_url=args.icon_url,
+                      package_source_url=args.package_source_url, cache_dir=args.cache)
+    words = ["choconsis", *sys.argv[1:]] if sys.argv[1:2] == ["new"] else ["choconsis", "new",
+                                                                           args.spec]
+    made = new_recipe(opts, shlex.join(words))
+    for note in made.notes:
+        ui.note(f"review {made.recipe}: {note}")
+    print(made.recipe)
+    print(made.lock)
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 
+from packaging.utils import canonicalize_name
+
 from choconsis.lock.index import JSON_TYPE
 
 
@@ -125,7 +127,8 @@ class FakeIndex:
                  **({"core-metadata": {"sha256": msha}, "dist-info-metadata": {"sha256": msha}}
                     if msha else {})} for r, sha, msha in entries]}
             alternates = {} if name in html_only else {JSON_TYPE: json.dumps(doc).encode()}
-            self.server.add(f"{self.prefix}{name}/", page, content_type="text/html",
+            self.server.add(f"{self.prefix}{canonicalize_name(name)}/", page,
+                            content_type="text/html",
                             alternates=alternates, **page_kwargs)
 
 

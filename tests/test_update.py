@@ -407,7 +407,7 @@ def test_python_listing_timeout_fake_resolve(recipe, index, deps, tmp_path):
     index.server.routes["/python/"].delay = 3
     opts = _opts(tmp_path, python=True, python_index_url=listing)
     opts.timeout = 0.3
-    _fails_and_leaves_files([recipe], opts, "python", listing, "Timeout")
+    _fails_and_leaves_files([recipe], opts, "python", listing, "the connection timed out")
 
 
 def test_one_failing_recipe_does_not_stop_the_others_fake_resolve(recipe, index, deps,
