@@ -91,3 +91,19 @@ def test_notes_and_details_by_level(capsys, level):
         ui.note("note")
         ui.detail("detail")
         assert capsys.readouterr() == ("", want)
+
+
+def test_one_bar_at_a_time(loopback, tmp_path, terminal, level):
+    """Downloads under the counting bar of a concurrent fetch draw nothing of their own; a
+    download in a worker thread that is alone gets its bar."""
+    import threading
+
+    level(ui.NORMAL)
+    stream = terminal()
+    with ui.bar("wheels", 2, unit="file"):
+        _download(loopback, tmp_path)
+    assert "runtime.zip" not in stream.getvalue() and "wheels:" in stream.getvalue()
+    worker = threading.Thread(target=_download, args=(loopback, tmp_path / "w"))
+    worker.start()
+    worker.join()
+    assert "runtime.zip:" in stream.getvalue()
