@@ -183,7 +183,7 @@ def wheel_store(test_cache, wine_tools):
 
 
 def fetch_lock_wheels(lock, store) -> list[Path]:
-    from choconsis.lock.resolve import fetch_wheels
+    from choconsis.payload.wheels import fetch_wheels
 
     return needs_pypi(lambda: fetch_wheels(lock, store), "the wheels of the lock")
 
