@@ -190,9 +190,10 @@ def test_nuspec_carries_all_metadata_and_omits_empty(name, tmp_path):
 def test_nuspec_enhancements_and_owners_come_from_the_recipe(tmp_path, nuspec_schema):
     """cpmr0057 asks for projectSourceUrl and mailingListUrl; owners may differ from authors."""
     data = recipe_data("openstack-clients")
-    data["package"].update(project_source_url="https://opendev.org/openstack/python-openstackclient",
-                           mailing_list_url="https://lists.openstack.org/mailman3/lists/",
-                           owners="choconsis maintainers")
+    data["package"].update(
+        project_source_url="https://opendev.org/openstack/python-openstackclient",
+        mailing_list_url="https://lists.openstack.org/mailman3/lists/",
+        owners="choconsis maintainers")
     plan = plan_from(data)
     doc = etree.parse(str(rendered(plan, tmp_path) / f"{plan.package.id}.nuspec"))
     assert nuspec_schema.validate(doc), nuspec_schema.error_log

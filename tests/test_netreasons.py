@@ -9,6 +9,7 @@ import re
 import pytest
 import requests
 
+from choconsis.backends import nsis
 from choconsis.backends.chocolatey.reasons import CHOCOLATEY_URL_PATTERN
 from choconsis.backends.escaping import nsis_string, ps_string
 from choconsis.backends.nsis.reasons import reason_macros
@@ -17,7 +18,6 @@ from choconsis.netreasons import (DOTNET_MESSAGES, HTTP_PHRASES, REASONS, WININE
                                   wininet_words)
 from kit import web_payload
 from test_chocolatey import plan_from, read_script, recipe_data, rendered
-from choconsis.backends import nsis
 
 GET = 'Exception calling "GetResponse" with "0" argument(s): '
 CHOCO = "The remote file either doesn't exist, is unauthorized, or is forbidden for url '{}'. "
@@ -68,8 +68,8 @@ def test_setup_exe_and_the_install_script_carry_the_same_words(tmp_path):
     macros = reason_macros()
     assert macros in nsi
     for code, reason in WININET_CODES.items():
-        assert f"    ${{Case}} {code}\n      StrCpy ${{OUT}} {nsis_string(': ' + REASONS[reason])}" \
-            in macros
+        words = nsis_string(": " + REASONS[reason])
+        assert f"    ${{Case}} {code}\n      StrCpy ${{OUT}} {words}" in macros
     for status, phrase in HTTP_PHRASES.items():
         assert f"    ${{Case}} {status}\n      StrCpy ${{OUT}} {nsis_string(' ' + phrase)}" \
             in macros
