@@ -11,7 +11,7 @@ import pytest
 
 from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.errors import BuildError
+from choconsis.errors import UsageError
 from choconsis.plan import (FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, SCRIPTS, STATE_DIR, WHEELS,
                             CopyPreinstalled, Delivery, ExitPolicy, FileExists, LeaveInstalled,
                             MsiProductInstalled, Nothing, Ownership, PipInstall, PipUninstall,
@@ -179,7 +179,7 @@ def test_preinstalled_delivery_copies_the_tree_and_writes_launchers():
     assert command_line(step.install.command)[2:4] == (
         '\\python.exe" -E -s "', SCRIPTS)
     assert "make_launchers.py" in command_line(step.install.command)[4]
-    with pytest.raises(BuildError, match="needs a zip runtime"):
+    with pytest.raises(UsageError, match="needs a zip runtime"):
         build_plan(recipe(), lock_for(recipe()), Delivery.PREINSTALLED)
 
 

@@ -10,6 +10,7 @@ from ...plan import (DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE, PATH_R
                      state_dir_name, under)
 from .. import escaping
 from ..templating import Code
+from .reasons import reason_macros
 from .steps import NsisSteps, environment
 from .values import TEMP, nsis_value, vi_version
 
@@ -92,6 +93,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "uninstall_start_line": nsis_value((f"uninstalling {pkg.id} {pkg.version} from ",
                                             INSTALL_DIR), "log"),
         "step_variables": _step_variables(plan),
+        "download_reasons": Code(reason_macros()),
         "install_blocks": steps.blocks("install"),
         "undo_blocks": steps.blocks("undo"),
         "plan": plan,
