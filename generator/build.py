@@ -20,7 +20,8 @@ from .errors import RecipeError
 from .lock.lockfile import read_lock
 from .payload import ArtifactStore, Payload, resolve_payload
 from .payload.commands import requirement_commands
-from .plan import Delivery, InstallPlan, build_plan
+from .plan import Delivery, InstallPlan, build_plan, layout_of
+from .plan.make import check_preinstallable
 from .recipe import Recipe, load_recipe
 
 
@@ -76,6 +77,8 @@ def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
         raise RecipeError(recipe.source, None, "recipe has no lock path")
     lock = read_lock(recipe.lock_path)
     lock.check_matches(recipe)
+    if delivery is Delivery.PREINSTALLED:  # before the wheels are fetched for their commands
+        check_preinstallable(recipe, lock, layout_of(recipe))
     return build_plan(recipe, lock, delivery,
                       requirement_commands(recipe, lock, store, fetch=fetch))
 

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, ui
 from .errors import ChoconsisError, UsageError
 
 
@@ -19,6 +19,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own usage errors: exit 2 too
         self.print_usage(sys.stderr)
         raise UsageError(message)
+
+
+def _common() -> argparse.ArgumentParser:
+    """-q and -v, which every command takes (after its name: choconsis build -v)."""
+    common = argparse.ArgumentParser(add_help=False)
+    talk = common.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_const", dest="level", const=ui.QUIET,
+                      default=ui.NORMAL, help="print results and errors only: no progress, "
+                                              "no notes")
+    talk.add_argument("-v", "--verbose", action="store_const", dest="level", const=ui.VERBOSE,
+                      help="also say how: each download, cache hit and external command")
+    return common
 
 
 def _recipe_arg(p: argparse.ArgumentParser, optional: bool = True) -> None:
@@ -52,8 +64,12 @@ def make_parser() -> argparse.ArgumentParser:
         "a Chocolatey package (.nupkg) and an NSIS installer (setup.exe)."))
     parser.add_argument("--version", action="version", version=f"choconsis {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    common = _common()
 
-    p = sub.add_parser("build", help="build the .nupkg and setup.exe of a recipe",
+    def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    p = command("build", help="build the .nupkg and setup.exe of a recipe",
                        description="Build <out>/<id>.<version>.nupkg and "
                                    "<out>/<id>-<version>-setup.exe, with the rendered sources "
                                    "under <out>/<id>/chocolatey and <out>/<id>/nsis.")
@@ -64,27 +80,31 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sign-key", type=Path, metavar="KEY", help="private key for --sign-cert")
     p.add_argument("--sign-password", metavar="PASSWORD", help="password of a PFX or key")
 
-    p = sub.add_parser("render", help="render the sources only (nuspec, .ps1, installer.nsi)",
+    p = command("render", help="render the sources only (nuspec, .ps1, installer.nsi)",
                        description="Write <out>/<id>/chocolatey and <out>/<id>/nsis without "
                                    "packing or compiling.")
     _recipe_arg(p)
     _build_options(p)
 
-    p = sub.add_parser("lock", help="resolve and pin every wheel for the recipe's target",
+    p = command("lock", help="resolve and pin every wheel for the recipe's target",
                        description="Resolve every wheel for the recipe's Windows platform and "
                                    "Python version with pip's resolver and write the lock "
                                    "(name==version + sha256) beside the recipe.")
     _recipe_arg(p)
 
-    p = sub.add_parser("check", help="lint a .nupkg, a rendered folder, or a recipe",
+    p = command("check", help="lint a .nupkg, a rendered folder, or a recipe",
                        description="Report Chocolatey moderation rules (by rule id) and "
                                    "PowerShell syntax errors of a package, or the signature "
                                    "of a setup.exe. Exit 1 when a rule fails.")
-    p.add_argument("path", type=Path, help=".nupkg, rendered folder, recipe .toml, or setup.exe")
+    p.add_argument("path", type=Path, help=".nupkg, rendered folder, recipe .toml, setup.exe, "
+                                           "or the output folder of build (each .nupkg and "
+                                           "setup.exe in it)")
     p.add_argument("--ca-file", type=Path, metavar="PEM",
                    help="trusted root certificate(s) for a setup.exe's signature")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json (one document on stdout, for CI pipelines)")
 
-    p = sub.add_parser("smoke", help="install, run, check and uninstall a setup.exe under Wine",
+    p = command("smoke", help="install, run, check and uninstall a setup.exe under Wine",
                        description="Install SETUP.EXE silently in a fresh Wine prefix, run the "
                                    "recipe's check command, check registry and PATH, uninstall, "
                                    "and check that nothing is left behind.")
@@ -95,7 +115,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", choices=("user", "machine"), default=None,
                    help="install with /CurrentUser or /AllUsers (default: the recipe's scope)")
 
-    p = sub.add_parser("update", help="find newer upstream releases and bump the recipes",
+    p = command("update", help="find newer upstream releases and bump the recipes",
                        description="Find the newest releases of each recipe's requirements (and "
                                    "with --python, the newest patch release of its Python), "
                                    "rewrite the pins, re-lock, bump the package version, and "
@@ -111,93 +131,62 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--python-index-url", default="https://www.python.org/ftp/python/",
                    help="python.org-style folder listing of Python releases")
 
-    p = sub.add_parser("schema", help="print the recipe reference (Markdown)")
+    p = command("new", help="write a recipe (and its lock) for a Python CLI on the index",
+                description="Scaffold <id>.toml and <id>.lock for PROJECT[==VERSION]: package "
+                            "metadata and console scripts from the project's own wheel, a check "
+                            "command (<script> --version), the newest python.org runtime the "
+                            "project supports (its installer's sha256 pinned), then lock it.")
+    p.add_argument("spec", metavar="PROJECT[==VERSION]",
+                   help="project on the index, optionally pinned (default: its newest release)")
+    p.add_argument("-d", "--dir", type=Path, default=Path("."), metavar="FOLDER",
+                   help="where to write <id>.toml and <id>.lock (default: here)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing recipe and lock")
+    p.add_argument("--id", dest="package_id", metavar="ID",
+                   help="Chocolatey package id (default: the project's normalised name)")
+    p.add_argument("--python", metavar="X.Y[.Z]",
+                   help="the Python to use (default: the newest the project supports)")
+    p.add_argument("--arch", choices=("amd64", "x86"), default="amd64",
+                   help="architecture of the runtime (default: amd64)")
+    p.add_argument("--installer", choices=("exe", "msi"), default="exe",
+                   help="kind of python.org installer (default: exe)")
+    p.add_argument("--icon-url", default="", metavar="URL", help="package icon (nuspec iconUrl)")
+    p.add_argument("--package-source-url", default="", metavar="URL",
+                   help="where the recipe will live (nuspec packageSourceUrl)")
+    p.add_argument("--index-url", default="https://pypi.org/simple",
+                   help="package index (simple API), as pip's --index-url")
+    p.add_argument("--python-index-url", default="https://www.python.org/ftp/python/",
+                   help="python.org-style folder listing of Python releases")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="download cache (default: $XDG_CACHE_HOME/choconsis)")
+
+    p = command("schema", help="print the recipe reference (Markdown)")
     return parser
 
 
-def _cmd_build(args: argparse.Namespace, compile_outputs: bool) -> int:
-    from .build import BuildOptions, build
-    from .recipe import resolve_recipe_arg
-
-    if args.preinstall and not args.offline:
-        raise UsageError("--preinstall needs --offline (the pre-installed wheels are embedded)")
-    opts = BuildOptions(out_dir=args.out, offline=args.offline, preinstall=args.preinstall,
-                        artifacts_dir=args.artifacts, cache_dir=args.cache,
-                        sign_cert=getattr(args, "sign_cert", None),
-                        sign_key=getattr(args, "sign_key", None),
-                        sign_password=getattr(args, "sign_password", None))
-    if (opts.sign_cert is None) != (opts.sign_key is None) and not (
-            opts.sign_cert and opts.sign_cert.suffix.lower() in (".pfx", ".p12")):
-        raise UsageError("--sign-cert and --sign-key go together (a .pfx needs no key)")
-    result = build(resolve_recipe_arg(args.recipe), opts, compile_outputs=compile_outputs)
-    for path in (result.nupkg, result.setup_exe, result.sbom, *result.sources):
-        if path is not None:
-            print(path)
-    return 0
-
-
-def _cmd_lock(args: argparse.Namespace) -> int:
-    from .recipe import load_recipe, resolve_recipe_arg
-    from .lock.resolve import lock_recipe
-
-    recipe = load_recipe(resolve_recipe_arg(args.recipe))
-    lock = lock_recipe(recipe)
-    sdists = sum(1 for w in lock.wheels if not w.filename.endswith(".whl"))
-    kinds = f"{len(lock.wheels) - sdists} wheels" + (f", {sdists} source archives" if sdists else "")
-    print(f"{recipe.lock_path}: {len(lock.wheels)} files ({kinds}) for "
-          f"{lock.python_tag} {lock.platform}")
-    return 0
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_path, format_findings
-
-    findings = check_path(args.path, cafile=args.ca_file)
-    print(format_findings(findings, args.path))
-    return 1 if any(f.severity == "error" for f in findings) else 0
-
-
-def _cmd_smoke(args: argparse.Namespace) -> int:
-    from .smoke import run_smoke
-
-    report = run_smoke(args.setup_exe, recipe=args.recipe, keep_prefix=args.keep_prefix,
-                       scope=args.scope)
-    print(report.format())
-    return 0 if report.ok else 1
-
-
-def _cmd_update(args: argparse.Namespace) -> int:
-    from .update import UpdateOptions, run_update
-
-    opts = UpdateOptions(dry_run=args.dry_run, python=args.python, pre=args.pre,
-                         index_url=args.index_url, python_index_url=args.python_index_url)
-    return run_update([Path(r) for r in args.recipes], opts)
-
-
 def run(argv: list[str] | None = None) -> int:
+    from . import commands
+
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "build":
-        return _cmd_build(args, compile_outputs=True)
-    if args.command == "render":
-        return _cmd_build(args, compile_outputs=False)
-    if args.command == "lock":
-        return _cmd_lock(args)
-    if args.command == "check":
-        return _cmd_check(args)
-    if args.command == "smoke":
-        return _cmd_smoke(args)
-    if args.command == "update":
-        return _cmd_update(args)
-    if args.command == "schema":
-        from .recipe import schema_markdown
+    command = getattr(commands, "cmd_" + args.command, None)
+    if command is None:  # pragma: no cover - every subparser has its function
+        raise UsageError(f"unknown command {args.command}")
+    before = ui.level()
+    ui.set_level(args.level)
+    try:
+        return command(args)
+    finally:
+        ui.set_level(before)
 
-        print(schema_markdown())
-        return 0
-    raise UsageError(f"unknown command {args.command}")  # pragma: no cover
+
+def _os_error(err: OSError) -> str:
+    """One line for an OSError nothing more specific caught: the path(s) and the problem."""
+    paths = " -> ".join(str(p) for p in (err.filename, err.filename2) if p is not None)
+    problem = err.strerror or str(err)
+    return f"{paths}: {problem}" if paths else problem
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         # The reader of our output went away (choconsis build | head): the work is done.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # a file problem no check named more precisely: still one line
+        print(f"choconsis: error: {_os_error(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,8 +10,13 @@
 ;   !insertmacro ChoconsisDownloadVerified URL DEST SHA256
 ;       Downloads URL (https://, or http:// for loopback tests) to DEST, hashes DEST and compares
 ;       with SHA256 (hex, any case). Pushes "OK", or one line:
-;         "download failed: URL (code N)"   N = HTTP status, or the Windows error code
+;         "download failed: URL (HTTP 404 Not Found)"         an HTTP status and its phrase
+;         "download failed: URL (code 12007: the server name could not be resolved)"
+;                                            a WinINet or Windows error code and its words
 ;         "sha256 mismatch for URL: got X, expected Y"
+;       The words come from the macros _ChoconsisCodeWords and _ChoconsisHttpWords, which
+;       choconsis renders from its one table (choconsis/netreasons.py) before including this
+;       file; an unknown code keeps its number only.
 ;       DEST is deleted on any failure, so a refused file can never be run.
 ;   !insertmacro ChoconsisSha256File FILE
 ;       Pushes the lowercase hex SHA-256 of FILE, or "error: ...".
@@ -19,9 +24,9 @@
 ;       Pushes the MSI's ProductCode ("{GUID}"), or "error: ...".
 ;
 ; Registers: every macro saves and restores the registers it uses ($0-$9, $R0-$R3); only the
-; pushed result changes the stack. The error flag is cleared. No string built here can exceed
-; NSIS_MAX_STRLEN: a download error line carries the URL, so URLs must be shorter than about
-; 990 characters (recipe URLs are far shorter).
+; pushed result changes the stack. The error flag is cleared. A download error line carries the
+; URL and up to about 110 characters of words: a longer URL than about 880 characters is cut at
+; NSIS_MAX_STRLEN (recipe URLs are far shorter).
 ;
 ; Why WinINet rather than urlmon's URLDownloadToFileW: WinINet gives the HTTP status code
 ; (a 404 error page is never mistaken for the file), can bypass and not fill the IE cache
@@ -32,6 +37,10 @@
 
 !include LogicLib.nsh
 !include Util.nsh
+
+!ifmacrondef _ChoconsisCodeWords
+  !error "download.nsh needs the _ChoconsisCodeWords and _ChoconsisHttpWords macros first (choconsis.backends.nsis.reasons renders them)"
+!endif
 
 !define /ifndef CHOCONSIS_CHUNK 1048576
 
@@ -177,51 +186,53 @@ choconsis_sha_done:
   StrCpy $2 0                             ; request
   StrCpy $3 -1                            ; file
   StrCpy $4 0                             ; buffer
+  ; A failure jumps to choconsis_dl_failed with $9 = the code, $7 = "http" for an HTTP
+  ; status (else a WinINet or Windows error code), $0 = what failed on this machine ("" for
+  ; the network).
+  StrCpy $0 ""
+  StrCpy $7 ""
   System::Call 'wininet::InternetOpenW(w "choconsis", i 0, p 0, p 0, i 0) p .r1 ?e'
-  Pop $5
+  Pop $9
   ${If} $1 P= 0
-    StrCpy $R3 "download failed: $R0 (code $5)"
-    Goto choconsis_dl_done
+    Goto choconsis_dl_failed
   ${EndIf}
   System::Call 'wininet::InternetOpenUrlW(p r1, w R0, p 0, i 0, i ${CHOCONSIS_INET_FLAGS}, p 0) p .r2 ?e'
-  Pop $5
+  Pop $9
   ${If} $2 P= 0
-    StrCpy $R3 "download failed: $R0 (code $5)"
-    Goto choconsis_dl_done
+    Goto choconsis_dl_failed
   ${EndIf}
   System::Call 'wininet::HttpQueryInfoW(p r2, i ${CHOCONSIS_QUERY_STATUS}, *i .r6, *i 4, p 0) i .r5 ?e'
-  Pop $7
+  Pop $9
   ${If} $5 = 0
-    StrCpy $R3 "download failed: $R0 (code $7)"
-    Goto choconsis_dl_done
+    Goto choconsis_dl_failed
   ${EndIf}
   ${If} $6 <> 200
-    StrCpy $R3 "download failed: $R0 (code $6)"
-    Goto choconsis_dl_done
+    StrCpy $9 $6
+    StrCpy $7 "http"
+    Goto choconsis_dl_failed
   ${EndIf}
   ; GENERIC_WRITE, no sharing, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL
   System::Call 'kernel32::CreateFileW(w R1, i 0x40000000, i 0, p 0, i 2, i 0x80, p 0) p .r3 ?e'
-  Pop $5
+  Pop $9
   ${If} $3 P= -1
-    StrCpy $R3 "download failed: $R0 (code $5, cannot create $R1)"
-    Goto choconsis_dl_done
+    StrCpy $0 ", cannot create $R1"
+    Goto choconsis_dl_failed
   ${EndIf}
   System::Alloc ${CHOCONSIS_CHUNK}
   Pop $4
   ${Do}
     System::Call 'wininet::InternetReadFile(p r2, p r4, i ${CHOCONSIS_CHUNK}, *i .r6) i .r5 ?e'
-    Pop $7
+    Pop $9
     ${If} $5 = 0
-      StrCpy $R3 "download failed: $R0 (code $7)"
-      Goto choconsis_dl_done
+      Goto choconsis_dl_failed
     ${EndIf}
     ${IfThen} $6 = 0 ${|} ${ExitDo} ${|}
     System::Call 'kernel32::WriteFile(p r3, p r4, i r6, *i .r8, p 0) i .r5 ?e'
-    Pop $7
+    Pop $9
     ${If} $5 = 0
     ${OrIf} $8 <> $6
-      StrCpy $R3 "download failed: $R0 (code $7, cannot write $R1)"
-      Goto choconsis_dl_done
+      StrCpy $0 ", cannot write $R1"
+      Goto choconsis_dl_failed
     ${EndIf}
   ${Loop}
   System::Call 'kernel32::CloseHandle(p r3)'
@@ -235,6 +246,15 @@ choconsis_sha_done:
     StrCpy $R3 "sha256 mismatch for $R0: got $5, expected $R2"
   ${Else}
     StrCpy $R3 "OK"
+  ${EndIf}
+  Goto choconsis_dl_done
+choconsis_dl_failed:
+  ${If} $7 == "http"
+    !insertmacro _ChoconsisHttpWords $9 $8
+    StrCpy $R3 "download failed: $R0 (HTTP $9$8)"
+  ${Else}
+    !insertmacro _ChoconsisCodeWords $9 $8
+    StrCpy $R3 "download failed: $R0 (code $9$8$0)"
   ${EndIf}
 choconsis_dl_done:
   ${If} $4 P<> 0

@@ -16,15 +16,14 @@ from choconsis.cli import main
 from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import write_lock
 from kit import web_payload
-from test_chocolatey import (REFERENCE, SHIPPED, lock_for, plan_from, recipe_data,
-                             shipped_plan)
-
-RULES_FILE = REFERENCE / "chocolatey-validator-rules.txt"
+from conftest import reference_file
+from test_chocolatey import SHIPPED, lock_for, plan_from, recipe_data, shipped_plan
 
 
 def reference_rules() -> dict[str, tuple[str, str]]:
     rules = {}
-    for line in RULES_FILE.read_text(encoding="utf-8").splitlines():
+    text = reference_file("chocolatey-validator-rules.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
         if line.strip():
             kind, rule_id, title = line.split("|", 2)
             rules[rule_id] = (kind, title)
@@ -273,7 +272,7 @@ def test_structural_check_agrees_with_the_xsd(mutation, built, tmp_path):
                           count=1, flags=re.S)
     assert count == 1
     nuspec.write_text(text, encoding="utf-8")
-    xsd = (REFERENCE / "chocolatey-nuspec.xsd").read_text(encoding="utf-8")
+    xsd = reference_file("chocolatey-nuspec.xsd").read_text(encoding="utf-8")
     schema = etree.XMLSchema(etree.fromstring(
         xsd.replace("{0}", chocolatey.NUSPEC_NS).encode("utf-8")))
     assert not schema.validate(etree.parse(str(nuspec)))

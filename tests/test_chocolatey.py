@@ -22,10 +22,10 @@ from choconsis.check.powershell import Script, entry_value, syntax_errors, verba
 from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
 from choconsis.errors import BuildError
+from conftest import reference_file
 from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference"
 RECIPES = ROOT / "recipes"
 SHIPPED = ["openstack-clients", "openstack-clients-2013"]
 NS = {"n": chocolatey.NUSPEC_NS}
@@ -161,7 +161,7 @@ def substituted(value, variables: dict[str, str] = VARS) -> str:
 
 @pytest.fixture(scope="module")
 def nuspec_schema() -> etree.XMLSchema:
-    text = (REFERENCE / "chocolatey-nuspec.xsd").read_text(encoding="utf-8")
+    text = reference_file("chocolatey-nuspec.xsd").read_text(encoding="utf-8")
     return etree.XMLSchema(etree.fromstring(text.replace("{0}", chocolatey.NUSPEC_NS).encode()))
 
 
@@ -188,6 +188,30 @@ def test_nuspec_carries_all_metadata_and_omits_empty(name, tmp_path):
     assert got == {k: v for k, v in expected.items() if v}
     files = meta.getparent().find("n:files", NS)
     assert [(f.get("src"), f.get("target")) for f in files] == [("tools\\**", "tools")]
+
+
+def test_nuspec_enhancements_and_owners_come_from_the_recipe(tmp_path, nuspec_schema):
+    """cpmr0057 asks for projectSourceUrl and mailingListUrl; owners may differ from authors."""
+    data = recipe_data("openstack-clients")
+    data["package"].update(
+        project_source_url="https://opendev.org/openstack/python-openstackclient",
+        mailing_list_url="https://lists.openstack.org/mailman3/lists/",
+        owners="choconsis maintainers")
+    plan = plan_from(data)
+    doc = etree.parse(str(rendered(plan, tmp_path) / f"{plan.package.id}.nuspec"))
+    assert nuspec_schema.validate(doc), nuspec_schema.error_log
+    meta = {etree.QName(el).localname: el.text for el in doc.find("n:metadata", NS)}
+    assert meta["projectSourceUrl"] == "https://opendev.org/openstack/python-openstackclient"
+    assert meta["mailingListUrl"] == "https://lists.openstack.org/mailman3/lists/"
+    assert (meta["owners"], meta["authors"]) == ("choconsis maintainers", "OpenStack Foundation")
+    from choconsis.check import check_folder
+
+    rules = {f.rule_id for f in check_folder(rendered(plan, tmp_path / "again"))}
+    assert "cpmr0057" not in rules and "cpmr0068" in rules  # owners differ: a note
+
+
+def test_owners_default_to_the_authors():
+    assert shipped_plan("openstack-clients").package.owners == "OpenStack Foundation"
 
 
 def test_hostile_values_round_trip_through_xml(tmp_path, nuspec_schema):

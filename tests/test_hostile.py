@@ -45,10 +45,10 @@ from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.plan import build_plan, command_line, literal, templated
 from choconsis.check.powershell import parse, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
+from conftest import reference_file
 from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference"
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"
 EXAMPLES = int(os.environ.get("CHOCONSIS_HOSTILE_EXAMPLES", "8"))
 COMPILES = int(os.environ.get("CHOCONSIS_HOSTILE_COMPILES", "30"))
@@ -111,6 +111,11 @@ FIELDS = [
               prefix="https://zq.example/"),
     FieldCase("package.docs_url", "https://zqbenign.example/d", nuspec="docsUrl",
               prefix="https://zq.example/d?q="),
+    FieldCase("package.owners", "Zqbenign owners", nuspec="owners"),
+    FieldCase("package.project_source_url", "https://zqbenign.example/s",
+              nuspec="projectSourceUrl", prefix="https://zq.example/s#"),
+    FieldCase("package.mailing_list_url", "https://zqbenign.example/m",
+              nuspec="mailingListUrl", prefix="https://zq.example/m?q="),
     FieldCase("installer[1].name", "Zqbenign installer"),
     FieldCase("installer[1].args", "ZQBENIGN=1", is_list=True, carried=_arg_form,
               prefix="ZQ="),
@@ -255,12 +260,12 @@ def nsis_view(text: str) -> tuple[str, list[str]]:
     return "\n".join(code), strings
 
 
-def render_all(plan, work: Path) -> Rendered:
+def render_all(plan, work: Path, schema: etree.XMLSchema) -> Rendered:
     choco_dir, nsis_dir = work / "chocolatey", work / "nsis"
     chocolatey.render(plan, web_payload(plan), choco_dir)
     nsis.render(plan, web_payload(plan), nsis_dir)
     nuspec = etree.parse(str(choco_dir / chocolatey.nuspec_name(plan)))
-    assert NUSPEC_SCHEMA.validate(nuspec), NUSPEC_SCHEMA.error_log
+    assert schema.validate(nuspec), schema.error_log
     codes, literals = [], []
     for script in sorted((choco_dir / "tools").glob("*.ps1")):
         code, values = ps_view(script.read_text(encoding="utf-8-sig"))
@@ -271,12 +276,11 @@ def render_all(plan, work: Path) -> Rendered:
     return Rendered(nuspec, tags, codes, literals, nsi_code, nsi_strings, nsis_dir)
 
 
-def _schema() -> etree.XMLSchema:
-    text = (REFERENCE / "chocolatey-nuspec.xsd").read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def nuspec_schema() -> etree.XMLSchema:
+    """The Chocolatey XSD (a test oracle in ../shared/reference: read when a test needs it)."""
+    text = reference_file("chocolatey-nuspec.xsd").read_text(encoding="utf-8")
     return etree.XMLSchema(etree.fromstring(text.replace("{0}", NUSPEC_NS).encode("utf-8")))
-
-
-NUSPEC_SCHEMA = _schema()
 
 
 def nuspec_text(doc: etree._ElementTree, element: str) -> str | None:
@@ -289,12 +293,12 @@ def nuspec_text(doc: etree._ElementTree, element: str) -> str | None:
 _BASELINES: dict[str, tuple[Rendered, dict[str, bool]]] = {}
 
 
-def baseline(case: FieldCase) -> tuple[Rendered, dict[str, bool]]:
+def baseline(case: FieldCase, schema: etree.XMLSchema) -> tuple[Rendered, dict[str, bool]]:
     """The outputs for the benign value, and which outputs carry the field at all."""
     if case.path not in _BASELINES:
         recipe = parse_recipe(recipe_data(case, case.benign), "hostile.toml")
         with tempfile.TemporaryDirectory() as tmp:
-            out = render_all(build_plan(recipe, lock_for(recipe)), Path(tmp))
+            out = render_all(build_plan(recipe, lock_for(recipe)), Path(tmp), schema)
         carried = case.carried_text(case.benign)
         where = {"ps": any(carried in s for s in out.ps_literals),
                  "nsis": any(carried in s for s in out.nsi_strings),
@@ -335,7 +339,8 @@ def carried_in(value: str, text: str) -> bool:
     return any(head.endswith(value[:n]) for n in range(min(len(value), len(head)), 0, -1))
 
 
-def check_carried(case: FieldCase, value: str, work: Path) -> Rendered:
+def check_carried(case: FieldCase, value: str, work: Path,
+                  schema: etree.XMLSchema) -> Rendered:
     recipe = load_or_refuse(case, value)
     if recipe is None:
         return None  # type: ignore[return-value]
@@ -345,8 +350,8 @@ def check_carried(case: FieldCase, value: str, work: Path) -> Rendered:
     else:
         assert held == value
     plan = build_plan(recipe, lock_for(recipe))
-    out = render_all(plan, work)
-    base, where = baseline(case)
+    out = render_all(plan, work, schema)
+    base, where = baseline(case, schema)
     # No value becomes code: with data masked, the scripts are the benign scripts.
     assert out.ps_code == base.ps_code, f"{case.path}={value!r} changed PowerShell code"
     assert out.nsi_code == base.nsi_code, f"{case.path}={value!r} changed NSIS code"
@@ -399,14 +404,14 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 @pytest.mark.parametrize("case", FIELDS, ids=lambda c: c.path)
 @settings(max_examples=EXAMPLES, **SETTINGS)
 @given(value=hostile, shaped=st.booleans())
-def test_hostile_value_is_refused_or_carried_as_data(case, value, shaped):
+def test_hostile_value_is_refused_or_carried_as_data(case, value, shaped, nuspec_schema):
     with tempfile.TemporaryDirectory() as tmp:
-        check_carried(case, case.prefix + value if shaped else value, Path(tmp))
+        check_carried(case, case.prefix + value if shaped else value, Path(tmp), nuspec_schema)
 
 
 @pytest.mark.parametrize("case", FIELDS, ids=lambda c: c.path)
-def test_benign_value_reaches_an_output(case):
-    _, where = baseline(case)
+def test_benign_value_reaches_an_output(case, nuspec_schema):
+    _, where = baseline(case, nuspec_schema)
     assert any(where.values())
 
 
@@ -435,11 +440,11 @@ def test_ps_view_masks_literals_and_comments():
                                  HealthCheck.filter_too_much],
           deadline=None)
 @given(value=hostile, shaped=st.booleans())
-def test_makensis_compiles_hostile_values_without_warnings(case, value, shaped):
+def test_makensis_compiles_hostile_values_without_warnings(case, value, shaped, nuspec_schema):
     """Values each field accepts compile (only accepted ones count as examples)."""
     value = case.prefix + value if shaped else value
     with tempfile.TemporaryDirectory() as tmp:
-        out = check_carried(case, value, Path(tmp))
+        out = check_carried(case, value, Path(tmp), nuspec_schema)
         assume(out is not None)
         recipe = parse_recipe(recipe_data(case, value), "hostile.toml")
         exe = Path(tmp) / "hostile-setup.exe"

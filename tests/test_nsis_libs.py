@@ -21,6 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from choconsis.backends.nsis.reasons import reason_macros
+
 ROOT = Path(__file__).resolve().parent.parent
 NSIS_DIR = ROOT / "nsis"
 PROBE_DIR = Path(__file__).resolve().parent / "nsis_probe"  # test-only NSIS macros
@@ -198,12 +200,20 @@ SENTINELS = ["$0", "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9",
              "$R0", "$R1", "$R2", "$R3"]
 
 
+def _probe_header(target: str, out: Path) -> str:
+    """The probe's settings, the download reasons (rendered as installer.nsi has them) and
+    the includes."""
+    head, includes = PROBE_HEADER.split("!include download.nsh\n")
+    return (head.format(target=target, nsis_dir=NSIS_DIR, probe_dir=PROBE_DIR) + reason_macros()
+            + "!include download.nsh\n" + includes.format(out=out))
+
+
 def _probe_script(target: str, out: Path, body: str) -> str:
     """An installer that runs BODY (pushing results), then writes the results and every register
     to result.txt (UTF-16LE) beside itself, one per line."""
     fill = "\n".join(f'  StrCpy {reg} "keep{reg[1:]}"' for reg in SENTINELS)
     dump = "".join(f"{reg}$\\r$\\n" for reg in SENTINELS)
-    return (PROBE_HEADER.format(target=target, nsis_dir=NSIS_DIR, probe_dir=PROBE_DIR, out=out)
+    return (_probe_header(target, out)
             + "Section\n" + fill + "\n" + body
             + '\n  Pop $R9\n  Pop $R8\n  Pop $R7\n'
               '  FileOpen $R6 "$EXEDIR\\result.txt" w\n'
@@ -341,9 +351,25 @@ def test_download_http_error_names_url_and_status(shared_prefix, loopback,
     url = loopback.url("/files/missing.msi")
     result, _, _ = _run_probe(shared_prefix, tmp_path,
                               _download_body(url, "$EXEDIR\\missing.msi", "00" * 32))
-    assert result == f"download failed: {url} (code 404)"
+    assert result == f"download failed: {url} (HTTP 404 Not Found)"
     assert not (tmp_path / "missing.msi").exists()
     assert loopback.hits["/files/missing.msi"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("url, code", [
+    ("http://127.0.0.1:9/files/x.msi", 12029),  # nothing listens: WinINet cannot connect
+    ("https://no-such-host.invalid/x.msi", 12007),  # .invalid never resolves (RFC 2606)
+])
+def test_download_network_error_says_why(shared_prefix, tmp_path: Path, url: str,
+                                         code: int) -> None:
+    """The WinINet code keeps its number and gets the words of choconsis/netreasons.py."""
+    from choconsis.netreasons import wininet_words
+
+    result, _, _ = _run_probe(shared_prefix, tmp_path,
+                              _download_body(url, "$EXEDIR\\x.msi", "00" * 32))
+    assert result == f"download failed: {url} (code {code}: {wininet_words(code)})"
+    assert wininet_words(code) and not (tmp_path / "x.msi").exists()
 
 
 @pytest.mark.slow

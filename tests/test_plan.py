@@ -11,7 +11,7 @@ import pytest
 
 from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.errors import BuildError
+from choconsis.errors import UsageError
 from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
                             RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS,
                             CopyPreinstalled, Delivery, ExitPolicy, ExposeCommands, FileExists,
@@ -236,7 +236,7 @@ def test_preinstalled_delivery_copies_the_tree_and_writes_launchers():
     # into the app's environment: any runtime can take a preinstalled tree
     build_plan(recipe(), lock_for(recipe()), Delivery.PREINSTALLED)
     runtime_env = recipe(install__environment="runtime")
-    with pytest.raises(BuildError, match="needs a zip runtime"):
+    with pytest.raises(UsageError, match="needs a zip runtime"):
         build_plan(runtime_env, lock_for(runtime_env), Delivery.PREINSTALLED)
 
 

@@ -264,14 +264,14 @@ def test_a_preinstall_build_compiles(tmp_path: Path):
 
 def test_a_lock_with_source_archives_is_refused(tmp_path: Path):
     dest = tmp_path / "nsis"
-    with pytest.raises(BuildError, match=r"--preinstall.*1 source archive\(s\) "
+    with pytest.raises(UsageError, match=r"--preinstall.*1 source archive\(s\) "
                                          r"\(helper-2\.1\.tar\.gz\).*without --preinstall"):
         render(make_kit(tmp_path, sdist=True), dest)
     assert not dest.exists() and not list(tmp_path.glob(".nsis-*"))  # nothing half-written
 
 
 def test_a_runtime_of_unknown_layout_is_refused(tmp_path: Path):
-    with pytest.raises(BuildError, match=r"runtime layout is unknown at build time \(a exe"):
+    with pytest.raises(UsageError, match=r"runtime layout is unknown at build time \(a exe"):
         render(make_kit(tmp_path, installer="exe"), tmp_path / "nsis")
 
 

@@ -253,3 +253,42 @@ def test_readme_reference_matches_the_schema():
     end = text.index("<!-- schema:end -->")
     assert text[begin:end] == schema_markdown(), "README recipe reference is stale: " \
         "paste the output of `choconsis schema` between the schema markers"
+
+
+def test_python_org_file_names_must_match_version_and_arch():
+    def url_error(**python) -> RecipeError:
+        data = copy.deepcopy(GOOD)
+        data["python"].update(python)
+        return refused(data)
+
+    err = url_error(version="3.14.6")
+    assert err.field == "python.url" and "is Python 3.14.7 (python.org file naming)" in str(err)
+    err = url_error(arch="x86")
+    assert err.field == "python.url"
+    assert "python-3.14.7-amd64.exe is the amd64 build" in str(err) and "'x86'" in str(err)
+    err = url_error(version="3.14.8", url="https://www.python.org/ftp/python/3.14.8/"
+                    "python-3.14.8rc1-amd64.exe")
+    assert "is Python 3.14.8rc1" in str(err)
+    # other file names carry no version we could trust: left alone
+    ok = copy.deepcopy(GOOD)
+    ok["python"].update(version="3.14.6", url="https://mirror.example/runtime-amd64.exe")
+    assert parse_recipe(ok, "r.toml").python.version == "3.14.6"
+    old = copy.deepcopy(GOOD_2013)  # python-2.7.18.msi is the x86 MSI
+    assert parse_recipe(old, "r.toml").python.arch == "x86"
+
+
+def test_recipe_text_encodings(tmp_path):
+    from choconsis.recipe import decode_recipe, loads_recipe
+
+    text = (ROOT / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    assert loads_recipe("\ufeff" + text, "r.toml").package.id == "openstack-clients"
+    assert decode_recipe(b"\xef\xbb\xbfa = 1\n", "r.toml") == "a = 1\n"
+    with pytest.raises(RecipeError, match=r"r\.toml: byte 5 is not UTF-8: save the recipe as "
+                                          r"UTF-8"):
+        decode_recipe(b"a = \xe9\n", "r.toml")
+    with pytest.raises(RecipeError, match="save the recipe as UTF-8"):
+        decode_recipe("a = 1\n".encode("utf-16-le"), "r.toml")  # no BOM: the NULs tell
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    with pytest.raises(RecipeError, match="is a folder, not a recipe file"):
+        load_recipe(folder)

@@ -25,7 +25,7 @@ from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
 from choconsis.update.versioning import (VersionError, choco_version, fix_version, next_package_version,
                                   tracks)
-from test_index import FakeIndex, python_listing
+from fakeindex import FakeIndex, python_listing
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 26)
@@ -241,6 +241,13 @@ def test_update_fake_resolve(recipe, index, deps, tmp_path, capsys):
     assert lock.wheel("demo-tool").version == "10.1.0"
 
 
+def test_recipe_saved_with_a_bom_updates_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    recipe.write_bytes(b"\xef\xbb\xbf" + recipe.read_bytes())  # as Notepad saves it
+    assert run_update([recipe], _opts(tmp_path)) == 0
+    assert load_recipe(recipe).pip.requirements[0] == "demo-tool==10.1.0"
+
+
 def test_dependency_only_change_uses_fix_notation_fake_resolve(recipe, index, deps, tmp_path,
                                                                 capsys):
     index.publish()
@@ -353,8 +360,8 @@ def test_missing_project_leaves_recipe_and_lock_fake_resolve(recipe, index, deps
     run_update([recipe], _opts(tmp_path))  # a first update writes a lock
     index.server.routes.pop("/simple/helper/")
     err = _fails_and_leaves_files([recipe], _opts(tmp_path), "helper",
-                                  index.server.url("/simple/helper/"))
-    assert err.exit_code == 1
+                                  index.server.url("/simple/helper/"), "no such project")
+    assert err.exit_code == 2  # a project the index does not have: a recipe error
 
 
 def test_hash_mismatch_names_package_and_url_fake_resolve(recipe, index, deps, tmp_path):
@@ -400,7 +407,7 @@ def test_python_listing_timeout_fake_resolve(recipe, index, deps, tmp_path):
     index.server.routes["/python/"].delay = 3
     opts = _opts(tmp_path, python=True, python_index_url=listing)
     opts.timeout = 0.3
-    _fails_and_leaves_files([recipe], opts, "python", listing, "Timeout")
+    _fails_and_leaves_files([recipe], opts, "python", listing, "the connection timed out")
 
 
 def test_one_failing_recipe_does_not_stop_the_others_fake_resolve(recipe, index, deps,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from choconsis.payload.store import ArtifactStore, sha256_file
-from choconsis.errors import ArtifactError, BuildError, RecipeError
+from choconsis.errors import ArtifactError, BuildError, ChoconsisError, RecipeError
 from choconsis.lock.lockfile import LockedWheel, read_lock
 from choconsis.recipe import load_recipe, loads_recipe
 from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environment,
@@ -247,8 +247,10 @@ def test_missing_dependency_is_named_as_a_dependency(tmp_path, loopback):
     idx = SimpleIndex(loopback)
     idx.add("top", "1.0", requires=("gone>=1",))
     recipe = make_recipe(tmp_path, idx.url, ("top==1.0",))
-    with pytest.raises(BuildError, match=r"satisfies gone>=1 \(a dependency"):
+    with pytest.raises(ChoconsisError, match=r"demo.toml: gone>=1 \(a dependency of the "
+                       r"recipe's requirements\): gone: no such project on the index") as err:
         resolve_lock(recipe)
+    assert err.value.exit_code == 2
 
 
 def test_marker_environment_of_targets():

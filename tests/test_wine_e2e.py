@@ -182,6 +182,22 @@ def test_web_download_with_wrong_sha256_is_refused(components, locks, loopback, 
     assert left_after_failure(wine_prefix, before) == []
 
 
+def test_failed_download_says_why_in_the_log(components, locks, loopback, wheel_store,
+                                             wine_prefix, tmp_path):
+    """The runtime's URL answers 404: the install stops, undoes what it did, and its log says
+    which step, which URL and why, in words (HTTP 404 Not Found)."""
+    recipe, exe = web_recipe(tmp_path, loopback, components, locks, wheel_store,
+                             name="choconsis-404")
+    url = loopback.url("/files/winpython-cp312.msi")
+    loopback.routes.pop("/files/winpython-cp312.msi")
+    before = take_snapshot(wine_prefix)
+    code, output, _ = install(wine_prefix, exe)
+    assert code != 0, output
+    log = failure_log(wine_prefix, "choconsis-404")
+    assert f"download failed: {url} (HTTP 404 Not Found)" in log, log
+    assert left_after_failure(wine_prefix, before) == []
+
+
 # ---------------------------------------------------------------------------- 3. PATH
 
 

@@ -8,6 +8,8 @@ OPC structure of a .nupkg (:mod:`.opc`) and a setup.exe's signature (:mod:`.inst
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -64,13 +66,39 @@ def check_nupkg(path: Path) -> list[Finding]:
     return report.findings + (lint_package(pkg) if pkg is not None else [])
 
 
+def build_outputs(folder: Path) -> list[Path]:
+    """The .nupkg and setup.exe files of a folder ``choconsis build`` wrote; [] for a folder
+    that is itself a package (it has a nuspec or tools/)."""
+    if any(folder.glob("*.nuspec")) or (folder / "tools").is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in (".nupkg", ".exe"))
+
+
+def _check_outputs(files: list[Path], cafile: Path | None) -> list[Finding]:
+    """Each output checked on its own; locations start with the file's name."""
+    findings = []
+    for path in files:
+        found = check_nupkg(path) if path.suffix.lower() == ".nupkg" else check_installer(
+            path, cafile)
+        for f in found:
+            location = path.name if f.location in ("", path.name, str(path)) else (
+                f"{path.name}/{f.location}")
+            findings.append(dataclasses.replace(f, location=location))
+    return findings
+
+
 def check_path(path: Path, cafile: Path | None = None) -> list[Finding]:
-    """Lint a .nupkg, a rendered chocolatey folder (or <out>/<id> holding chocolatey/), a
-    recipe .toml (planned with its lock and rendered to a temporary folder), or a setup.exe
-    (its signature, checked against ``cafile`` or the system's roots)."""
+    """Lint a .nupkg, a rendered chocolatey folder (or <out>/<id> holding chocolatey/), the
+    output folder of ``choconsis build`` (each .nupkg and setup.exe in it), a recipe .toml
+    (planned with its lock and rendered to a temporary folder), or a setup.exe (its signature,
+    checked against ``cafile`` or the system's roots)."""
     if path.is_dir():
         if (path / "chocolatey").is_dir() and not any(path.glob("*.nuspec")):
-            path = path / "chocolatey"
+            return check_folder(path / "chocolatey")
+        outputs = build_outputs(path)
+        if outputs:
+            return _check_outputs(outputs, cafile)
         return check_folder(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
@@ -85,11 +113,32 @@ def check_path(path: Path, cafile: Path | None = None) -> list[Finding]:
                      "or a setup.exe")
 
 
+ORDER = {"error": 0, "warning": 1, "note": 2}
+
+
+def _sorted(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (ORDER[f.severity], f.rule_id, f.location))
+
+
+def findings_json(findings: Iterable[Finding], path: Path) -> str:
+    """``check --format json``: one JSON document (for CI pipelines)."""
+    findings = _sorted(findings)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ORDER}
+    return json.dumps({
+        "path": str(path),
+        "verdict": "failed" if counts["error"] else "passed",
+        "errors": counts["error"], "warnings": counts["warning"], "notes": counts["note"],
+        "findings": [{"rule": f.rule_id, "severity": f.severity, "kind": RULES[f.rule_id].kind,
+                      "title": RULES[f.rule_id].title, "message": f.message,
+                      "location": f.location} for f in findings],
+    }, indent=2)
+
+
 def format_findings(findings: Iterable[Finding], path: Path) -> str:
     findings = list(findings)
-    order = {"error": 0, "warning": 1, "note": 2}
+    order = ORDER
     lines = []
-    for f in sorted(findings, key=lambda f: (order[f.severity], f.rule_id, f.location)):
+    for f in _sorted(findings):
         lines.append(f"{f.location}: {f.severity}: {f.rule_id} {RULES[f.rule_id].title}: "
                      f"{f.message}")
     counts = {s: sum(1 for f in findings if f.severity == s) for s in order}

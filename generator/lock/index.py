@@ -30,6 +30,7 @@ from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonic
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
+from ..netreasons import request_error_reason
 from .target import Target
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +45,16 @@ DEFAULT_TIMEOUT = 30.0
 
 class IndexLookupError(ChoconsisError):
     """A project page could not be read or understood (names the project and the URL)."""
+
+
+class IndexUnreachableError(IndexLookupError):
+    """The index did not answer at all (names the index, the page and why)."""
+
+
+class ProjectNotFoundError(IndexLookupError):
+    """The index answered: it has no such project (a wrong name in the recipe: exit 2)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -135,10 +146,12 @@ class SimpleIndex:
         try:
             resp = self.session.get(url, headers={"Accept": ACCEPT}, timeout=self.timeout)
         except requests.RequestException as err:
-            raise IndexLookupError(
-                f"{name}: cannot read {url}: {type(err).__name__}: {err}") from None
+            raise IndexUnreachableError(
+                f"the index {self.index_url} could not be reached: "
+                f"{request_error_reason(err)} (asked for {url})") from None
         if resp.status_code == 404:
-            raise IndexLookupError(f"{name}: no such project on the index ({url}: HTTP 404)")
+            raise ProjectNotFoundError(f"{name}: no such project on the index {self.index_url} "
+                                       f"({url}: HTTP 404)")
         if resp.status_code != 200:
             raise IndexLookupError(f"{name}: cannot read {url}: HTTP {resp.status_code}")
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()

@@ -26,6 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
+from ..netreasons import request_error_reason
 from .index import DEFAULT_TIMEOUT, _AnchorParser
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,7 +76,7 @@ class PythonIndex:
             resp = self.session.get(url, timeout=self.timeout)
         except requests.RequestException as err:
             raise PythonLookupError(
-                f"python: cannot read {url}: {type(err).__name__}: {err}") from None
+                f"python: cannot read {url}: {request_error_reason(err)}") from None
         if resp.status_code != 200:
             raise PythonLookupError(f"python: cannot read {url}: HTTP {resp.status_code}")
         parser = _AnchorParser()
@@ -89,9 +90,8 @@ class PythonIndex:
                 out.append((absolute, segment))
         return out
 
-    def folders(self, minor: str, *, pre: bool = False) -> list[tuple[Version, str]]:
-        """Version folders of one minor version (e.g. '3.14'), newest first."""
-        want = Version(minor).release[:2]
+    def all_folders(self, *, pre: bool = False) -> list[tuple[Version, str]]:
+        """Every version folder of the listing (X.Y.Z), newest first."""
         found: dict[Version, str] = {}
         for url, name in self._links(self.url):
             if not url.endswith("/") or not re.fullmatch(r"\d+\.\d+\.\d+\w*", name):
@@ -100,10 +100,15 @@ class PythonIndex:
                 version = Version(name)
             except InvalidVersion:
                 continue
-            if version.release[:2] != want or (version.is_prerelease and not pre):
+            if version.is_prerelease and not pre:
                 continue
             found[version] = url
         return sorted(found.items(), reverse=True)
+
+    def folders(self, minor: str, *, pre: bool = False) -> list[tuple[Version, str]]:
+        """Version folders of one minor version (e.g. '3.14'), newest first."""
+        want = Version(minor).release[:2]
+        return [(v, url) for v, url in self.all_folders(pre=pre) if v.release[:2] == want]
 
     def installer_in(self, folder_url: str, folder: Version, kind: str, arch: str, *,
                      pre: bool = False) -> PythonRelease | None:

@@ -48,11 +48,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from ..errors import BuildError, RecipeError
+from .. import ui
+from ..errors import BuildError, ChoconsisError, RecipeError
+from .diagnose import explain_no_match, probe_index
 from .lockfile import Lock, write_lock
 from .pipshim import PIP_SHIM
 from .provided import check_provided, without_provided
@@ -149,6 +149,7 @@ def run_pip_report(target: Target, requirements: tuple[str, ...], index_url: str
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-c", PIP_SHIM, json.dumps(shim_config(target)),
                *pip_args(target, requirements, index_url, report, Path(tmp) / "target")]
+        ui.detail(f"pip: {' '.join(cmd[3:])}")
         try:
             proc = subprocess.run(cmd, env=pip_environment(), cwd=tmp, capture_output=True,
                                   text=True, timeout=PIP_TIMEOUT, stdin=subprocess.DEVNULL)
@@ -170,8 +171,9 @@ _NO_MATCH_RES = (
 
 
 def _resolution_error(stderr: str, target: Target, requirements: tuple[str, ...],
-                      index_url: str, where: str) -> BuildError:
-    """A BuildError naming the requirement that has no wheel for the target, if pip says which."""
+                      index_url: str, where: str) -> ChoconsisError:
+    """The error for a failed resolution: for a requirement pip found no file for, what the
+    index has instead (:func:`.diagnose.explain_no_match`); else pip's own words."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith("ERROR:")] or lines[-6:]
     pip_says = " | ".join(errors) or "(no message)"
@@ -179,17 +181,8 @@ def _resolution_error(stderr: str, target: Target, requirements: tuple[str, ...]
     for pattern in _NO_MATCH_RES:
         match = pattern.search(stderr)
         if match:
-            req = match.group(1)
-            top = {canonicalize_name(Requirement(r).name) for r in requirements}
-            try:
-                role = ("" if canonicalize_name(Requirement(req).name) in top
-                        else " (a dependency of the recipe's requirements)")
-            except ValueError:
-                role = ""
-            files = "wheel or source archive" if target.allows_sdists else "wheel"
-            return BuildError(
-                f"{prefix}no {files} for {target.label} (Python {target.minor_version}, abi "
-                f"{target.abi}) satisfies {req}{role} on {index_url}; pip says: {pip_says}")
+            return explain_no_match(match.group(1), requirements, target, index_url, where,
+                                    pip_says)
     files = "wheels and source archives" if target.allows_sdists else "wheels"
     return BuildError(f"{prefix}pip could not resolve the {files} for {target.label} from "
                       f"{index_url}; pip says: {pip_says}")
@@ -204,7 +197,10 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
     check_provided(recipe)
     target = Target.of(recipe)
     index = index_url or recipe.pip.index_url
-    report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
+    probe_index(recipe.pip.requirements, index, recipe.source)
+    with ui.task(f"lock: resolving {len(recipe.pip.requirements)} requirement(s) for "
+                 f"{target.label}"):
+        report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
     report = without_provided(report, recipe, target)
     files = wheels_from_report(report, recipe.source, allow_sdists=target.allows_sdists)
     # sorted by name, as the lock file lists them: a lock read back equals the one resolved

@@ -55,13 +55,17 @@ class Target:
         return self.version_info[0] == 2
 
     @cached_property
-    def tags(self) -> frozenset[Tag]:
-        """Every wheel tag the target installs (packaging would guess the running
-        interpreter's ABI flags, so the ABI is named)."""
+    def tag_list(self) -> tuple[Tag, ...]:
+        """Every wheel tag the target installs, most specific first (packaging would guess
+        the running interpreter's ABI flags, so the ABI is named)."""
         major, minor = self.version_info
-        return frozenset(
+        return tuple(
             list(cpython_tags((major, minor), abis=[self.abi], platforms=[self.platform]))
             + list(compatible_tags((major, minor), self.python_tag, platforms=[self.platform])))
+
+    @cached_property
+    def tags(self) -> frozenset[Tag]:
+        return frozenset(self.tag_list)
 
     @classmethod
     def of(cls, recipe: "Recipe") -> "Target":

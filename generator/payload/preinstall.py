@@ -35,6 +35,7 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 
+from .. import ui
 from ..errors import BuildError
 from ..lock.lockfile import Lock
 from ..plan import SITE_PACKAGES
@@ -155,20 +156,27 @@ def install_wheels(wheels: Iterable[Path], root: Path, *, arch: str) -> list[str
     """
     kind = "win-amd64" if arch == "amd64" else "win-ia32"
     dist_infos: list[str] = []
-    for path in wheels:
-        try:
-            with WheelFile.open(path) as source:
-                destination = NoLauncherDestination(
-                    _scheme_dict(root, source.distribution),
-                    interpreter="python.exe",  # shebang of .data/scripts files only
-                    script_kind=kind,  # type: ignore[arg-type]
-                )
-                install(source, destination, {"INSTALLER": INSTALLER_NAME})
-                dist_infos.append(source.dist_info_dir)
-        except (InstallerError, OSError, ValueError, KeyError) as err:
-            raise BuildError(f"--preinstall: cannot install {path.name} into the staged "
-                             f"runtime tree: {err}") from None
+    wheels = list(wheels)
+    with ui.bar("preinstall: installing wheels", len(wheels), unit="wheel") as progress:
+        for path in wheels:
+            _install_one(path, root, kind, dist_infos)
+            progress.update(1)
     return dist_infos
+
+
+def _install_one(path: Path, root: Path, kind: str, dist_infos: list[str]) -> None:
+    try:
+        with WheelFile.open(path) as source:
+            destination = NoLauncherDestination(
+                _scheme_dict(root, source.distribution),
+                interpreter="python.exe",  # shebang of .data/scripts files only
+                script_kind=kind,  # type: ignore[arg-type]
+            )
+            install(source, destination, {"INSTALLER": INSTALLER_NAME})
+            dist_infos.append(source.dist_info_dir)
+    except (InstallerError, OSError, ValueError, KeyError) as err:
+        raise BuildError(f"--preinstall: cannot install {path.name} into the staged "
+                         f"runtime tree: {err}") from None
 
 
 def stage_preinstalled(pkg: str, lock: Lock, wheels: list[Path], root: Path,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from .. import ui
 from ..errors import ArtifactError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,13 +45,14 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def make_session() -> "requests.Session":
+def make_session(retries: int = 4) -> "requests.Session":
     """A requests session with connection reuse and bounded retries with backoff."""
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 
-    retry = Retry(total=4, connect=4, read=2, status=4, backoff_factor=0.3,
+    retry = Retry(total=retries, connect=retries, read=min(2, retries), status=retries,
+                  backoff_factor=0.3,
                   status_forcelist=sorted(RETRY_STATUS), allowed_methods=["GET", "HEAD"],
                   raise_on_status=False, respect_retry_after_header=True)
     session = requests.Session()
@@ -97,6 +99,7 @@ class ArtifactStore:
         label = name or filename
         target = self.cached_path(sha256, filename)
         if target.is_file():
+            ui.detail(f"{label}: from the cache ({target})")
             return target
         if self.artifacts_dir is not None:
             local = self.artifacts_dir / filename
@@ -107,6 +110,7 @@ class ArtifactStore:
                         f"{label}: {local} has sha256 {actual}, the recipe pins {sha256}; "
                         "refusing to use it")
                 self._install_into_cache(local, target, copy=True)
+                ui.detail(f"{label}: from {local} (sha256 verified)")
                 return target
         result = self.download(url, filename=filename, label=label)
         if result.sha256 != sha256:
@@ -171,6 +175,7 @@ class ArtifactStore:
         import requests
 
         label = label or filename or url
+        ui.detail(f"{label}: downloading {url}")
         tmpdir = self.cache_dir / "tmp"
         tmpdir.mkdir(parents=True, exist_ok=True)
         last_error = ""
@@ -189,10 +194,13 @@ class ArtifactStore:
                             continue
                         raise ArtifactError(f"{label}: cannot download {url}: {last_error}")
                     expected = resp.headers.get("Content-Length")
-                    for chunk in resp.iter_content(CHUNK):
-                        fh.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
+                    total = int(expected) if expected and expected.isdigit() else None
+                    with ui.bar(label, total) as progress:
+                        for chunk in resp.iter_content(CHUNK):
+                            fh.write(chunk)
+                            digest.update(chunk)
+                            size += len(chunk)
+                            progress.update(len(chunk))
                     if expected is not None and resp.headers.get("Content-Encoding") in (
                             None, "identity") and int(expected) != size:
                         last_error = f"truncated download ({size} of {expected} bytes)"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import ui
 from ..lock.lockfile import Lock
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,6 +30,10 @@ def fetch_wheels(lock: Lock, store: "ArtifactStore", *,
         futures = [pool.submit(store.fetch_url, w.url, w.sha256, w.filename, w.name)
                    for w in lock.wheels]
         try:
+            with ui.bar("wheels", len(futures), unit="file") as progress:
+                for done in as_completed(futures):
+                    done.result()  # the first failure is raised at once
+                    progress.update(1)
             return [f.result() for f in futures]
         except BaseException:
             for f in futures:

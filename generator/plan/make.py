@@ -6,7 +6,7 @@ import re
 
 from packaging.requirements import Requirement
 
-from ..errors import BuildError, RecipeError
+from ..errors import RecipeError, UsageError
 from ..lock.lockfile import Lock
 from ..recipe import PythonRuntime, Recipe
 from .actions import (Artifact, CopyPreinstalled, ExposeCommands, LeaveInstalled, MakeVenv,
@@ -120,12 +120,12 @@ def check_preinstallable(recipe: Recipe, lock: Lock, layout: Layout) -> None:
     pkg = f"{recipe.package.id} {recipe.package.version}"
     sdists = [w.filename for w in lock.wheels if not w.filename.endswith(".whl")]
     if sdists:
-        raise BuildError(f"--preinstall for {pkg}: the lock {lock.source} pins "
+        raise UsageError(f"--preinstall for {pkg}: the lock {lock.source} pins "
                          f"{len(sdists)} source archive(s) ({', '.join(sdists[:3])}"
                          f"{', ...' if len(sdists) > 3 else ''}); only wheels can be installed "
                          "at build time: build without --preinstall")
     if not layout.venv and recipe.python.installer != "zip":
-        raise BuildError(f"--preinstall for {pkg}: the runtime layout is unknown at build time "
+        raise UsageError(f"--preinstall for {pkg}: the runtime layout is unknown at build time "
                          f"(a {recipe.python.installer} runtime is only unpacked on the "
                          "target); it needs a zip runtime, whose tree the build unpacks and "
                          "embeds, or [install] environment = \"venv\"")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,11 @@ from .fields import DEFAULT_RECIPE, Bad, tname, url_filename
 from .model import _SECTION_TYPES, InstallConfig, PathChange, Recipe
 from .schema import SCHEMA, Section
 
-
+# A python.org runtime file name: python-3.12.10-amd64.exe, python-3.12.10.exe,
+# python-2.7.18.amd64.msi, python-3.12.10-embed-amd64.zip (version, then what it runs on).
+PYTHON_ORG_FILE_RE = re.compile(
+    r"python-(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
+    r"(?P<platform>(?:-embed)?(?:[-.](?:amd64|arm64|win32))?)\.(?:exe|msi|zip)", re.I)
 
 
 def lock_path_for(recipe_path: Path) -> Path:
@@ -74,8 +80,11 @@ def parse_recipe(data: dict[str, Any], source: str = "<recipe>",
             )
         else:
             built[section.name] = cls(**_check_section(source, section, raw, section.name))
+    package = built["package"]
+    if not package.owners:
+        package = dataclasses.replace(package, owners=package.authors)
     recipe = Recipe(
-        package=built["package"], python=built["python"], pip=built["pip"],
+        package=package, python=built["python"], pip=built["pip"],
         check=built["check"], installers=built.get("installer", ()),
         path=built.get("path", PathChange()), install=built.get("install", InstallConfig()),
         source=source, lock_path=lock_path,
@@ -102,6 +111,7 @@ def _check_whole(recipe: Recipe) -> None:
         raise RecipeError(src, "python.url", "installer = \"msi\" needs a .msi file")
     if recipe.python.installer == "exe" and not files[0].lower().endswith(".exe"):
         raise RecipeError(src, "python.url", "installer = \"exe\" needs a .exe file")
+    _check_python_file(recipe)
     arg_lists = [("python.args", recipe.python.args or ())] + [
         (f"installer[{i + 1}].args", inst.args) for i, inst in enumerate(recipe.installers)]
     for where, args in arg_lists:
@@ -126,20 +136,63 @@ def _check_whole(recipe: Recipe) -> None:
         raise RecipeError(src, "python.version", "not a version") from None
 
 
+def _check_python_file(recipe: Recipe) -> None:
+    """A python.org file name says which version and platform it installs: it must be the
+    recipe's (else the installer would be labelled with a version it does not install)."""
+    py = recipe.python
+    match = PYTHON_ORG_FILE_RE.fullmatch(url_filename(py.url))
+    if match is None:
+        return
+    name, version = match.group(0), match.group("version")
+    if version != py.version:
+        raise RecipeError(recipe.source, "python.url",
+                          f"{name} is Python {version} (python.org file naming), but "
+                          f"python.version is {py.version!r}: set python.version = "
+                          f"\"{version}\" or use the URL of the {py.version} installer")
+    platform = match.group("platform").lower()
+    arch = "amd64" if "amd64" in platform else "arm64" if "arm64" in platform else "x86"
+    if arch != py.arch:
+        raise RecipeError(recipe.source, "python.url",
+                          f"{name} is the {arch} build (python.org file naming), but "
+                          f"python.arch is {py.arch!r}")
+
+
+def decode_recipe(data: bytes, source: str) -> str:
+    """The text of a recipe file: UTF-8, with or without the BOM Notepad writes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+        raise RecipeError(source, None, "the file is UTF-16 (or another wide encoding), not "
+                          "UTF-8: save the recipe as UTF-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RecipeError(source, None, f"byte {err.start + 1} is not UTF-8: save the recipe "
+                          "as UTF-8") from None
+
+
+def read_recipe_text(path: Path) -> str:
+    """Read a recipe file's text (see :func:`decode_recipe`); RecipeError when unreadable."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RecipeError(source, None, "no such recipe file") from None
+    except IsADirectoryError:
+        raise RecipeError(source, None, "is a folder, not a recipe file") from None
+    except OSError as err:
+        raise RecipeError(source, None, f"cannot read the recipe: {err.strerror or err}") from None
+    return decode_recipe(data, source)
+
+
 def load_recipe(path: str | Path) -> Recipe:
     """Read and check a recipe file; its lock is expected beside it."""
     path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(source, None, "no such recipe file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise RecipeError(source, None, f"cannot read the recipe: {err}") from None
-    return loads_recipe(text, source, lock_path_for(path))
+    return loads_recipe(read_recipe_text(path), str(path), lock_path_for(path))
 
 
 def loads_recipe(text: str, source: str = "<recipe>", lock_path: Path | None = None) -> Recipe:
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

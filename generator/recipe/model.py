@@ -19,9 +19,12 @@ class PackageMeta:
     description: str
     project_url: str
     license_url: str
+    owners: str = ""  # the loader fills in the authors when the recipe names no owners
+    project_source_url: str = ""
     package_source_url: str = ""
     docs_url: str = ""
     bug_tracker_url: str = ""
+    mailing_list_url: str = ""
     tags: tuple[str, ...] = ()
     release_notes: str = ""
     copyright: str = ""

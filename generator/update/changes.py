@@ -16,7 +16,7 @@ from ..lock.lockfile import Lock, parse_lock
 from ..lock.pythonorg import PythonRelease
 from ..lock.target import Target
 from ..payload.store import ArtifactStore
-from ..recipe import Recipe, lock_path_for, loads_recipe
+from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text
 from .lookups import Lookups
 from .model import MAX_NOTED_DEPENDENCIES, Change, RecipeUpdate, UpdateOptions
 from .rewrite import rewrite_recipe
@@ -141,10 +141,7 @@ def _read_old_lock(path: Path) -> tuple[str | None, Lock | None]:
 def plan_update(path: Path, opts: UpdateOptions, lookups: Lookups,
                 resolve: Callable[[Recipe, str | None], Lock] | None = None) -> RecipeUpdate:
     """Everything an update of one recipe would change, computed without writing anything."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise RecipeError(str(path), None, "no such recipe file") from None
+    text = read_recipe_text(path)
     lock_path = lock_path_for(path)
     recipe = loads_recipe(text, str(path), lock_path)
     update = RecipeUpdate(path, recipe)

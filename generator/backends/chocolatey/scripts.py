@@ -26,6 +26,7 @@ from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CO
 from ..escaping import ps_string, ps_templated
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
+from .reasons import download_reasons
 
 TEMPLATES = "choconsis._nuspec"
 STATE_FILE = "choconsis-install-state.json"
@@ -238,7 +239,7 @@ def render_install(plan: InstallPlan, payload: Payload, lock_file: str) -> str:
     steps = ScriptSteps(plan, payload)
     template = environment(ps_string).get_template(INSTALL_SCRIPT + ".j2")
     return template.render(steps=[block for _, block in steps.blocks("install")],
-                           **_script_context(plan, payload, lock_file))
+                           **_script_context(plan, payload, lock_file), **download_reasons())
 
 
 def render_uninstall(plan: InstallPlan, payload: Payload, lock_file: str) -> str:

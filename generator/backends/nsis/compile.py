@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from ... import ui
 from ...errors import BuildError, ToolMissingError
 from ...plan import InstallPlan
 from ...reproducible import signing_time, tool_epoch
@@ -49,7 +50,7 @@ def compile_installer(nsis_dir: Path, exe: Path, *, plan: InstallPlan, sign_cert
         if sign_cert is not None:  # setup.exe and its uninstaller, signed while compiling
             signing = makensis_sign_args(Path(sign_cert), Path(sign_key) if sign_key else None,
                                          sign_password, signing_time(), output=tmp)
-        with signing as sign_args:
+        with signing as sign_args, ui.task(f"makensis: compiling {exe.name}"):
             _run_makensis(makensis, script, tmp, plan, sign_args)
         tmp.chmod(0o755)  # mkstemp made it 0600
         tmp.replace(exe)
@@ -65,6 +66,7 @@ def _run_makensis(makensis: str, script: Path, out: Path, plan: InstallPlan,
     cmd = [makensis, "-V2", "-WX", "-INPUTCHARSET", "UTF8", *extra_args,
            "-DCHOCONSIS_OUTFILE=" + str(out.resolve()).replace("$", "$$"), script.name]
     env = {**os.environ, "SOURCE_DATE_EPOCH": tool_epoch(), "LC_ALL": "C.UTF-8"}
+    ui.detail(f"makensis: {' '.join(cmd)} (in {script.parent})")
     proc = subprocess.run(cmd, cwd=script.parent, capture_output=True, text=True,
                           errors="replace", env=env)
     output = (proc.stdout + proc.stderr).strip()

@@ -11,6 +11,7 @@ from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, 
 from .. import escaping
 from ...plan import Ownership
 from ..templating import Code
+from .reasons import reason_macros
 from .steps import NsisSteps, environment
 from .values import TEMP, nsis_value, vi_version
 
@@ -115,6 +116,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "uninstall_start_line": nsis_value((f"uninstalling {pkg.id} {pkg.version} from ",
                                             INSTALL_DIR), "log"),
         "step_variables": _step_variables(plan),
+        "download_reasons": Code(reason_macros()),
         "install_blocks": steps.blocks("install"),
         "undo_blocks": steps.blocks("undo"),
         "plan": plan,

@@ -1,0 +1,186 @@
+"""``choconsis new PROJECT[==VERSION]``: a recipe for a Python command-line tool on the index.
+
+1. the project's page on the index (:mod:`..lock.index`): the pinned version, or the newest
+   final release with a wheel;
+2. one of its wheels, verified by the index's sha256: core metadata (summary, authors,
+   license, project URLs) and console scripts (:mod:`.project`, :mod:`.metadata`);
+3. the newest python.org runtime that the project supports, its installer's sha256 pinned as
+   ``update --python`` pins it (:mod:`.runtime`);
+4. the recipe text (:mod:`.text`), checked by loading it like any recipe, then locked with the
+   core's resolver;
+5. ``<id>.toml`` and ``<id>.lock`` are written together (lock first, recipe last) and only when
+   everything succeeded; existing files are refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from .. import preflight, ui
+from ..errors import BuildError, RecipeError, UsageError
+from ..fileio import stage
+from ..lock.index import SimpleIndex
+from ..lock.lockfile import format_lock
+from ..lock.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
+from ..payload.store import ArtifactStore, make_session
+from ..recipe import DEFAULT_INDEX_URL, loads_recipe
+from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
+from ..update.versioning import VersionError, choco_version
+from .metadata import package_fields
+from .project import choose_release, parse_spec, read_wheel
+from .runtime import choose_runtime, pin_runtime
+from .text import recipe_text
+
+
+@dataclass
+class NewOptions:
+    spec: str
+    folder: Path = Path(".")
+    force: bool = False
+    index_url: str = DEFAULT_INDEX_URL
+    python_index_url: str = DEFAULT_PYTHON_INDEX_URL
+    python: str | None = None  # 3.12 or 3.12.10
+    arch: str = "amd64"
+    installer: str = "exe"
+    package_id: str | None = None
+    icon_url: str = ""
+    package_source_url: str = ""
+    cache_dir: Path | None = None
+    timeout: float = 30.0
+
+
+@dataclass
+class NewRecipe:
+    recipe: Path
+    lock: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def _checked(check, value: str, option: str) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return check(value)
+    except Bad as bad:
+        raise UsageError(f"{option} {value!r}: {bad}") from None
+
+
+def install_dir(package_id: str, arch: str) -> str:
+    """A folder of its own: the runtime is this tool's, not a Python shared with others."""
+    base = "C:\\Program Files" if arch == "amd64" else "C:\\Program Files (x86)"
+    return f"{base}\\{package_id}"
+
+
+def check_command(project: str, commands: tuple[str, ...]) -> str:
+    """``<script> --version`` for the shortest script name (http for httpie's http, https,
+    httpie): usually the tool itself rather than a helper."""
+    for name in sorted(commands, key=lambda c: (len(c), c)):
+        try:
+            return as_check_command(f"{name} --version")
+        except Bad:
+            continue
+    raise UsageError(f"{project}: no console script name can be run as a check command "
+                     f"({', '.join(commands)})")
+
+
+def _fallback_url(index_url: str, name: str) -> str:
+    if index_url.rstrip("/") == DEFAULT_INDEX_URL:
+        return f"https://pypi.org/project/{canonicalize_name(name)}/"
+    return index_url.rstrip("/") + f"/{canonicalize_name(name)}/"
+
+
+def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
+    name, pinned = parse_spec(opts.spec)
+    package_id = _checked(as_package_id, opts.package_id or canonicalize_name(name), "--id")
+    for option, url in (("--icon-url", opts.icon_url),
+                        ("--package-source-url", opts.package_source_url)):
+        if url:
+            _checked(as_url, url, option)
+    recipe_path = opts.folder / f"{package_id}.toml"
+    lock_path = recipe_path.with_suffix(".lock")
+    for path in (recipe_path, lock_path):
+        if path.exists() and not opts.force:
+            raise UsageError(f"{path} exists: choconsis new does not overwrite it without "
+                             "--force")
+    preflight.writable_folder(opts.folder, "folder the recipe is written into")
+
+    session = make_session()
+    store = ArtifactStore(cache_dir=opts.cache_dir, session=session, timeout=opts.timeout)
+    try:
+        page = SimpleIndex(opts.index_url, session, opts.timeout).project(name)
+        release = choose_release(page, pinned)
+        wheel = read_wheel(release, store)
+        if not wheel.console_scripts:
+            raise UsageError(f"{wheel.name} {release.version} installs no console script "
+                             "(its entry_points.txt has no [console_scripts]): choconsis "
+                             "packages command-line tools")
+        ui.note(f"{wheel.name} {release.version}: console scripts "
+                f"{', '.join(wheel.console_scripts)}")
+        listing = PythonIndex(opts.python_index_url, session, opts.timeout)
+        chosen = choose_runtime(listing, wheel.requires_python, release.wheels,
+                                kind=opts.installer, arch=opts.arch, python=opts.python,
+                                project=f"{wheel.name} {release.version}")
+        ui.note(f"python {chosen.version}: {chosen.url}")
+        runtime = pin_runtime(chosen, store, kind=opts.installer, arch=opts.arch)
+    finally:
+        session.close()
+    try:
+        package_version = str(choco_version(release.version))
+    except VersionError as err:
+        raise UsageError(f"{wheel.name}: {err}") from None
+    package, notes = package_fields(
+        wheel.metadata, name=wheel.name, version=str(release.version), python=runtime.version,
+        arch=opts.arch, commands=wheel.console_scripts,
+        fallback_url=_fallback_url(opts.index_url, wheel.name))
+    package.update(id=package_id, version=package_version)
+    for key, value in (("icon_url", opts.icon_url),
+                       ("package_source_url", opts.package_source_url)):
+        if value:
+            package[key] = value
+        else:
+            rule = "cpmr0033" if key == "icon_url" else "cpmr0040"
+            notes.append(f"{key}: not known to choconsis new (check warns, {rule}); "
+                         f"--{key.replace('_', '-')} URL sets it")
+    text = recipe_text(
+        command_line=command_line, package=package,
+        python={"version": runtime.version, "arch": opts.arch, "installer": opts.installer,
+                "url": runtime.release.url, "sha256": runtime.sha256,
+                "install_dir": install_dir(package_id, opts.arch)},
+        requirement=f"{wheel.name}=={release.version}", index_url=opts.index_url,
+        check_command=check_command(wheel.name, wheel.console_scripts))
+    try:
+        recipe = loads_recipe(text, str(recipe_path), lock_path)
+    except RecipeError as err:  # pragma: no cover - every value was checked on the way in
+        raise BuildError(f"choconsis new wrote a recipe it cannot load: {err}") from None
+
+    from ..lock.resolve import resolve_lock
+
+    lock = resolve_lock(recipe)
+    _write_both(recipe_path, text, lock_path, format_lock(lock, recipe.name))
+    return NewRecipe(recipe_path, lock_path, notes)
+
+
+def _write_both(recipe_path: Path, text: str, lock_path: Path, lock_text: str) -> None:
+    """The lock, then the recipe; a failure between them takes the new lock back out."""
+    staged: list[Path] = []
+    old_lock = lock_path.read_bytes() if lock_path.is_file() else None  # --force
+    try:
+        staged.append(stage(lock_path, lock_text))
+        staged.append(stage(recipe_path, text))
+        os.replace(staged[0], lock_path)
+        try:
+            os.replace(staged[1], recipe_path)
+        except OSError:
+            if old_lock is None:
+                lock_path.unlink(missing_ok=True)
+            else:
+                os.replace(stage(lock_path, old_lock), lock_path)
+            raise
+    except OSError as err:
+        raise BuildError(f"{recipe_path}: cannot write the recipe and its lock: "
+                         f"{err.strerror or err}") from None
+    finally:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)

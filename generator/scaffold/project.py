@@ -1,0 +1,138 @@
+"""The project a new recipe packages: its release on the index, and what its own wheel says.
+
+The metadata and the console scripts are read from a wheel of the release (METADATA and
+entry_points.txt), downloaded into the artifact cache and checked against the sha256 the index
+gives, so the recipe describes the file pip will install, not a web page.
+"""
+
+from __future__ import annotations
+
+import configparser
+import zipfile
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import HeaderParser
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from ..errors import BuildError, UsageError
+from ..lock.index import IndexFile, ProjectPage
+from ..payload.store import ArtifactStore
+
+
+@dataclass(frozen=True)
+class Release:
+    page: ProjectPage
+    version: Version
+    wheels: tuple[IndexFile, ...]  # every wheel of the version
+
+
+@dataclass(frozen=True)
+class ProjectWheel:
+    """What one wheel of the release declares."""
+
+    file: IndexFile
+    metadata: Message
+    console_scripts: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("Name") or self.file.filename.split("-")[0]
+
+    @property
+    def requires_python(self) -> SpecifierSet:
+        text = (self.metadata.get("Requires-Python") or self.file.requires_python or "").strip()
+        try:
+            return SpecifierSet(text)
+        except InvalidSpecifier:
+            return SpecifierSet()  # pip ignores an unparsable Requires-Python too
+
+
+def parse_spec(spec: str) -> tuple[str, Version | None]:
+    """PROJECT or PROJECT==VERSION."""
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement as err:
+        raise UsageError(f"{spec!r}: expected PROJECT or PROJECT==VERSION ({err})") from None
+    pins = [s for s in req.specifier if s.operator == "=="]
+    if req.url or req.extras or req.marker or len(req.specifier) != len(pins) or len(pins) > 1:
+        raise UsageError(f"{spec!r}: expected PROJECT or PROJECT==VERSION")
+    return req.name, Version(pins[0].version) if pins else None
+
+
+def choose_release(page: ProjectPage, pinned: Version | None) -> Release:
+    """The pinned version (it must be on the index), else the newest final release with a
+    wheel; a version with no wheel at all is refused (locks hold wheels)."""
+    versions = page.versions(pre=pinned is not None and pinned.is_prerelease, pinned=pinned)
+    if pinned is not None:
+        if pinned not in {f.version for f in page.files}:
+            listed = ", ".join(str(v) for v in versions[-8:]) or "none"
+            raise UsageError(f"{page.name}: there is no version {pinned} on {page.url} "
+                             f"(newest versions: {listed})")
+        version = pinned
+    else:
+        with_wheels = sorted({f.version for f in page.files if f.is_wheel and not f.yanked
+                              and not f.version.is_prerelease})
+        if not with_wheels:
+            raise UsageError(f"{page.name}: no release on {page.url} has a wheel")
+        version = with_wheels[-1]
+    wheels = tuple(f for f in page.files if f.version == version and f.is_wheel)
+    if not wheels:
+        raise UsageError(f"{page.name} {version} has no wheel on {page.url} (source archives "
+                         "only): choconsis locks wheels")
+    return Release(page, version, wheels)
+
+
+def _preferred(wheels: tuple[IndexFile, ...]) -> IndexFile:
+    """A pure-Python wheel if there is one, else a Windows one, else any: they all carry the
+    same METADATA and entry points."""
+    def rank(f: IndexFile) -> int:
+        platforms = {t.platform for t in f.tags or ()}
+        return 0 if "any" in platforms else 1 if any(p.startswith("win") for p in platforms) else 2
+
+    return sorted(wheels, key=lambda f: (rank(f), f.filename))[0]
+
+
+def read_wheel(release: Release, store: ArtifactStore) -> ProjectWheel:
+    """Download (cached, verified by the index's sha256) and read one wheel of the release."""
+    file = _preferred(release.wheels)
+    label = f"{release.page.name} {release.version}"
+    if file.sha256:
+        path = store.fetch_url(file.url, file.sha256, file.filename, label)
+    else:  # an index without hashes: pinned by what was downloaded, as the lock does
+        path, _ = store.fetch_unpinned(file.url, file.filename, label)
+    metadata, entry_points = _wheel_texts(path)
+    return ProjectWheel(file, HeaderParser().parsestr(metadata), _console_scripts(entry_points))
+
+
+def _wheel_texts(path: Path) -> tuple[str, str]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            infos = {n.split("/", 1)[0] for n in names
+                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")}
+            if len(infos) != 1:
+                raise BuildError(f"{path.name}: expected one *.dist-info folder with METADATA, "
+                                 f"found {len(infos)}")
+            info = infos.pop()
+            metadata = zf.read(f"{info}/METADATA").decode("utf-8", "replace")
+            entry = f"{info}/entry_points.txt"
+            entry_points = zf.read(entry).decode("utf-8", "replace") if entry in names else ""
+    except zipfile.BadZipFile as err:
+        raise BuildError(f"{path.name}: not a wheel (zip): {err}") from None
+    return metadata, entry_points
+
+
+def _console_scripts(text: str) -> tuple[str, ...]:
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign] - names keep their case
+    try:
+        parser.read_string(text)
+    except configparser.Error as err:
+        raise BuildError(f"entry_points.txt cannot be read: {err}") from None
+    if not parser.has_section("console_scripts"):
+        return ()
+    return tuple(sorted(parser.options("console_scripts")))
