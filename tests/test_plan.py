@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from choconsis.errors import RecipeError
+from choconsis.errors import RecipeError, UsageError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.errors import UsageError
 from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
                             RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS,
                             CopyPreinstalled, Delivery, ExitPolicy, ExposeCommands, FileExists,
@@ -21,6 +20,7 @@ from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PR
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
 from choconsis.recipe import parse_recipe
+from kit import web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ def test_the_app_gets_its_own_environment_and_only_its_commands_on_path():
     add = command_line(commands.install.path_command)
     assert add[4:] == ('\\choconsis_path.py" add --scope ', SCOPE, ' --record "', STATE_DIR,
                        '\\bin-path-record.txt" "', INSTALL_DIR, '\\bin"')
-    assert plan.check_step.install.path_entries == ((INSTALL_DIR, "\\bin"),)
+    assert plan.check_step.install.commands_folder == (INSTALL_DIR, "\\bin")
     # no commands: no step, and nothing of the app on PATH
     assert not build_plan(r, lock_for(r)).by_role("commands")
 
@@ -245,7 +245,20 @@ def test_check_step():
     check = build_plan(r, lock_for(r), commands=COMMANDS).check_step
     assert isinstance(check.install, RunCheck) and isinstance(check.undo, Nothing)
     assert command_line(check.install.command) == ('cmd.exe /d /c "openstack --version"',)
-    assert check.install.path_entries == ((INSTALL_DIR, "\\bin"),)
+    # the commands' folder (setup.exe's PATH entry; Chocolatey's shims are on PATH already)
+    assert check.install.commands_folder == (INSTALL_DIR, "\\bin")
+    assert check.install.path_entries == ()
+
+
+def test_chocolatey_check_finds_the_commands_as_shims():
+    from choconsis.backends.chocolatey.scripts import render_install
+
+    r = recipe()
+    plan = build_plan(r, lock_for(r), commands=COMMANDS)
+    script = render_install(plan, web_payload(plan), "requirements.lock")
+    check = script[script.index("Action 'run_check'"):]
+    assert "\\bin" not in check and "$env:PATH =" not in check  # no folder of launchers here
+    assert "Install-BinFile -Name $name" in script
 
 
 def test_command_line_quoting():

@@ -148,7 +148,8 @@ def test_offline_mode_with_a_zip_runtime_is_byte_identical(tmp_path):
     data["python"]["installer"] = "zip"
     data["python"]["install_dir"] = "C:\\ReproPy"
     runtime = tiny_zip({"python.exe": b"MZ dummy python\n", "python314.dll": b"dll\n",
-                        "Lib/os.py": b"# os\n", "Lib/site-packages/README.txt": b"x\n",
+                        "Lib/os.py": b"# os\n", "Lib/venv/__init__.py": b"# venv\n",
+                        "Lib/site-packages/README.txt": b"x\n",
                         "DLLs/_ssl.pyd": b"pyd\n"})
     pin(data["python"], files, "python-3.14.7-embed-amd64.zip", runtime)
     data["python"].pop("args", None)

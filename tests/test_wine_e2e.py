@@ -119,10 +119,12 @@ def record(measurements: list[str], label: str, report) -> None:
 
 def test_offline_zip_installer_passes_choconsis_smoke(components, locks, tmp_path, test_cache,
                                                       measurements):
-    """The issue's Done-when: an offline build of the OpenStack client on the WinPython
-    runtime passes `choconsis smoke` (install, `openstack --version`, registry, uninstall)."""
+    """An offline build of the OpenStack client in the default recipe's shape (its own venv,
+    per user, only its commands on PATH) on the WinPython runtime passes `choconsis smoke`
+    (install without /AllUsers, `openstack --version`, HKCU registry, uninstall)."""
     spec = RecipeSpec(package_id="openstack-e2e", version=OPENSTACK_VERSION,
-                      runtime_file=components.runtime_zip, install_dir=INSTALL_DIR)
+                      runtime_file=components.runtime_zip, install_dir=INSTALL_DIR,
+                      environment="venv", scope="user", commands=None, path_prepend=())
     recipe = write_recipe(tmp_path / "openstack-e2e.toml", spec, locks.get(OPENSTACK_REQ))
     start = time.monotonic()
     exe = build_installer(recipe, tmp_path / "out", offline=True,
@@ -140,6 +142,7 @@ def test_offline_zip_installer_passes_choconsis_smoke(components, locks, tmp_pat
                      rf"openstack {re.escape(OPENSTACK_VERSION)}\s*$", out, re.M), out
     assert f"DisplayVersion is the recipe's version: {OPENSTACK_VERSION}" in out
     assert "[x] everything else as before install" in out
+    assert "[x] the entry is under HKCU (user install)" in out
     assert out.rstrip().splitlines()[-1].startswith("PASSED")
     times = dict(re.findall(r"^ok\s+(\w+)\s+([\d.]+) s$", out, re.M))
     measurements.append(f"offline zip (CLI smoke): build {build_seconds:.1f} s (cached if small), "

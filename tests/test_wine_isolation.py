@@ -243,9 +243,11 @@ def test_two_apps_share_a_runtime_and_the_last_one_removes_it(components, wine_p
 
 def test_runtimes_that_were_there_before_stay(components, wine_prefix, loopback, tmp_path,
                                               test_cache):
-    """An MSI and an EXE runtime installed before the apps: both stay after the uninstall."""
+    """An MSI and an EXE runtime installed before the apps: both stay after the uninstall.
+    The EXE app's recipe is per user (the default) and installs for the machine with
+    /AllUsers: into Program Files, its Add/Remove entry under HKLM."""
     msi_app = App("iso-pre-msi", runtime="msi", scope="machine", runtime_dir="C:\\PreMsi312")
-    exe_app = App("iso-pre-exe", runtime="exe", scope="machine", runtime_dir="C:\\PreExe312")
+    exe_app = App("iso-pre-exe", runtime="exe", scope="user", runtime_dir="C:\\PreExe312")
     _, msi_exe = build(msi_app, tmp_path, loopback, test_cache)
     _, exe_exe = build(exe_app, tmp_path, loopback, test_cache)
     msi = wine_prefix.run(["msiexec", "/i", wine_prefix.to_windows(runtime_msi(test_cache)),
@@ -257,8 +259,10 @@ def test_runtimes_that_were_there_before_stay(components, wine_prefix, loopback,
                            timeout=600)
     wine_prefix.wait()
     assert fake.code == 0, fake.output
-    for app, exe in ((msi_app, msi_exe), (exe_app, exe_exe)):
-        install(wine_prefix, exe)
+    for app, exe, args in ((msi_app, msi_exe, ()), (exe_app, exe_exe, ("/AllUsers",))):
+        install(wine_prefix, exe, *args)
+        assert wine_prefix.reg_value(f"{UNINSTALL_KEY}\\{app.app_id}", "InstallLocation").data \
+            == f"C:\\Program Files\\{app.app_id}"
         code, out = run_in_new_cmd(wine_prefix, app.command)
         assert code == 0 and "probe-app 1.0" in out, out
         uninstall(wine_prefix, app.app_id)

@@ -188,10 +188,15 @@ class CopyPreinstalled(Action):
 
 @dataclass(frozen=True)
 class RunCheck(Action):
-    """The recipe's check command through cmd.exe, with the new PATH entries in front."""
+    """The recipe's check command through cmd.exe, with the new PATH entries in front.
+
+    ``commands_folder``: the folder of the app's command launchers, which setup.exe puts on
+    PATH; the Chocolatey package exposes the same commands as shims, on PATH already.
+    """
 
     command: Command
     path_entries: tuple[Templated, ...]
+    commands_folder: Templated | None = None
     exit: ExitPolicy = PROGRAM
     kind: ClassVar[str] = "run_check"
 

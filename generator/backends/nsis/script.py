@@ -6,10 +6,9 @@ from __future__ import annotations
 from ...errors import BuildError
 from ...payload import Payload
 from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE,
-                     PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, command_line,
-                     state_dir_name, under)
+                     PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, Ownership,
+                     RunCheck, command_line, state_dir_name, under)
 from .. import escaping
-from ...plan import Ownership
 from ..templating import Code
 from .reasons import reason_macros
 from .steps import NsisSteps, environment
@@ -79,6 +78,8 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
     pkg = plan.package
     uninstaller = under(STATE_DIR, "uninstall.exe")
     helpers = helper_scripts(plan, payload)
+    check = plan.check_step.install
+    assert isinstance(check, RunCheck)
     scope_values = {
         "install_dir": {s: nsis_value(plan.layout.install_dir[s], "install folder")
                         for s in ("machine", "user")},
@@ -108,7 +109,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "uninstall_string": nsis_value(command_line((uninstaller,)), "UninstallString"),
         "quiet_uninstall_string": nsis_value(command_line((uninstaller, ("/S",))),
                                              "QuietUninstallString"),
-        "check_path": bool(plan.check_step.install.path_entries),  # type: ignore[attr-defined]
+        "check_path": bool(check.path_entries or check.commands_folder),
         "welcome_text": welcome_text(plan),
         "compressor": packer,
         "start_line": nsis_value((f"installing {pkg.id} {pkg.version} ({payload.delivery} "

@@ -139,9 +139,11 @@ class NsisSteps(StepTranslator):
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = None
-        if action.path_entries:
+        every = ((action.commands_folder,) if action.commands_folder else ()) \
+            + action.path_entries
+        if every:
             parts: list = []
-            for n, entry in enumerate(action.path_entries):
+            for n, entry in enumerate(every):
                 parts += [(";",), entry] if n else [entry]
             entries = nsis_value(join(*parts), self._where(step) + ", PATH for the check")
         return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
