@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import re
 import shutil
-import subprocess
 import tomllib
 import zipfile
 from pathlib import Path

@@ -9,7 +9,6 @@ under Wine (install, ``openstack --version``, registry, uninstall, nothing left 
 
 from __future__ import annotations
 
-import base64
 import copy
 import csv
 import dataclasses
@@ -28,47 +27,20 @@ import pytest
 from choconsis.backends import nsis
 from choconsis.payload.store import ArtifactStore
 from choconsis.cli import main as cli_main
-from choconsis.errors import BuildError
+from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import Lock, LockedWheel
-from choconsis.errors import UsageError
 from choconsis.payload import resolve_payload
 from choconsis.payload.preinstall import INSTALLER_NAME
 from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE_DIR, Delivery,
                             InstallPlan, build_plan, command_line, literal)
 from choconsis.recipe import Recipe, parse_recipe
+from probe_wheels import make_wheel, record_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHERS = ROOT / "nsis" / "make_launchers.py"
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _hash(body: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
-
-
-def make_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
-               entry_points: str = "", data_scripts: dict[str, bytes] | None = None) -> Path:
-    """A real wheel (METADATA, WHEEL, RECORD with hashes) holding the given files."""
-    dist = f"{name.replace('-', '_')}-{version}"
-    members = dict(files)
-    members[f"{dist}.dist-info/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\n"
-                                             f"Version: {version}\n").encode()
-    members[f"{dist}.dist-info/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: choconsis-tests\n"
-                                          b"Root-Is-Purelib: true\nTag: py3-none-any\n")
-    if entry_points:
-        members[f"{dist}.dist-info/entry_points.txt"] = entry_points.encode()
-    for script, body in (data_scripts or {}).items():
-        members[f"{dist}.data/scripts/{script}"] = body
-    record = [f"{m},{_hash(b)},{len(b)}" for m, b in members.items()]
-    members[f"{dist}.dist-info/RECORD"] = ("\n".join(record + [f"{dist}.dist-info/RECORD,,"])
-                                           + "\n").encode()
-    path = folder / f"{dist}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member, body in members.items():
-            zf.writestr(zipfile.ZipInfo(member, (2024, 1, 1, 0, 0, 0)), body)
-    return path
 
 
 def runtime_zip(path: Path, *, site_packages: bool = True) -> Path:
@@ -79,7 +51,7 @@ def runtime_zip(path: Path, *, site_packages: bool = True) -> Path:
         old = {"helper/__init__.py": b"OLD = True\n", "helper/old_only.py": b"x = 1\n",
                "helper/__pycache__/old_only.cpython-312.pyc": b"pyc",
                "../../Scripts/helper-old.exe": b"MZ"}
-        record = [f"{p},{_hash(b)},{len(b)}" for p, b in old.items()]
+        record = [f"{p},{record_hash(b)},{len(b)}" for p, b in old.items()]
         record.append("helper-0.9.dist-info/RECORD,,")
         for rel, body in old.items():
             members[os.path.normpath("Lib/site-packages/" + rel).replace(os.sep, "/")] = body
@@ -184,7 +156,7 @@ def test_every_locked_dist_is_staged_with_a_complete_record(tmp_path: Path):
             path = site / row[0]
             assert path.is_file(), row
             if row[1]:
-                assert row[1] == _hash(path.read_bytes()) and int(row[2]) == path.stat().st_size
+                assert row[1] == record_hash(path.read_bytes()) and int(row[2]) == path.stat().st_size
         # every file the dist owns in the tree is recorded (bar the RECORD itself, listed too)
         owned = [p for p in site.rglob("*") if p.is_file()
                  and p.relative_to(site).parts[0] in (dist, dist.split("-")[0])]
@@ -319,7 +291,7 @@ def test_make_launchers_writes_and_records_each_entry_point(tmp_path: Path):
     assert sorted(row[0] for row in added) == ["../../Scripts/demo", "../../Scripts/demo-gui"]
     for row in added:
         body = (site / row[0]).read_bytes()
-        assert row[1] == _hash(body) and int(row[2]) == len(body)
+        assert row[1] == record_hash(body) and int(row[2]) == len(body)
         assert sys.executable.encode() in body.splitlines()[0]  # the real interpreter
     assert b"from demo_app import main" in (scripts / "demo").read_bytes()
     assert read_record(site / "helper-2.1.dist-info") == helper_before  # no entry points
@@ -370,7 +342,7 @@ def test_offline_preinstall_openstack_installs_runs_and_uninstalls(components, l
         rows = {row[0]: row for row in read_record(dist_info)}
         exe = prefix.to_linux(spec.install_dir + "\\Scripts\\openstack.exe")
         row = rows["../../Scripts/openstack.exe"]
-        assert row[1] == _hash(exe.read_bytes()) and int(row[2]) == exe.stat().st_size
+        assert row[1] == record_hash(exe.read_bytes()) and int(row[2]) == exe.stat().st_size
         assert b"#!" + spec.install_dir.encode() + b"\\python.exe" in exe.read_bytes()
         seen.append(row[0])
 

@@ -10,7 +10,6 @@ here, served by a loopback index (tests/probe_wheels.py).
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path

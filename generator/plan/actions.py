@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from ..recipe import url_filename
 from .policy import EXE_UNINSTALL, MSI_UNINSTALL, PROGRAM, ExitPolicy
-from .values import (INSTALL_DIR, PRODUCT_CODE, RUNTIME_DIR, Command, Templated,
+from .values import (PRODUCT_CODE, RUNTIME_DIR, Command, Templated,
                      command_line, join, under)
 
 

@@ -36,7 +36,7 @@ from .paths import (check_path_after_install, check_script, effective_path, norm
                     path_entries, split_command, uninstall_args)
 from .report import Phase, SmokeReport
 from .snapshot import Snapshot, diff_snapshots, take_snapshot
-from .registry import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, normalize_key
+from .registry import ENV_KEY, USER_ENV_KEY, normalize_key
 from .wine import WinePrefix
 
 INSTALL_TIMEOUT = 1800.0
