@@ -1,6 +1,6 @@
 """Exceptions that carry a message for a person.
 
-Only ``cli.py`` turns these into exit codes: a :class:`UsageError` or :class:`RecipeError`
+Only ``choconsis.cli`` turns these into exit codes: a :class:`UsageError` or :class:`RecipeError`
 exits 2, every other :class:`ChoconsisError` exits 1 (a failed build).
 """
 

@@ -1,6 +1,6 @@
 """What choconsis tells the person running it, besides results and errors.
 
-Results go to stdout (``cli.py`` prints them); errors go to stderr (``cli.py`` too). This module
+Results go to stdout (``choconsis.cli`` prints them); errors go to stderr (``choconsis.cli`` too). This module
 carries the rest, all on stderr:
 
 - :func:`note`: what a command did (shown unless ``-q``);
@@ -10,7 +10,7 @@ carries the rest, all on stderr:
   with ``-q``, never on stdout, so output that a script or CI captures stays clean; one bar
   at a time.
 
-The level is set once per command by ``cli.py`` (:func:`set_level`).
+The level is set once per command by ``choconsis.cli`` (:func:`set_level`).
 """
 
 from __future__ import annotations

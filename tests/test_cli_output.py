@@ -112,7 +112,7 @@ def test_check_json_of_a_failing_package(tmp_path, capsys):
 
 def test_signing_words():
     from choconsis.build import BuildOptions
-    from choconsis.summary import human_size, signing_words
+    from choconsis.cli.summary import human_size, signing_words
 
     assert signing_words(BuildOptions()) == "not signed"
     assert signing_words(BuildOptions(sign_cert=Path("/x/release.pfx"))) == \

@@ -2,11 +2,12 @@
 
 recipe + lock -> :func:`build_plan` -> :class:`InstallPlan`: ordered steps, each carrying its
 install action, its undo action, what it owns and its state key (``steps.py``, ``actions.py``,
-``policy.py``). Values known only at install time are markers (``values.py``). The Chocolatey
+``undo.py``, ``policy.py``). Values known only at install time are markers (``values.py``). The Chocolatey
 and NSIS back ends translate the same steps, in the same order, with one macro per action.
 """
 
 from .actions import *  # noqa: F401,F403
+from .undo import *  # noqa: F401,F403
 from .delivery import Delivery
 from .commands import BIN_PATH_RECORD, DISTS_FILE, LAUNCHER_SCRIPT, PATH_RECORD, PATH_SCRIPT
 from .layout import BIN_FOLDER, ENV_FOLDER, SITE_PACKAGES, Layout, layout_of

@@ -9,11 +9,12 @@ from packaging.requirements import Requirement
 from ..errors import RecipeError, UsageError
 from ..lock.lockfile import Lock
 from ..recipe import PythonRuntime, Recipe
-from .actions import (Artifact, CopyPreinstalled, ExposeCommands, LeaveInstalled, MakeVenv,
-                      Nothing, PipInstall, PipUninstall, PrependPath, PythonRegistered,
-                      RemoveCommands, RemovePathEntries, RemoveTree, RemoveUnpacked, RunCheck,
-                      RunExe, RunMsi, UninstallExeRuntime, UninstallMsi, UnpackZip,
-                      msi_install_args, runtime_cleanup)
+from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipInstall,
+                      PrependPath, PythonRegistered, RunCheck, RunExe, RunMsi, UnpackZip,
+                      msi_install_args)
+from .undo import (LeaveInstalled, Nothing, PipUninstall, RemoveCommands, RemovePathEntries,
+                   RemoveTree, RemoveUnpacked, UninstallExeRuntime, UninstallMsi,
+                   runtime_cleanup)
 from .commands import (BIN_PATH_RECORD, PATH_RECORD, commands_command, launcher_command,
                        path_command, path_scope, pip_install_command, pip_uninstall_command,
                        venv_command)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .. import preflight, ui
+from .. import ui
+from ..cli import preflight
 from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
 from ..lock.index import SimpleIndex

@@ -26,7 +26,6 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Callable
 
@@ -36,66 +35,12 @@ from .paths import (check_path_after_install, check_script, effective_path, norm
                     path_entries, split_command, uninstall_args)
 from .report import Phase, SmokeReport
 from .snapshot import Snapshot, diff_snapshots, take_snapshot
+from .expect import Expectation
 from .registry import ENV_KEY, USER_ENV_KEY, normalize_key
 from .wine import WinePrefix
 
 INSTALL_TIMEOUT = 1800.0
 CHECK_TIMEOUT = 300.0
-
-
-
-
-@dataclass
-class Expectation:
-    """What the recipe says the installer does, with its folders as this prefix has them."""
-
-    package_id: str
-    version: str
-    scope: str  # user | machine
-    install_dir: str
-    path: dict[str, list[str]]  # PATH scope -> the entries the install must prepend
-    check_command: str
-    given_dir: bool = False  # /D= passes install_dir
-    given_scope: bool = False  # /AllUsers or /CurrentUser passes scope
-
-    @classmethod
-    def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None,
-                    scope: str | None = None,
-                    folders: dict[str, str] | None = None) -> "Expectation":
-        """``folders``: the prefix's %ProgramFiles% ("program_files") and
-        %LOCALAPPDATA%\\Programs ("user_programs"), for the default install folder."""
-        from ..plan import INSTALL_DIR, PROGRAM_FILES, RUNTIME_DIR, USER_PROGRAMS, layout_of
-        from ..recipe import load_recipe, resolve_recipe_arg
-
-        recipe = load_recipe(resolve_recipe_arg(recipe_arg))
-        layout = layout_of(recipe)
-        chosen = scope or recipe.scope
-        folders = folders or {"program_files": "C:\\Program Files",
-                              "user_programs": "C:\\users\\Public\\AppData\\Local\\Programs"}
-        values = {PROGRAM_FILES: folders["program_files"],
-                  USER_PROGRAMS: folders["user_programs"]}
-        folder = install_dir or "".join(values.get(p, p) if not isinstance(p, str) else p
-                                        for p in layout.install_dir[chosen])
-        values[INSTALL_DIR] = folder
-        runtime = "".join(values.get(p, p) if not isinstance(p, str) else p
-                          for p in layout.runtime_dir[chosen])
-        values[RUNTIME_DIR] = runtime
-        path: dict[str, list[str]] = {}
-        if recipe.install.commands != ():
-            path.setdefault(chosen, []).append(folder + "\\bin")
-        path_scope = chosen if recipe.path.scope == "install" else recipe.path.scope
-        for entry in recipe.path.prepend:
-            text = entry.replace("{install_dir}", folder).replace("{runtime_dir}", runtime)
-            path.setdefault(path_scope, []).append(text)
-        return cls(recipe.package.id, recipe.package.version, chosen, folder, path,
-                   recipe.check.command, given_dir=install_dir is not None,
-                   given_scope=scope is not None)
-
-    @property
-    def reg_key(self) -> str:
-        root = "HKLM" if self.scope == "machine" else "HKCU"
-        return f"{root}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\" \
-            f"{self.package_id}"
 
 
 def default_wine_cache() -> Path:

@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, ui
-from .errors import ChoconsisError, UsageError
+from .. import __version__, ui
+from ..errors import ChoconsisError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):

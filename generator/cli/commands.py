@@ -1,4 +1,4 @@
-"""What each ``choconsis`` command does with its parsed arguments (``cli.py`` parses them and
+"""What each ``choconsis`` command does with its parsed arguments (``choconsis.cli`` parses them and
 turns errors into exit codes). Results go to stdout; notes and progress go through :mod:`.ui`.
 
 Usage problems that can be seen from the command line alone (a missing file, an output path
@@ -11,13 +11,14 @@ import argparse
 import re
 from pathlib import Path
 
-from . import preflight, ui
-from .errors import UsageError
+from .. import ui
+from . import preflight
+from ..errors import UsageError
 
 
 def _build(args: argparse.Namespace, compile_outputs: bool) -> int:
-    from .build import BuildOptions, build
-    from .recipe import resolve_recipe_arg
+    from ..build import BuildOptions, build
+    from ..recipe import resolve_recipe_arg
     from .summary import build_summary, output_paths
 
     if args.preinstall and not args.offline:
@@ -54,8 +55,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    from .lock.resolve import lock_recipe
-    from .recipe import load_recipe, resolve_recipe_arg
+    from ..lock.resolve import lock_recipe
+    from ..recipe import load_recipe, resolve_recipe_arg
 
     recipe = load_recipe(resolve_recipe_arg(args.recipe))
     assert recipe.lock_path is not None  # loaded from a file
@@ -70,7 +71,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_path, findings_json, format_findings
+    from ..check import check_path, findings_json, format_findings
 
     if args.ca_file is not None:
         preflight.existing_file(args.ca_file, "--ca-file")
@@ -83,7 +84,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
-    from .smoke import run_smoke
+    from ..smoke import run_smoke
 
     preflight.existing_file(args.setup_exe)
     if args.keep_prefix is not None:
@@ -95,7 +96,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from .update import UpdateOptions, run_update
+    from ..update import UpdateOptions, run_update
 
     opts = UpdateOptions(dry_run=args.dry_run, python=args.python, pre=args.pre,
                          index_url=args.index_url, python_index_url=args.python_index_url)
@@ -106,7 +107,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from .scaffold import NewOptions, new_recipe
+    from ..scaffold import NewOptions, new_recipe
 
     if args.python is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.python):
         raise UsageError(f"--python {args.python!r}: expected X.Y or X.Y.Z")
@@ -126,7 +127,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .recipe import schema_markdown
+    from ..recipe import schema_markdown
 
     print(schema_markdown())
     return 0
