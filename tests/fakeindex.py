@@ -94,12 +94,17 @@ class FakeIndex:
         self.projects.setdefault(name, []).append(rel)
         return rel
 
-    def publish(self, *, html_only: tuple[str, ...] = (), **page_kwargs) -> None:
+    def publish(self, *, html_only: tuple[str, ...] = (), with_uv: bool = True,
+                **page_kwargs) -> None:
         """Serve every project page and file; html_only projects have no JSON form.
 
         Wheels also get their METADATA served as a PEP 658 metadata file, as PyPI does: pip
-        then resolves without downloading the wheels themselves.
+        then resolves without downloading the wheels themselves. ``with_uv``: the index has
+        uv's Windows wheels too, as PyPI does (a lock of a recipe installing with uv pins one).
         """
+        if with_uv and "uv" not in self.projects:
+            for platform in ("win_amd64", "win32"):
+                self.wheel("uv", "0.13.9", tag=f"py3-none-{platform}")
         for name, releases in self.projects.items():
             entries = []
             for rel in releases:

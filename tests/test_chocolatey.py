@@ -23,7 +23,7 @@ from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
 from choconsis.errors import BuildError
 from conftest import reference_file
-from kit import web_payload
+from kit import uv_wheel, web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "recipes"
@@ -50,9 +50,11 @@ def lock_for(data: dict) -> Lock:
                                   f"https://files.example.org/{name}-{version}.whl"))
     py = data["python"]
     major, minor, _ = py["version"].split(".")
-    return Lock(f"cp{major}{minor}", "win_amd64" if py["arch"] == "amd64" else "win32",
-                tuple(data["pip"]["requirements"]),
-                data["pip"].get("index_url", "https://pypi.org/simple"), tuple(wheels))
+    platform = "win_amd64" if py["arch"] == "amd64" else "win32"
+    uv = data["pip"].get("installer", "pip" if major == "2" else "uv") == "uv"
+    return Lock(f"cp{major}{minor}", platform, tuple(data["pip"]["requirements"]),
+                data["pip"].get("index_url", "https://pypi.org/simple"), tuple(wheels),
+                installer=uv_wheel(platform) if uv else None)
 
 
 def recipe_data(name: str) -> dict:
@@ -299,9 +301,18 @@ def test_pip_install_is_the_plans_command_and_stops_on_failure(name, tmp_path):
     text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
     script = Script(text)
     (args,) = array_items(script, "$pipArgs", VARS)
-    _, *expected = [substituted(a) for a in plan.packages_step.install.command]
+    action = plan.packages_step.install
+    program, *expected = [substituted(a) for a in action.command]
     assert args == expected  # the plan's argv, item by item
-    assert "& ($runtimeDir + '\\python.exe') @pipArgs" in text  # the runtime's pip
+    if action.installer == "uv":  # uv.exe, taken out of its wheel by the runtime's python
+        assert "& ($stateDir + '\\uv\\uv.exe') @pipArgs" in text
+        (extract,) = array_items(script, "$uvArgs", VARS)
+        assert extract == [substituted(a) for a in action.prepare[1:]]
+        assert "& ($runtimeDir + '\\python.exe') @uvArgs" in text
+        assert "Remove-Item -LiteralPath ($stateDir + '\\uv') -Recurse" in text.split(
+            "@pipArgs", 1)[1]
+    else:
+        assert "& ($runtimeDir + '\\python.exe') @pipArgs" in text  # the runtime's pip
     assert f"$lockFile = Join-Path $toolsDir '{LOCK_FILE}'" in text
     block = text.split("@pipArgs", 1)[1]
     assert block.lstrip("\r\n").startswith("if (@(0) -notcontains $LASTEXITCODE) { throw")
@@ -694,7 +705,8 @@ def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name
     assert embedded_checks(script) == [(a.filename, a.sha256)
                                                      for a in plan.artifacts]
     calls = splatted(script, "Install-ChocolateyInstallPackage")
-    assert len(calls) == len(plan.artifacts)
+    tool = plan.packages_step.install.artifact  # the uv wheel: a tool, not an installer
+    assert len(calls) == len([a for a in plan.artifacts if a != tool])
     other = "file" if file_key(plan) == "file64" else "file64"
     for call in calls:
         assert call[file_key(plan)].text.decode() == "$file" and other not in call
@@ -714,7 +726,9 @@ def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
     install = read_script(dest, chocolatey.INSTALL_SCRIPT)
     assert syntax_errors(install) == []
     script = Script(install)
-    assert embedded_checks(script) == [("python-3.14.7-embed-amd64.zip", plan.runtime.sha256)]
+    uv = plan.packages_step.install.artifact
+    assert embedded_checks(script) == [("python-3.14.7-embed-amd64.zip", plan.runtime.sha256),
+                                       (uv.filename, uv.sha256)]
     (call,) = splatted(script, "Get-ChocolateyUnzip")
     assert call["fileFullPath64".lower()].text.decode() == "$file"
     assert call["destination"].text.decode() == "$runtimeDir"
@@ -732,7 +746,8 @@ def test_offline_x86_runtime_and_extra_exe_use_the_32_bit_file_parameter(tmp_pat
     install = read_script(dest, chocolatey.INSTALL_SCRIPT)
     assert syntax_errors(install) == []
     script = Script(install)
-    assert [n for n, _ in embedded_checks(script)] == ["python-3.14.7.exe", "helper-setup.exe"]
+    assert [n for n, _ in embedded_checks(script)] == ["python-3.14.7.exe", "helper-setup.exe",
+                                                       "uv-0.13.9-py3-none-win32.whl"]
     runtime, helper = splatted(script, "Install-ChocolateyInstallPackage")
     for call in (runtime, helper):
         assert call["file"].text.decode() == "$file" and "file64" not in call

@@ -46,7 +46,7 @@ from choconsis.plan import build_plan, command_line, literal, templated
 from choconsis.check.powershell import parse, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
 from conftest import reference_file
-from kit import web_payload
+from kit import installer_for, web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"
@@ -142,7 +142,7 @@ def lock_for(recipe) -> Lock:
                           f"https://files.example/{req.split('==')[0]}.whl")
               for i, req in enumerate(recipe.pip.requirements)]
     return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels))
+                recipe.pip.index_url, tuple(wheels), installer=installer_for(recipe))
 
 
 def parsed_value(recipe, case: FieldCase) -> str:

@@ -12,6 +12,7 @@ from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, parse_lock, 
 from choconsis.recipe import loads_recipe
 
 from demo_recipe import demo_recipe_text
+from kit import uv_wheel
 
 def make_recipe(**kwargs):
     return loads_recipe(demo_recipe_text(**kwargs), "demo.toml", Path("demo.lock"))
@@ -28,7 +29,8 @@ def make_lock(**overrides) -> Lock:
                   requirements=("Demo_App==1.0", "helper==2.1"),
                   index_url="https://pypi.org/simple",
                   wheels=(wheel("demo-app", "1.0"), wheel("helper", "2.1"),
-                          wheel("zzz-dep", "0.3"), wheel("aaa-dep", "5.0")))
+                          wheel("zzz-dep", "0.3"), wheel("aaa-dep", "5.0")),
+                  installer=uv_wheel())
     values.update(overrides)
     return Lock(**values)
 
@@ -42,7 +44,20 @@ def test_round_trip_keeps_every_field():
     assert back.requirements == lock.requirements
     assert sorted(back.wheels, key=lambda w: w.name) == sorted(lock.wheels, key=lambda w: w.name)
     assert back.source == "demo.lock"
+    assert back.installer == lock.installer
     assert format_lock(back, "demo") == text
+
+
+def test_a_recipe_installing_with_uv_needs_a_lock_that_pins_uv():
+    with pytest.raises(RecipeError, match="the lock pins no uv wheel"):
+        make_lock(installer=None).check_matches(make_recipe())
+    assert parse_lock(format_lock(make_lock(installer=None)), "x.lock").installer is None
+
+
+def test_a_malformed_installer_line_is_refused_with_its_place():
+    text = format_lock(make_lock()).replace(" sha256:", " md5:")
+    with pytest.raises(RecipeError, match="# installer:.*NAME==VERSION sha256:HEX FILE URL"):
+        parse_lock(text, "x.lock")
 
 
 def test_lock_text_is_a_hashed_requirements_file():
@@ -112,7 +127,7 @@ def _lines(text: str) -> list[str]:
     (lambda ls: ls[:-1], None),  # last entry cut short
 ])
 def test_malformed_entry_names_the_line(mutate, where):
-    text = "\n".join(mutate(_lines(format_lock(make_lock())))) + "\n"
+    text = "\n".join(mutate(_lines(format_lock(make_lock(installer=None))))) + "\n"
     with pytest.raises(RecipeError) as err:
         parse_lock(text, "demo.lock")
     assert str(err.value).startswith("demo.lock: line ")

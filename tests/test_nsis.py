@@ -27,7 +27,7 @@ from choconsis.lock.lockfile import Lock, LockedWheel, parse_lock
 from choconsis.payload import Payload, resolve_payload
 from choconsis.plan import Delivery, InstallPlan, build_plan, command_line
 from choconsis.recipe import Recipe, parse_recipe
-from kit import web_payload
+from kit import fake_uv_wheel, installer_for, web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "recipes"
@@ -55,7 +55,7 @@ def make_lock(recipe: Recipe, extra: int = 1) -> Lock:
         wheels.append(LockedWheel(name, version, digest, filename,
                                   f"http://127.0.0.1:9/wheels/{filename}"))
     lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels))
+                recipe.pip.index_url, tuple(wheels), installer=installer_for(recipe))
     provided = getattr(recipe.pip, "provided", ())  # [pip] provided, where the schema has it
     return dataclasses.replace(lock, provided=provided) if provided else lock
 
@@ -120,6 +120,9 @@ def dummy_offline(data: dict, tmp_path: Path,
         wheels.append(LockedWheel(w.name, w.version, hashlib.sha256(body).hexdigest(),
                                   w.filename, w.url))
     lock = dataclasses.replace(make_lock(recipe), wheels=tuple(wheels))
+    if lock.installer is not None:  # a stand-in uv wheel, embedded like the real one
+        uv, _ = fake_uv_wheel(art, recipe.python.platform)
+        lock = dataclasses.replace(lock, installer=uv)
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
     plan = build_plan(recipe, lock, delivery)
     return plan, resolve_payload(plan, delivery, store, tmp_path / "payload-work")

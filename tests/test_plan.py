@@ -20,7 +20,7 @@ from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PR
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
 from choconsis.recipe import parse_recipe
-from kit import web_payload
+from kit import installer_for, web_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def lock_for(r, platform: str = "") -> Lock:
     wheels.append(LockedWheel("dep", "1.0", "f" * 64, "dep-1.0-py3-none-any.whl",
                               "https://files.example/dep-1.0-py3-none-any.whl"))
     return Lock(r.python.tag, platform or r.python.platform, r.pip.requirements,
-                r.pip.index_url, tuple(wheels))
+                r.pip.index_url, tuple(wheels), installer=installer_for(r))
 
 
 def shape(plan) -> list[tuple[str, str, str, str]]:
@@ -82,12 +82,11 @@ def test_the_app_gets_its_own_environment_and_only_its_commands_on_path():
     assert env.install.folder == env.undo.folder == (INSTALL_DIR, "\\env")
     assert command_line(env.install.command) == (
         '"', RUNTIME_DIR, '\\python.exe" -E -s -m venv --without-pip "', INSTALL_DIR, '\\env"')
-    # the runtime's pip fills the app's environment, never the runtime's own site-packages
-    pip = command_line(plan.packages_step.install.command)
-    assert pip[:5] == ('"', RUNTIME_DIR, '\\python.exe" -m pip --python "', INSTALL_DIR,
-                       '\\env\\Scripts\\python.exe" install --disable-pip-version-check '
-                       "--no-warn-script-location --require-hashes --no-deps --only-binary "
-                       ':all: -r "')
+    # uv fills the app's environment, never the runtime's own site-packages
+    uv = command_line(plan.packages_step.install.command)
+    assert uv[:5] == ('"', STATE_DIR, '\\uv\\uv.exe" pip install --no-config --no-cache '
+                      '--python "', INSTALL_DIR, '\\env\\Scripts\\python.exe" --require-hashes '
+                      '--no-deps --only-binary :all: -r "')
     commands = plan.by_role("commands")[0]
     assert isinstance(commands.install, ExposeCommands)
     assert isinstance(commands.undo, RemoveCommands)
@@ -202,8 +201,29 @@ def test_path_step_runs_the_path_editor_both_ways():
     assert "--scope user --record" in literal(command_line(plan.path_step.install.command)[4:5])
 
 
-def test_pip_commands_follow_the_delivery():
+def test_uv_comes_out_of_its_locked_wheel_for_the_install_only():
     r = recipe()
+    step = build_plan(r, lock_for(r)).packages_step
+    action = step.install
+    assert isinstance(action, PipInstall) and action.installer == "uv"
+    uv = lock_for(r).installer
+    assert (action.artifact.url, action.artifact.sha256) == (uv.url, uv.sha256)
+    assert step.artifact == action.artifact  # fetched and verified like any installer
+    line = command_line(action.prepare)
+    assert line[:2] == ('"', RUNTIME_DIR) and "zipfile" in line[2]
+    assert action.prepare[-3] == (FILE,)  # the wheel the step fetched
+    assert action.prepare[-1] == ("uv-0.13.9.data/scripts/uv.exe",)
+    assert action.prepare[-2] == (STATE_DIR, "\\uv\\uv.exe") == action.command[0]
+    assert action.tool_folder == (STATE_DIR, "\\uv")
+    assert step.title.startswith("uv install python-openstackclient")
+    # pip where the recipe says so, and always on Python 2
+    pip = build_plan(recipe(pip__installer="pip"), lock_for(recipe())).packages_step.install
+    assert pip.installer == "pip" and pip.artifact is None and pip.prepare is None
+    assert command_line(pip.command)[:2] == ('"', RUNTIME_DIR)
+
+
+def test_pip_commands_follow_the_delivery():
+    r = recipe(pip__installer="pip")
     web = build_plan(r, lock_for(r)).packages_step
     assert isinstance(web.install, PipInstall)
     assert command_line(web.install.command)[4:] == (

@@ -34,6 +34,7 @@ from choconsis.payload.preinstall import INSTALLER_NAME
 from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE_DIR, Delivery,
                             InstallPlan, build_plan, command_line, literal)
 from choconsis.recipe import Recipe, parse_recipe
+from kit import installer_for
 from probe_wheels import make_wheel, record_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +122,8 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
                                f"http://127.0.0.1:9/wheels/{p.name}")
                    for p, (n, v) in names.items())
     lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, locked, source="demo.lock")
+                recipe.pip.index_url, locked, source="demo.lock",
+                installer=installer_for(recipe))
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
     return Kit(recipe, lock, store, files, tmp_path / "payload-work")
 

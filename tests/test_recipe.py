@@ -114,6 +114,8 @@ def test_wrong_install_values_are_refused_with_the_field(base, key, value, field
 def test_a_venv_needs_a_runtime_whose_pip_can_fill_it():
     data = with_value("python", "version", "3.10.11")
     data["python"]["url"] = "https://www.python.org/ftp/python/3.10.11/python-3.10.11-amd64.exe"
+    assert parse_recipe(data, "r.toml").installer == "uv"  # uv fills a venv of any Python 3.8+
+    data["pip"]["installer"] = "pip"
     err = refused(data)
     assert err.field == "install.environment" and "Python 3.11 or later" in str(err)
     data["install"]["environment"] = "runtime"
@@ -292,3 +294,15 @@ def test_recipe_text_encodings(tmp_path):
     folder.mkdir()
     with pytest.raises(RecipeError, match="is a folder, not a recipe file"):
         load_recipe(folder)
+
+
+def test_uv_installs_by_default_on_python_3_and_pip_on_python_2():
+    assert parse_recipe(copy.deepcopy(GOOD), "r.toml").installer == "uv"
+    data = with_value("pip", "installer", "pip")
+    assert parse_recipe(data, "r.toml").installer == "pip"
+    old = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    assert parse_recipe(old, "r.toml").installer == "pip"
+    old["pip"]["installer"] = "uv"
+    err = refused(old)
+    assert err.field == "pip.installer" and "Python 3.8 or later" in str(err)
+    assert refused(with_value("pip", "installer", "poetry")).field == "pip.installer"

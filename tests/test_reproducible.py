@@ -24,6 +24,7 @@ import tomlkit
 from choconsis.build import BuildOptions, BuildResult, build
 from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
 from choconsis.recipe import parse_recipe
+from kit import UV_VERSION, uv_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH = "1700000000"
@@ -61,8 +62,16 @@ def dummy_lock(data: dict, files: dict[str, bytes]) -> Lock:
         files[filename] = body
         wheels.append(LockedWheel(name, version, hashlib.sha256(body).hexdigest(), filename,
                                   f"https://files.example/wheels/{filename}"))
+    installer = None
+    if recipe.installer == "uv":  # a stand-in uv.exe in a wheel, embedded by offline builds
+        uv = tiny_zip({f"uv-{UV_VERSION}.data/scripts/uv.exe": b"MZ stand-in uv\n"})
+        installer = uv_wheel(recipe.python.platform, sha256=hashlib.sha256(uv).hexdigest(),
+                             url=f"https://files.example/wheels/uv-{UV_VERSION}-py3-none-"
+                                 f"{recipe.python.platform}.whl")
+        files[installer.filename] = uv
     return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(sorted(wheels, key=lambda w: w.name)))
+                recipe.pip.index_url, tuple(sorted(wheels, key=lambda w: w.name)),
+                installer=installer)
 
 
 def place(root: Path, data: dict, lock: Lock, files: dict[str, bytes], mtime: int

@@ -19,6 +19,7 @@ from choconsis.payload.licenses import License, license_from_metadata
 from choconsis.payload.store import ArtifactStore
 from choconsis.plan import Delivery, build_plan
 from choconsis.recipe import load_recipe
+from kit import installer_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +67,7 @@ def built(tmp_path):
         version = versions.get(name, version)
         wheels.append(locked(make_wheel(wheel_dir, name, version, headers), name, version))
     lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels))
+                recipe.pip.index_url, tuple(wheels), installer=installer_for(recipe))
     plan = build_plan(recipe, lock)
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=wheel_dir)
     return plan, store, wheel_dir

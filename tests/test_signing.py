@@ -13,6 +13,7 @@ from choconsis.backends.nsis import signing
 from choconsis.errors import BuildError, ToolMissingError
 from choconsis.backends.nsis.signing import (finalize_lines, makensis_sign_args, parse_verify_output,
                                sign_pe, verify_pe)
+from kit import installer_for
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("osslsigncode") and shutil.which("makensis") and shutil.which("openssl")),
@@ -231,7 +232,7 @@ def _recipe_with_lock(folder: Path) -> Path:
     path.write_text(text, encoding="utf-8")
     write_lock(path.with_suffix(".lock"), Lock(recipe.python.tag, recipe.python.platform,
                                                recipe.pip.requirements, recipe.pip.index_url,
-                                               wheels))
+                                               wheels, installer=installer_for(recipe)))
     return path
 
 

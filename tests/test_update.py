@@ -25,6 +25,7 @@ from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
 from choconsis.update.versioning import (VersionError, choco_version, fix_version, next_package_version,
                                   tracks)
+from kit import installer_for
 from fakeindex import FakeIndex, python_listing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +191,7 @@ def _fake_resolver(deps: dict[str, str]):
             wheels.append(LockedWheel(canonicalize_name(name), version, f.sha256, f.filename,
                                       f.url))
         return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                    index_url, tuple(wheels))
+                    index_url, tuple(wheels), installer=installer_for(recipe))
     return resolve
 
 

@@ -130,6 +130,8 @@ class SimpleIndex:
         self.server = server
         self.projects: dict[str, list[tuple[str, str]]] = {}  # name -> [(filename, href)]
         self.files: dict[str, bytes] = {}
+        for platform in ("win_amd64", "win32"):  # as on PyPI: a lock of a recipe that
+            self.add("uv", "0.13.9", f"py3-none-{platform}")  # installs with uv pins one
 
     @property
     def url(self) -> str:

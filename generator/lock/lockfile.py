@@ -48,6 +48,9 @@ class Lock:
     source: str = "<lock>"
     # the recipe's [pip] provided: left out of the lock with what only they need
     provided: tuple[str, ...] = ()
+    # [pip] installer = "uv": the uv wheel whose uv.exe installs the lock at install time
+    # (pinned like the wheels; not itself installed into the app)
+    installer: LockedWheel | None = None
 
     @property
     def wheels_only(self) -> bool:
@@ -101,6 +104,9 @@ class Lock:
                 raise RecipeError(self.source, None,
                                   f"lock has {locked.name}=={locked.version}, the recipe asks "
                                   f"for {req}; {hint}")
+        if recipe.installer == "uv" and self.installer is None:
+            raise RecipeError(self.source, None, "the lock pins no uv wheel, and the recipe's "
+                              f"[pip] installer is uv; {hint}")
 
 
 def _norm(req: str) -> str:
@@ -118,6 +124,9 @@ def format_lock(lock: Lock, recipe_name: str = "") -> str:
     ]
     if lock.provided:  # only then: locks without it keep their bytes
         lines.append("# provided: " + " ".join(lock.provided))
+    if lock.installer is not None:
+        w = lock.installer
+        lines.append(f"# installer: {w.name}=={w.version} sha256:{w.sha256} {w.filename} {w.url}")
     for w in sorted(lock.wheels, key=lambda w: w.name):
         lines.append(f"{w.name}=={w.version} \\")
         lines.append(f"    --hash=sha256:{w.sha256}")
@@ -168,7 +177,20 @@ def parse_lock(text: str, source: str = "<lock>") -> Lock:
     if not wheels:
         raise RecipeError(source, None, "the lock pins no wheel")
     provided = tuple(meta.get("provided", "").split())
-    return Lock(tag, platform, requirements, index_url, tuple(wheels), source, provided)
+    installer = _installer(meta["installer"], source) if "installer" in meta else None
+    return Lock(tag, platform, requirements, index_url, tuple(wheels), source, provided,
+                installer)
+
+
+_INSTALLER_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) sha256:([0-9a-f]{64}) (\S+) (\S+)")
+
+
+def _installer(value: str, source: str) -> LockedWheel:
+    m = _INSTALLER_RE.fullmatch(value)
+    if not m:
+        raise RecipeError(source, "# installer:", "expected 'NAME==VERSION sha256:HEX FILE URL'")
+    return LockedWheel(canonicalize_name(m.group(1)), m.group(2), m.group(3), m.group(4),
+                       m.group(5))
 
 
 def read_lock(path: Path) -> Lock:

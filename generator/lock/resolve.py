@@ -53,6 +53,8 @@ from packaging.version import Version
 from .. import ui
 from ..errors import BuildError, ChoconsisError, RecipeError
 from .diagnose import explain_no_match, probe_index
+from .index import SimpleIndex
+from .installer import resolve_installer
 from .lockfile import Lock, write_lock
 from .pipshim import PIP_SHIM
 from .provided import check_provided, without_provided
@@ -203,12 +205,13 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
         report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
     report = without_provided(report, recipe, target)
     files = wheels_from_report(report, recipe.source, allow_sdists=target.allows_sdists)
+    installer = resolve_installer(recipe, SimpleIndex(index))
     # sorted by name, as the lock file lists them: a lock read back equals the one resolved
     return Lock(python_tag=target.python_tag, platform=target.platform,
                 requirements=tuple(recipe.pip.requirements), index_url=index,
                 wheels=tuple(sorted(files, key=lambda w: w.name)),
                 source=str(recipe.lock_path or "<lock>"),
-                provided=tuple(recipe.pip.provided))
+                provided=tuple(recipe.pip.provided), installer=installer)
 
 
 def lock_recipe(recipe: "Recipe", *, index_url: str | None = None) -> Lock:

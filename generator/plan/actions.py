@@ -169,10 +169,19 @@ class PrependPath(Action):
 
 @dataclass(frozen=True)
 class PipInstall(Action):
-    """pip install the lock with --require-hashes (see plan.make for the switches)."""
+    """Install the lock with --require-hashes: the runtime's pip, or uv (see plan.commands).
+
+    With uv, ``artifact`` is the uv wheel (fetched and verified like any installer),
+    ``prepare`` takes uv.exe out of it into ``tool_folder``, and that folder goes again once
+    the lock is installed: uv is a tool of the install, not part of the app.
+    """
 
     command: Command
     exit: ExitPolicy = PROGRAM
+    artifact: Artifact | None = None
+    prepare: Command | None = None
+    tool_folder: Templated | None = None
+    installer: str = "pip"  # pip | uv
     kind: ClassVar[str] = "pip_install"
 
 

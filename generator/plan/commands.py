@@ -5,13 +5,21 @@ from __future__ import annotations
 from ..lock.lockfile import Lock
 from .delivery import Delivery
 from .layout import Layout
-from .values import LOCK, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Command, Templated, under
+from .values import (FILE, LOCK, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Command,
+                     Templated, under)
 
 PATH_SCRIPT = "choconsis_path.py"  # nsis/choconsis_path.py, shipped with both back ends
 LAUNCHER_SCRIPT = "make_launchers.py"  # nsis/make_launchers.py (--preinstall)
 DISTS_FILE = "preinstalled-dists.txt"  # the dist-info folders make_launchers.py reads
 PATH_RECORD = "path-record.txt"  # what choconsis_path.py added for [path] (state folder)
 BIN_PATH_RECORD = "bin-path-record.txt"  # ... and for the commands folder
+UV_FOLDER = "uv"  # <state folder>\uv\uv.exe: taken out of its wheel for the install only
+
+# uv.exe out of its (verified) wheel, with nothing but the runtime's own zipfile: argv 1 the
+# wheel, 2 where uv.exe goes, 3 its member name. Single quotes only (no inner escaping).
+EXTRACT_UV = ("import os, sys, zipfile; "
+              "os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True); "
+              "open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[3]))")
 
 
 def runtime_python() -> Templated:
@@ -51,6 +59,38 @@ def pip_install_command(lock: Lock, index_url: str, delivery: Delivery,
         args += [("--python",), layout.python]
     args += [("install",), ("--disable-pip-version-check",), ("--no-warn-script-location",),
              ("--require-hashes",), ("--no-deps",)]
+    if lock.wheels_only:
+        args += [("--only-binary",), (":all:",)]
+    args += [("-r",), (LOCK,)]
+    if delivery.embeds:
+        args += [("--no-index",), ("--find-links",), (WHEELS,)]
+    else:
+        args += [("--index-url",), (index_url,)]
+    return tuple(args)
+
+
+def uv_program() -> Templated:
+    return under(STATE_DIR, UV_FOLDER, "uv.exe")
+
+
+def uv_extract_command(member: str) -> Command:
+    """The runtime's python.exe takes uv.exe out of the uv wheel the step fetched (FILE)."""
+    return (runtime_python(), ("-E",), ("-s",), ("-c",), (EXTRACT_UV,), (FILE,), uv_program(),
+            (member,))
+
+
+def uv_install_command(lock: Lock, index_url: str, delivery: Delivery,
+                       layout: Layout) -> Command:
+    """uv pip install of the lock into the app's environment: the same choices as
+    :func:`pip_install_command` (hashes required, no dependencies, wheels only).
+
+    --no-config: no uv.toml of the machine changes what is installed; --no-cache: uv writes
+    nothing outside the environment (its cache would stay in %LOCALAPPDATA%\\uv). No
+    bytecode (uv's default): the check's first run compiles what the app imports.
+    """
+    args: list[Templated] = [uv_program(), ("pip",), ("install",), ("--no-config",),
+                             ("--no-cache",), ("--python",), layout.python,
+                             ("--require-hashes",), ("--no-deps",)]
     if lock.wheels_only:
         args += [("--only-binary",), (":all:",)]
     args += [("-r",), (LOCK,)]

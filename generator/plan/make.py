@@ -7,6 +7,7 @@ import re
 from packaging.requirements import Requirement
 
 from ..errors import RecipeError, UsageError
+from ..lock.installer import uv_member
 from ..lock.lockfile import Lock
 from ..recipe import PythonRuntime, Recipe
 from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipInstall,
@@ -15,14 +16,15 @@ from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipI
 from .undo import (LeaveInstalled, Nothing, PipUninstall, RemoveCommands, RemovePathEntries,
                    RemoveTree, RemoveUnpacked, UninstallExeRuntime, UninstallMsi,
                    runtime_cleanup)
-from .commands import (BIN_PATH_RECORD, PATH_RECORD, commands_command, launcher_command,
-                       path_command, path_scope, pip_install_command, pip_uninstall_command,
+from .commands import (BIN_PATH_RECORD, PATH_RECORD, UV_FOLDER, commands_command,
+                       launcher_command, path_command, path_scope, pip_install_command,
+                       pip_uninstall_command, uv_extract_command, uv_install_command,
                        venv_command)
 from .delivery import Delivery
 from .layout import Layout, layout_of
 from .policy import DEFAULT_VALID_EXIT_CODES, ExitPolicy, Ownership
 from .steps import InstallPlan, Step
-from .values import ALL_USERS, SCOPE, Command, Templated, templated
+from .values import ALL_USERS, SCOPE, STATE_DIR, Command, Templated, templated, under
 
 LOCK_FILE = "requirements.lock"  # the lock, as shipped with both back ends
 
@@ -116,6 +118,21 @@ def installer_steps(recipe: Recipe) -> list[Step]:
     return steps
 
 
+def packages_install(recipe: Recipe, lock: Lock, delivery: Delivery, layout: Layout
+                     ) -> PipInstall:
+    """The lock installed at install time: by uv where the recipe says so, else pip."""
+    index = recipe.pip.index_url
+    if recipe.installer != "uv":
+        return PipInstall(pip_install_command(lock, index, delivery, layout))
+    uv = lock.installer
+    if uv is None:  # check_matches refuses such a lock first
+        raise RecipeError(lock.source, None, "the lock pins no uv wheel")
+    return PipInstall(uv_install_command(lock, index, delivery, layout),
+                      artifact=Artifact(f"uv {uv.version}", uv.url, uv.sha256),
+                      prepare=uv_extract_command(uv_member(uv)),
+                      tool_folder=under(STATE_DIR, UV_FOLDER), installer="uv")
+
+
 def check_preinstallable(recipe: Recipe, lock: Lock, layout: Layout) -> None:
     """Refuse, before anything is fetched, a lock or runtime --preinstall cannot handle."""
     pkg = f"{recipe.package.id} {recipe.package.version}"
@@ -161,13 +178,14 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
                           Ownership.RECORDED, "path"))
     names = " ".join(Requirement(r).name for r in recipe.pip.requirements)
     install = (CopyPreinstalled(launcher_command(layout)) if delivery is Delivery.PREINSTALLED
-               else PipInstall(pip_install_command(lock, recipe.pip.index_url, delivery, layout)))
+               else packages_install(recipe, lock, delivery, layout))
     if layout.venv:  # the packages go with the environment, as a whole
         undo, owns = Nothing(), Ownership.OURS
     else:
         command, names_from = pip_uninstall_command(lock)
         undo, owns = PipUninstall(command, names_from), Ownership.OURS
-    steps.append(Step(f"pip install {names}", "packages", install, undo, owns, "packages"))
+    tool = install.installer if isinstance(install, PipInstall) else "pip"
+    steps.append(Step(f"{tool} install {names}", "packages", install, undo, owns, "packages"))
     exposed = recipe.install.commands if recipe.install.commands is not None else commands
     if exposed:
         scope = (SCOPE,)

@@ -232,7 +232,10 @@ def _check_install(recipe: Recipe) -> None:
     if install.environment == "venv" and recipe.python.version.startswith("2."):
         raise RecipeError(src, "install.environment", "\"venv\" needs Python 3 (Python 2 has "
                           "no venv module); use \"runtime\"")
-    if recipe.environment == "venv" and _minor(recipe) < (3, 11):
+    if recipe.pip.installer == "uv" and _minor(recipe) < (3, 8):
+        raise RecipeError(src, "pip.installer", f"uv cannot install into Python "
+                          f"{recipe.python.version} (it needs Python 3.8 or later); use \"pip\"")
+    if recipe.environment == "venv" and recipe.installer == "pip" and _minor(recipe) < (3, 11):
         field = "install.environment" if install.environment else "python.version"
         raise RecipeError(src, field, f"a venv for Python {recipe.python.version} cannot be "
                           "filled by the runtime's pip (pip --python needs pip 22.3, which "

@@ -87,6 +87,7 @@ class PipConfig:
     requirements: tuple[str, ...]
     index_url: str = DEFAULT_INDEX_URL
     provided: tuple[str, ...] = ()
+    installer: str | None = None  # uv | pip; None: see Recipe.installer
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,15 @@ class Recipe:
         if self.install.environment:
             return self.install.environment
         return "runtime" if self.python.version.startswith("2.") else "venv"
+
+    @property
+    def installer(self) -> str:
+        """What installs the lock at install time: the recipe's, else uv where it can (it
+        installs into Python 3.8 and later) and the runtime's pip before that."""
+        if self.pip.installer:
+            return self.pip.installer
+        major, minor = self.python.version.split(".")[:2]
+        return "uv" if (int(major), int(minor)) >= (3, 8) else "pip"
 
     @property
     def scopes(self) -> tuple[str, ...]:

@@ -120,7 +120,8 @@ SCHEMA: tuple[Section, ...] = (
               "always the machine's or the user's.", False, "install",
               type_doc='"install" | "machine" | "user"'),
     ), required=False),
-    Section("pip", "Python packages installed with the runtime's pip, from the recipe's lock.", (
+    Section("pip", "Python packages, installed at install time from the recipe's lock "
+            "(--require-hashes, no resolution on the target).", (
         Field("requirements", as_requirements, "Pinned requirements name==version.",
               type_doc="list of strings"),
         Field("index_url", as_url, "Package index (as pip's --index-url).", False,
@@ -129,6 +130,11 @@ SCHEMA: tuple[Section, ...] = (
               "already provides (e.g. pyOpenSSL from its MSI): left out of the lock together "
               "with what only they need, so pip neither replaces nor shadows them.", False, (),
               type_doc="list of names"),
+        Field("installer", as_choice("uv", "pip"), "What installs the lock at install time: "
+              "uv (uv.exe from the uv wheel that the lock pins by version and sha256, like any "
+              "other wheel; used only during the install) or the runtime's own pip. Default: "
+              "uv on Python 3, pip on Python 2 (uv installs into Python 3.8 and later).", False,
+              None, type_doc='"uv" | "pip"'),
     )),
     Section("check", "What proves an install works.", (
         Field("command", as_check_command, "Command run after install through the new PATH, "

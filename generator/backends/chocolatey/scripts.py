@@ -157,7 +157,12 @@ class ScriptSteps(StepTranslator):
         return self._run(action.command, action.exit.accepted)
 
     def values_pip_install(self, step: Step, action: PipInstall) -> dict[str, Any]:
-        return self._run(action.command, action.exit.accepted)
+        tool = None
+        if action.artifact is not None and action.prepare and action.tool_folder:
+            program, arguments = _split(action.prepare)
+            tool = {"source": self._source(action.artifact), "program": program,
+                    "arguments": arguments, "folder": ps(action.tool_folder)}
+        return {"tool": tool, **self._run(action.command, action.exit.accepted)}
 
     def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
         from ...plan import DISTS_FILE

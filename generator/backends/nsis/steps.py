@@ -126,8 +126,14 @@ class NsisSteps(StepTranslator):
     def values_pip_install(self, step: Step, action: PipInstall) -> dict[str, Any]:
         wheels = ({"dir": WHEELS_DIR, "payload": f"{PAYLOAD}\\{WHEELS_DIR}\\*.whl"}
                   if self.payload.delivery is Delivery.OFFLINE else None)
-        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
-                "wheels": wheels}
+        where = self._where(step)
+        tool = None
+        if action.artifact is not None and action.prepare and action.tool_folder:
+            tool = {"src": self._source(step, action.artifact),
+                    "prepare": nsis_command(action.prepare, where),
+                    "folder": nsis_value(action.tool_folder, where)}
+        return {"command": nsis_command(action.command, where), "exit": action.exit,
+                "wheels": wheels, "tool": tool}
 
     def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
         from ...plan import DISTS_FILE, LAUNCHER_SCRIPT
