@@ -33,17 +33,20 @@ def payload_of(plan: InstallPlan, delivery: Delivery, store: ArtifactStore,
 # ---------------------------------------------------------------------------- the uv wheel
 
 UV_VERSION = "0.13.9"
-# The real wheel on PyPI (web renders name it; nothing fetches it in the fast tests).
+# The real wheel on PyPI (web renders name it; the Wine tests fetch it, the fast ones never).
 UV_AMD64_SHA256 = "6a44b2ed8111d2f60d2b92627c5dccda3f7ed7570b18ce115e569cd68c28246b"
+UV_AMD64_URL = ("https://files.pythonhosted.org/packages/dd/ef/ceeabf3631117f7354787d9fb1ffe9"
+                "43899e59ed4b887a696ed547e47e76/uv-0.13.9-py3-none-win_amd64.whl")
 
 
 def uv_wheel(platform: str = "win_amd64", sha256: str | None = None,
              url: str | None = None) -> LockedWheel:
     """The uv wheel a lock pins for [pip] installer = "uv" (PyPI's, unless told)."""
     filename = f"uv-{UV_VERSION}-py3-none-{platform}.whl"
-    digest = sha256 or (UV_AMD64_SHA256 if platform == "win_amd64" else "e" * 64)
-    return LockedWheel("uv", UV_VERSION, digest, filename,
-                       url or f"https://files.pythonhosted.org/packages/uv/{filename}")
+    real = platform == "win_amd64"
+    digest = sha256 or (UV_AMD64_SHA256 if real else "e" * 64)
+    return LockedWheel("uv", UV_VERSION, digest, filename, url or (
+        UV_AMD64_URL if real else f"https://files.pythonhosted.org/packages/uv/{filename}"))
 
 
 def installer_for(recipe: Recipe, **wheel: str) -> LockedWheel | None:

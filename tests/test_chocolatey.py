@@ -859,3 +859,16 @@ def test_build_offline_embeds_in_the_nupkg_and_web_does_not(tmp_path):
         where = f"tools/{name}" if name.endswith(".msi") else f"tools/wheels/{name}"
         assert names[True][where] == body
     assert not any(n.endswith((".msi", ".whl")) for n in names[False])
+
+
+def test_package_parameter_no_check_skips_the_check(tmp_path):
+    plan = shipped_plan("openstack-clients")
+    text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
+    assert syntax_errors(text) == []
+    check = text[text.index("Action 'run_check'"):]
+    assert check.index("if ($pp['NoCheck']) {") < check.index("& 'cmd.exe' @checkArgs")
+    assert text.index("$pp = Get-PackageParameters") < text.index("if ($pp['NoCheck'])")
+    data = recipe_data("openstack-clients")
+    data["check"]["at_install"] = False
+    dest = rendered(plan_from(data), tmp_path / "without")
+    assert "run_check" not in read_script(dest, chocolatey.INSTALL_SCRIPT)

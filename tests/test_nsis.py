@@ -765,3 +765,22 @@ def test_runtime_undo_first_removes_run_time_bytecode(name):
     assert "__pycache__" in undo[cleanup:]
     # only the last app using the shared runtime removes it, with the command registered
     assert undo.index("ChoconsisReleaseRuntime") < cleanup < undo.index('ExecWait "$4" $0')
+
+
+def test_no_check_skips_the_check_and_a_recipe_can_leave_it_out():
+    """setup.exe /NoCheck skips the last step for one install; [check] at_install = false
+    leaves it out of the installer (and of the Chocolatey package: see test_chocolatey)."""
+    script = script_of(shipped_plan("openstack-clients"))
+    init = script[script.index("Function .onInit"):]
+    assert '${GetOptions} $R0 "/NoCheck" $R1' in init
+    assert init.index('"/NoCheck"') < init.index("Call ChoconsisApplyScope")
+    check = script[script.index('"run_check"'):]
+    assert check.index("${If} $NoCheck == 1") < check.index("nsExec::ExecToLog")
+    assert '"$StepName: skipped (/NoCheck)"' in check
+    data = recipe_data("openstack-clients")
+    data["check"]["at_install"] = False
+    plan = plan_of(data)
+    assert plan.check_step is None and '"run_check"' not in script_of(plan)
+    data["check"]["at_install"] = "no"
+    with pytest.raises(RecipeError, match=r"check\.at_install.*expected true or false"):
+        plan_of(data)

@@ -119,12 +119,14 @@ def record(measurements: list[str], label: str, report) -> None:
 
 def test_offline_zip_installer_passes_choconsis_smoke(components, locks, tmp_path, test_cache,
                                                       measurements):
-    """An offline build of the OpenStack client in the default recipe's shape (its own venv,
-    per user, only its commands on PATH) on the WinPython runtime passes `choconsis smoke`
-    (install without /AllUsers, `openstack --version`, HKCU registry, uninstall)."""
+    """An offline build of the OpenStack client in the default recipe's shape (its own venv
+    filled by uv, per user, only its commands on PATH) on the WinPython runtime passes
+    `choconsis smoke` (install without /AllUsers, `openstack --version`, HKCU registry,
+    uninstall)."""
     spec = RecipeSpec(package_id="openstack-e2e", version=OPENSTACK_VERSION,
                       runtime_file=components.runtime_zip, install_dir=INSTALL_DIR,
-                      environment="venv", scope="user", commands=None, path_prepend=())
+                      environment="venv", scope="user", commands=None, path_prepend=(),
+                      installer="uv")
     recipe = write_recipe(tmp_path / "openstack-e2e.toml", spec, locks.get(OPENSTACK_REQ))
     start = time.monotonic()
     exe = build_installer(recipe, tmp_path / "out", offline=True,

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from choconsis.lock.lockfile import Lock, write_lock
+from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
 from choconsis.smoke import run_smoke, uninstall_args
 from choconsis.smoke.registry import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY
 from choconsis.smoke.wine import WinePrefix
 from probe_wheels import app_wheel, serve_index
+from kit import UV_VERSION
 from wine_artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
-                            sha256_of)
+                            sha256_of, uv_wheel_file)
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
 
@@ -44,8 +45,8 @@ class App:
     packages: list[tuple[str, str]] = field(default_factory=lambda: [("probe-app", "1.0")])
     command: str = "probe-app"
     runtime_dir: str = "C:\\SharedPy312"  # an EXE or MSI runtime's folder (machine)
-    # pip at install time (web) or the lock installed at build time (offline --preinstall,
-    # about 3x faster to install: for the tests that are not about pip)
+    # the lock installed at install time (web, by uv) or at build time (offline
+    # --preinstall, faster to install: for the tests that are not about installing the lock)
     preinstalled: bool = True
 
 
@@ -72,6 +73,9 @@ def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
         if app.runtime == "msi":
             python["args"] = MSI_ARGS
     python["sha256"] = sha256_of(source)
+    uv = uv_wheel_file(cache)  # PyPI's uv wheel, downloaded by web installers from loopback
+    installer = LockedWheel("uv", UV_VERSION, sha256_of(uv), uv.name,
+                            loopback.add(f"/tools/{uv.name}", uv.read_bytes()))
     requirements = [f"{n}=={v}" for n, v in app.packages]
     data = {
         "package": {"id": app.app_id, "version": app.version, "title": f"Test app {app.app_id}",
@@ -87,7 +91,7 @@ def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
     recipe = work / f"{app.app_id}.toml"
     recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
     write_lock(recipe.with_suffix(".lock"), Lock("cp312", "win_amd64", tuple(requirements),
-                                                 index, tuple(locked)))
+                                                 index, tuple(locked), installer=installer))
     result = choconsis_build(recipe, BuildOptions(out_dir=work / "dist", chocolatey=False,
                                                   offline=app.preinstalled,
                                                   preinstall=app.preinstalled,

@@ -387,3 +387,14 @@ SectionEnd
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def uv_wheel_file(cache: Path) -> Path:
+    """PyPI's uv wheel for win_amd64 (the one the test locks pin), fetched once and checked
+    against its sha256; served on loopback to web installers that install with uv."""
+    from choconsis.payload.store import ArtifactStore
+    from choconsis.plan import Artifact
+    from kit import UV_AMD64_SHA256, UV_AMD64_URL
+
+    return ArtifactStore(cache_dir=cache / "artifacts").fetch(
+        Artifact("uv", UV_AMD64_URL, UV_AMD64_SHA256))

@@ -154,7 +154,10 @@ class Locks:
             from choconsis.lock.resolve import lock_recipe
 
             recipe_path = self.folder / f"{stem}.toml"
-            write_recipe(recipe_path, RecipeSpec(requirement=requirement), lock=None)
+            # locked as for uv: the lock then also pins PyPI's uv wheel, for the tests that
+            # install with uv (the others install the same lock with the runtime's pip)
+            write_recipe(recipe_path, RecipeSpec(requirement=requirement, installer="uv"),
+                         lock=None)
             needs_pypi(lambda: lock_recipe(load_recipe(recipe_path)), f"lock of {requirement}")
         lock = read_lock(lock_path)
         self._cache[requirement] = lock
@@ -228,6 +231,7 @@ class RecipeSpec:
     environment: str = "runtime"
     scope: str = "machine"
     commands: tuple[str, ...] | None = ()
+    installer: str = "pip"  # [pip] installer: what installs the lock at install time
 
 
 def recipe_data(spec: RecipeSpec) -> dict[str, Any]:
@@ -253,7 +257,8 @@ def recipe_data(spec: RecipeSpec) -> dict[str, Any]:
             "license_url": "https://example.org/choconsis-tests/license",
         },
         "python": python,
-        "pip": {"requirements": [spec.requirement], "index_url": spec.index_url},
+        "pip": {"requirements": [spec.requirement], "index_url": spec.index_url,
+                "installer": spec.installer},
         "check": {"command": spec.check},
     }
     if spec.installers:

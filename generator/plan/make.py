@@ -197,11 +197,12 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
                           RemoveCommands(exposed, layout.scripts, layout.bin,
                                          path_command("remove", scope, BIN_PATH_RECORD)),
                           Ownership.OURS, "commands"))
-    check = (("cmd.exe",), ("/d",), ("/c",), (recipe.check.command,))
-    folder = layout.bin if exposed else None
-    steps.append(Step(f"check: {recipe.check.command}", "check",
-                      RunCheck(check, entries, folder),
-                      Nothing(), Ownership.NOTHING, "check"))
+    if recipe.check.at_install:  # setup.exe /NoCheck or the package's /NoCheck skip it
+        check = (("cmd.exe",), ("/d",), ("/c",), (recipe.check.command,))
+        folder = layout.bin if exposed else None
+        steps.append(Step(f"check: {recipe.check.command}", "check",
+                          RunCheck(check, entries, folder),
+                          Nothing(), Ownership.NOTHING, "check"))
     return InstallPlan(package=recipe.package, runtime=recipe.python,
                        install_dir=recipe.python.install_dir, steps=tuple(steps), lock=lock,
                        recipe_name=recipe.name, layout=layout, scopes=recipe.scopes,

@@ -66,8 +66,10 @@ class InstallPlan:
         return self.by_role("packages")[0]
 
     @property
-    def check_step(self) -> Step:
-        return self.by_role("check")[0]
+    def check_step(self) -> Step | None:
+        """The check at the end of the install (None when the recipe leaves it out)."""
+        found = self.by_role("check")
+        return found[0] if found else None
 
     @property
     def path_change(self) -> PrependPath | None:

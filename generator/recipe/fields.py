@@ -176,6 +176,12 @@ def as_python_version(value: Any) -> str:
     return text
 
 
+def as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Bad(f"expected true or false, got {tname(value)}")
+    return value
+
+
 def as_choice(*options: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in options:

@@ -93,6 +93,7 @@ class PipConfig:
 @dataclass(frozen=True)
 class CheckConfig:
     command: str
+    at_install: bool = True
 
 
 @dataclass(frozen=True)

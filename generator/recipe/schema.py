@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
 
 
 
@@ -139,6 +139,11 @@ SCHEMA: tuple[Section, ...] = (
     Section("check", "What proves an install works.", (
         Field("command", as_check_command, "Command run after install through the new PATH, "
               "e.g. 'openstack --version'."),
+        Field("at_install", as_bool, "Run the command as the install's last step (its first "
+              "run also compiles the bytecode of what it imports). setup.exe /NoCheck and the "
+              "Chocolatey package parameter /NoCheck skip it for one install; false leaves it "
+              "out of both installers (`choconsis smoke` still runs it).", False, True,
+              type_doc="boolean"),
     )),
 )
 
@@ -153,7 +158,8 @@ def schema_markdown() -> str:
         lines += [f"### `{head}`{opt}", "", section.doc, "",
                   "| field | type | required | default | meaning |", "|---|---|---|---|---|"]
         for f in section.fields:
-            default = "" if f.required else f"`{f.default!r}`" if f.default not in ("", None) else ""
+            shown = str(f.default).lower() if isinstance(f.default, bool) else repr(f.default)
+            default = "" if f.required else f"`{shown}`" if f.default not in ("", None) else ""
             lines.append(f"| `{f.name}` | {f.type_doc} | {'yes' if f.required else 'no'} | "
                          f"{default} | {f.doc} |")
         lines.append("")

@@ -18,6 +18,7 @@ class Expectation:
     check_command: str
     given_dir: bool = False  # /D= passes install_dir
     given_scope: bool = False  # /AllUsers or /CurrentUser passes scope
+    installer: str = "pip"  # what installs the lock (uv needs a newer Wine's DLL: see .prng)
 
     @classmethod
     def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None,
@@ -50,7 +51,7 @@ class Expectation:
             path.setdefault(path_scope, []).append(text)
         return cls(recipe.package.id, recipe.package.version, chosen, folder, path,
                    recipe.check.command, given_dir=install_dir is not None,
-                   given_scope=scope is not None)
+                   given_scope=scope is not None, installer=recipe.installer)
 
     @property
     def reg_key(self) -> str:

@@ -69,14 +69,20 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
     if not setup_exe.is_file():
         raise BuildError(f"{setup_exe}: no such installer")
     tools = find_wine()
-    Expectation.from_recipe(recipe, install_dir, scope)  # a bad recipe fails before Wine runs
+    # a bad recipe fails before Wine runs
+    uses_uv = Expectation.from_recipe(recipe, install_dir, scope).installer == "uv"
     report = SmokeReport(setup_exe, "", "")
     scratch: Path | None = None
     phase = Phase("prefix")
     report.phases.append(phase)
     start = time.monotonic()
     if prefix is None:
-        template = template_prefix(wine_cache or default_wine_cache(), tools)
+        cache = wine_cache or default_wine_cache()
+        template = template_prefix(cache, tools)
+        if uses_uv:  # uv.exe needs a DLL Wine 8.0 lacks: a stand-in, or one clear error
+            from .prng import provide
+
+            provide(template.drive_c, cache)
         if keep_prefix is not None:
             keep_prefix = Path(keep_prefix)
             if keep_prefix.exists() and any(keep_prefix.iterdir()):

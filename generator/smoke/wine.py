@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Mapping, Sequence
 
-from ..errors import ToolMissingError
+from ..errors import BuildError, ToolMissingError
 from .registry import (  # noqa: F401 - the registry names are part of this module's API
     _MARK, ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, RegKeyDump, RegValue, WineError, normalize_key,
     parse_batch_answers, parse_reg_query, view_arg)
@@ -283,7 +283,7 @@ def template_prefix(cache_dir: Path, tools: WineTools | None = None) -> WinePref
     version = _wine_version(tools)
     final = Path(cache_dir) / f"template-{re.sub(r'[^A-Za-z0-9.-]', '_', version)}"
     if (final / "system.reg").is_file():
-        return WinePrefix(final, tools)
+        return _with_prng(WinePrefix(final, tools), cache_dir)
     tmp = Path(cache_dir) / f".template-{os.getpid()}-{time.time_ns()}"
     try:
         prefix = WinePrefix.create(tmp, tools)
@@ -298,7 +298,20 @@ def template_prefix(cache_dir: Path, tools: WineTools | None = None) -> WinePref
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return WinePrefix(final, tools)
+    return _with_prng(WinePrefix(final, tools), cache_dir)
+
+
+def _with_prng(prefix: WinePrefix, cache_dir: Path) -> WinePrefix:
+    """The template with what uv.exe needs of a newer Wine (see :mod:`.prng`), where the
+    stand-in can be built here; without ziglang it stays as Wine made it (run_smoke says so
+    when the installer needs uv)."""
+    from .prng import provide
+
+    try:
+        provide(prefix.drive_c, Path(cache_dir))
+    except BuildError:
+        pass
+    return prefix
 
 
 def _wine_version(tools: WineTools) -> str:

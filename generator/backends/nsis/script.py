@@ -78,8 +78,8 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
     pkg = plan.package
     uninstaller = under(STATE_DIR, "uninstall.exe")
     helpers = helper_scripts(plan, payload)
-    check = plan.check_step.install
-    assert isinstance(check, RunCheck)
+    check = plan.check_step.install if plan.check_step else None
+    assert check is None or isinstance(check, RunCheck)
     scope_values = {
         "install_dir": {s: nsis_value(plan.layout.install_dir[s], "install folder")
                         for s in ("machine", "user")},
@@ -109,7 +109,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "uninstall_string": nsis_value(command_line((uninstaller,)), "UninstallString"),
         "quiet_uninstall_string": nsis_value(command_line((uninstaller, ("/S",))),
                                              "QuietUninstallString"),
-        "check_path": bool(check.path_entries or check.commands_folder),
+        "check_path": bool(check and (check.path_entries or check.commands_folder)),
         "welcome_text": welcome_text(plan),
         "compressor": packer,
         "start_line": nsis_value((f"installing {pkg.id} {pkg.version} ({payload.delivery} "
