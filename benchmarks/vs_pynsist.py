@@ -45,7 +45,8 @@ from choconsis.payload.store import ArtifactStore  # noqa: E402
 from choconsis.lock.lockfile import read_lock  # noqa: E402
 from choconsis.recipe import load_recipe  # noqa: E402
 from choconsis.smoke import uninstall_args  # noqa: E402
-from choconsis.smoke.wine import UNINSTALL_KEY, WinePrefix, template_prefix  # noqa: E402
+from choconsis.smoke.prefixes import template_prefix  # noqa: E402
+from choconsis.smoke.wine import UNINSTALL_KEY, WinePrefix  # noqa: E402
 
 OPENSTACK = wine_artifacts.OPENSTACK_VERSION
 RUNTIME_VERSION = wine_artifacts.RUNTIME_VERSION

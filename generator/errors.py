@@ -43,9 +43,11 @@ class BuildError(ChoconsisError):
 class ToolMissingError(BuildError):
     """An external program (makensis, wine, wixl, ...) is not installed."""
 
-    def __init__(self, program: str, debian_package: str):
+    def __init__(self, program: str, debian_package: str, first: str = ""):
+        """``first``: the commands apt-get install needs before it (as root)."""
         self.program = program
+        steps = f"{first} && " if first else ""
         super().__init__(
             f"{program} is not installed: on Debian, install it with "
-            f"'apt-get install {debian_package}'"
+            f"'{steps}apt-get install {debian_package}'"
         )

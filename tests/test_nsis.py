@@ -480,7 +480,7 @@ def probe_wheel(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def wine_kit(tmp_path_factory):
     """(template prefix, cache of real test components), or skip without wine."""
-    from choconsis.smoke import wine
+    from choconsis.smoke import prefixes, wine
 
     try:
         tools = wine.find_wine()
@@ -491,7 +491,7 @@ def wine_kit(tmp_path_factory):
     import wine_artifacts
 
     cache = wine_artifacts.cache_dir()
-    return wine.template_prefix(cache, tools), cache
+    return prefixes.template_prefix(cache, tools), cache
 
 
 def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path, bytes]],

@@ -185,12 +185,12 @@ def test_unsigned_build_has_no_certificate(unsigned, creds):
 
 @pytest.mark.slow
 def test_signed_installer_installs_and_uninstalls_under_wine(creds, tmp_path):
-    wine = pytest.importorskip("choconsis.smoke.wine")
+    prefixes = pytest.importorskip("choconsis.smoke.prefixes")
     if not shutil.which("wine"):
         pytest.skip("wine is not installed")
     with makensis_sign_args(creds["cert"], creds["key"], None, T0) as args:
         exe = compile_nsi(tmp_path / "build", extra_args=args)
-    template = wine.template_prefix(tmp_path.parent / "wine-template")
+    template = prefixes.template_prefix(tmp_path.parent / "wine-template")
     prefix = template.copy_to(tmp_path / "prefix")
     try:
         result = prefix.run([str(exe), "/S"], timeout=300)

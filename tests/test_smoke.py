@@ -3,6 +3,7 @@ snapshot differences, uninstall command lines, path mapping, and the report."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -195,7 +196,7 @@ def test_report_ok_needs_checks_and_all_of_them():
     assert report.seconds("install") == 12.5
 
 
-FOLDERS = {"program_files": "C:\\Program Files",
+FOLDERS = {"program_files": "C:\\Program Files", "program_files_x86": "C:\\Program Files (x86)",
            "user_programs": "C:\\users\\me\\AppData\\Local\\Programs"}
 
 
@@ -213,6 +214,21 @@ def test_expectation_from_builtin_recipe():
     assert machine.reg_key.startswith("HKLM\\") and machine.given_scope
     other = smoke.Expectation.from_recipe(None, install_dir="D:\\Tools\\Py", folders=FOLDERS)
     assert other.path["user"] == ["D:\\Tools\\Py\\bin"] and other.given_dir
+
+
+def test_expectation_of_an_x86_machine_install_is_under_program_files_x86(tmp_path: Path):
+    """An x86 setup.exe's $PROGRAMFILES is %ProgramFiles(x86)% on 64-bit Windows."""
+    from choconsis.recipe import load_recipe, resolve_recipe_arg
+
+    text = resolve_recipe_arg(None).read_text(encoding="utf-8")
+    amd64 = "python-3.14.7-amd64.exe"
+    assert amd64 in text
+    x86 = text.replace('arch = "amd64"', 'arch = "x86"').replace(amd64, "python-3.14.7.exe")
+    (tmp_path / "x86.toml").write_text(x86, encoding="utf-8")
+    assert load_recipe(tmp_path / "x86.toml").python.arch == "x86"
+    expect = smoke.Expectation.from_recipe(str(tmp_path / "x86.toml"), scope="machine",
+                                           folders=FOLDERS)
+    assert expect.install_dir == "C:\\Program Files (x86)\\openstack-clients"
 
 
 def test_expectation_of_the_2013_recipe():
@@ -252,6 +268,41 @@ def test_cli_smoke_without_wine_is_a_clear_error(tmp_path: Path, monkeypatch, ca
     assert cli.main(["smoke", str(exe)]) == 1
     err = capsys.readouterr().err
     assert "wine is not installed" in err and "apt-get install wine wine64" in err
+
+
+def pe_file(path: Path, machine: int) -> Path:
+    """The start of a Windows program: MZ header, e_lfanew, the PE signature and machine."""
+    head = bytearray(0x200)
+    head[:2] = b"MZ"
+    head[0x3C:0x40] = (0x80).to_bytes(4, "little")
+    head[0x80:0x86] = b"PE\0\0" + machine.to_bytes(2, "little")
+    path.write_bytes(bytes(head))
+    return path
+
+
+def test_pe_machine_reads_the_architecture(tmp_path: Path):
+    assert wine.pe_machine(pe_file(tmp_path / "a.exe", 0x14C)) == "x86"
+    assert wine.pe_machine(pe_file(tmp_path / "b.exe", 0x8664)) == "amd64"
+    assert wine.pe_machine(pe_file(tmp_path / "c.exe", 0xAA64)) is None  # arm64: not ours
+    (tmp_path / "d.exe").write_bytes(b"MZ")
+    assert wine.pe_machine(tmp_path / "d.exe") is None
+
+
+def test_cli_smoke_of_an_x86_installer_without_wine32_says_how_to_get_it(
+        tmp_path: Path, monkeypatch, capsys):
+    """Under a wine without its 32-bit side an x86 setup.exe exits 0 having done nothing:
+    smoke refuses before running it, and says what to install."""
+    from choconsis import cli
+
+    tools = wine.WineTools("/usr/bin/wine", "/usr/bin/wineboot", "/usr/bin/wineserver")
+    monkeypatch.setattr(wine, "find_wine", lambda: tools)
+    exe = pe_file(tmp_path / "setup.exe", 0x14C)
+    assert cli.main(["smoke", str(exe)]) == 1
+    err = capsys.readouterr().err
+    assert "wine32 (needed by the 32-bit setup.exe) is not installed" in err, err
+    assert "dpkg --add-architecture i386 && apt-get update && apt-get install wine32:i386" in err
+    wine.require_wine32(tools, pe_file(tmp_path / "amd64.exe", 0x8664))  # amd64: no wine32
+    wine.require_wine32(dataclasses.replace(tools, wine32=True), exe)
 
 
 def test_report_shows_the_tail_of_a_failed_phase_output():

@@ -4,8 +4,8 @@ Real components only: the WinPython build of CPython 3.12 (as a zip runtime and 
 MSI made with wixl), wheels from PyPI for cp312 win_amd64, the real pyOpenSSL 0.13 MSI, tiny
 real MSIs and an NSIS-built program for the failure and reboot cases (tests/wine_artifacts.py).
 Web installers download from a loopback HTTP server that the test starts, with a PEP 503
-simple index of the locked wheels. Installers are amd64: under wine64 an x86 NSIS stub does
-nothing (see the reference notes).
+simple index of the locked wheels. Installers are amd64 here; tests/test_wine_x86.py proves an
+x86 one (it needs wine32: without it an x86 NSIS stub does nothing and exits 0).
 
 Run with ``pytest -m slow tests/test_wine_e2e.py``; times are printed at the end and written to
 <test cache>/last-wine-times.txt.
@@ -27,7 +27,8 @@ from choconsis.smoke import (diff_snapshots, find_log, read_log, run_smoke, take
 from choconsis.smoke.wine import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, WinePrefix
 from wine_artifacts import MARKER_DIR, OPENSTACK_VERSION, PYOPENSSL_PRODUCT, sha256_of
 from wine_fixtures import (OPENSTACK_REQ, SMALL_REQ, Extra, RecipeSpec, artifacts_dir,
-                           build_installer, fetch_lock_wheels, serve_simple_index, write_recipe)
+                           build_installer, fetch_lock_wheels, long_path, serve_simple_index,
+                           write_recipe)
 
 # One rerun: under a loaded machine, Wine has been seen (once in many runs) to end a python.exe
 # run by the installer with exit code 120 (CPython's "could not flush stdout at exit"); a real
@@ -97,16 +98,6 @@ def uninstall_entries(prefix: WinePrefix, package_id: str) -> list[str]:
     snap = take_snapshot(prefix)
     return [key for keys in snap.uninstall.values() for key in keys
             if key.lower().endswith("\\" + package_id.lower())]
-
-
-def long_path(length: int) -> str:
-    """A machine-like PATH of at least `length` characters with %VAR% references and spaces."""
-    entries = ["%SystemRoot%\\system32", "%SystemRoot%", "%SystemRoot%\\System32\\Wbem"]
-    i = 0
-    while len(";".join(entries)) < length:
-        entries.append(f"C:\\Program Files\\Vendor {i:03d}\\Tool Suite\\bin")
-        i += 1
-    return ";".join(entries)
 
 
 def record(measurements: list[str], label: str, report) -> None:

