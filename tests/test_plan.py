@@ -228,7 +228,7 @@ def test_pip_commands_follow_the_delivery():
     assert isinstance(web.install, PipInstall)
     assert command_line(web.install.command)[4:] == (
         '\\env\\Scripts\\python.exe" install --disable-pip-version-check '
-        "--no-warn-script-location --require-hashes --no-deps --only-binary :all: "
+        "--no-warn-script-location --no-compile --require-hashes --no-deps --only-binary :all: "
         '-r "', LOCK, '" --index-url https://pypi.org/simple')
     offline = build_plan(r, lock_for(r), Delivery.OFFLINE).packages_step
     assert command_line(offline.install.command)[-3:] == ('" --no-index --find-links "', WHEELS,

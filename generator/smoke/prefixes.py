@@ -14,20 +14,7 @@ import time
 from pathlib import Path
 
 from ..errors import BuildError
-from .wine import WineError, WinePrefix, WineTools, find_wine
-
-
-def copy_prefix(template: Path, dest: Path, tools: WineTools | None = None) -> WinePrefix:
-    """Copy an idle prefix with ``cp -a`` (keeps symlinks such as dosdevices/c: and z:)."""
-    dest = Path(os.path.abspath(dest))
-    if dest.exists():
-        raise WineError(f"{dest}: already exists; refusing to copy a prefix over it")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["cp", "-a", str(template), str(dest)], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        raise WineError(f"cp -a {template} {dest} failed: {proc.stderr.strip()}")
-    return WinePrefix(dest, tools)
+from .wine import WineError, WinePrefix, WineTools, copy_prefix, find_wine  # noqa: F401
 
 
 def template_prefix(cache_dir: Path, tools: WineTools | None = None) -> WinePrefix:

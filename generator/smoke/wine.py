@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Mapping, Sequence
 
-from ..errors import BuildError, ToolMissingError
+from ..errors import ToolMissingError
 from .registry import (  # noqa: F401 - the registry names are part of this module's API
     _MARK, ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, RegKeyDump, RegValue, WineError, normalize_key,
     parse_batch_answers, parse_reg_query, view_arg)
@@ -295,3 +294,16 @@ class WinePrefix:
         result = self.run(args, timeout=120)
         if result.code != 0:
             raise WineError(f"{what} failed (exit {result.code}): {result.output.strip()}")
+
+
+def copy_prefix(template: Path, dest: Path, tools: WineTools | None = None) -> WinePrefix:
+    """Copy an idle prefix with ``cp -a`` (keeps symlinks such as dosdevices/c: and z:)."""
+    dest = Path(os.path.abspath(dest))
+    if dest.exists():
+        raise WineError(f"{dest}: already exists; refusing to copy a prefix over it")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["cp", "-a", str(template), str(dest)], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        raise WineError(f"cp -a {template} {dest} failed: {proc.stderr.strip()}")
+    return WinePrefix(dest, tools)
