@@ -351,9 +351,13 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
             in uninstall
         assert "@pipArgs" not in uninstall
     else:
-        (args,) = array_items(script, "$pipArgs", VARS)
+        # what the install recorded putting into the runtime, by the same script as setup.exe
+        (args,) = array_items(script, "$removeArgs", VARS)
         assert args == [substituted(a) for a in plan.packages_step.undo.command[1:]]
-        assert "& ($runtimeDir + '\\python.exe') @pipArgs" in uninstall
+        assert "& ($runtimeDir + '\\python.exe') @removeArgs" in uninstall
+        assert "@pipArgs" not in uninstall and "'uninstall'" not in uninstall
+        (record,) = array_items(Script(install), "$recordArgs", VARS)
+        assert record == [substituted(a) for a in plan.packages_step.install.record[1:]]
         # PATH: the same editor as setup.exe runs, removing exactly what it recorded adding
         (path_args,) = array_items(script, "$pathArgs", VARS)
         assert path_args == [substituted(a) for a in plan.path_step.undo.command[1:]]
@@ -496,7 +500,9 @@ def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
     assert len(psmdcp) == 1 and psmdcp[0].endswith(".psmdcp")
     assert names == sorted(["[Content_Types].xml", "_rels/.rels", psmdcp[0],
                             f"{plan.package.id}.nuspec", "tools/choconsis.ps1",
-                            "tools/choconsis_path.py", "tools/chocolateyInstall.ps1",
+                            "tools/choconsis_path.py", *(["tools/choconsis_record.py"]
+                                                         if plan.records_packages else []),
+                            "tools/chocolateyInstall.ps1",
                             "tools/chocolateyUninstall.ps1", f"tools/{LOCK_FILE}"])
     for name in names[2:]:
         if not name.startswith("package/"):
@@ -626,8 +632,8 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
     assert "'-B'" in text[cleanup:cleanup + 200]
     runtime_undo = text.index("# ---- undo step 1 runtime")
     assert runtime_undo < cleanup < text.rindex("Uninstall-ChocolateyPackage @")
-    if "2013" in name:  # packages in the runtime: pip uninstalls them before it goes
-        assert text.index("@pipArgs") < runtime_undo
+    if "2013" in name:  # packages in the runtime: removed by their record before it goes
+        assert text.index("@removeArgs") < runtime_undo
 
 
 # ---------------------------------------------------------------------------- offline (embedded)

@@ -257,21 +257,17 @@ def test_a_value_longer_than_an_nsis_string_is_refused():
         script_of(plan)
 
 
-def test_pip_uninstall_is_split_to_fit_nsis_strings():
-    from choconsis.plan import INSTALL_DIR
-
+def test_a_runtime_install_records_what_went_in_and_its_uninstall_runs_no_pip():
+    """The 2013 shape installs into the runtime: after the packages step choconsis_record.py
+    writes the installed files down (the lock's names come from the lock file, so the
+    command fits an NSIS string whatever the lock's size); the undo removes them by that
+    record, in one command, in the uninstaller and the rollback alike."""
     plan = plan_of(recipe_data("openstack-clients-2013"), extra=120)  # packages in the runtime
-    undo = plan.packages_step.undo
-    chunks = nsis.split_to_fit(undo.command, undo.names_from)
-    assert len(chunks) > 1
-    names = [a for c in chunks for a in c[undo.names_from:]]
-    assert names == [(n,) for n in plan.lock.names]
-    for chunk in chunks:
-        rendered = escaping.nsis_templated(
-            command_line(chunk), {**nsis.NSIS_VARIABLES, INSTALL_DIR: "X" * 260})
-        assert len(rendered) < escaping.NSIS_MAX_STRLEN
     script = script_of(plan)
-    assert script.count("-m pip uninstall") == len(chunks)  # one macro: uninstall + rollback
+    assert "-m pip uninstall" not in script
+    assert script.count("choconsis_record.py$\\\" write") == 1
+    assert script.count("choconsis_record.py$\\\" remove") == 1  # one macro: uninstall + rollback
+    assert 'File "choconsis_record.py"' in script
 
 
 def test_vi_version_has_four_numbers():

@@ -266,7 +266,7 @@ def _wine_modules():
         pytest.skip("makensis missing (Debian package nsis)")
     if shutil.which("wine") is None and shutil.which("wine64") is None:
         pytest.skip("wine missing (Debian packages wine wine64)")
-    from choconsis.smoke import prefixes, wine
+    from choconsis.smoke import wine
     import wine_artifacts
 
     return wine, wine_artifacts
@@ -275,6 +275,8 @@ def _wine_modules():
 @pytest.fixture(scope="session")
 def wine_template():
     wine, artifacts = _wine_modules()
+    from choconsis.smoke import prefixes
+
     return prefixes.template_prefix(artifacts.cache_dir())
 
 

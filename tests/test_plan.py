@@ -15,7 +15,7 @@ from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PR
                             RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS,
                             CopyPreinstalled, Delivery, ExitPolicy, ExposeCommands, FileExists,
                             LeaveInstalled, MakeVenv, MsiProductInstalled, Nothing, Ownership,
-                            PipInstall, PipUninstall, PrependPath, PythonRegistered,
+                            PipInstall, PrependPath, RemoveRecorded, PythonRegistered,
                             RemoveCommands, RemovePathEntries, RemoveTree, RemoveUnpacked,
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
@@ -110,7 +110,7 @@ def test_steps_of_the_2013_recipe_chain_the_msi_after_python():
         ("installer:pyOpenSSL-0.13.winxp32-py2.7.msi", "run_msi", "uninstall_msi",
          "unless-preexisting"),
         ("path", "prepend_path", "remove_path_entries", "recorded"),
-        ("packages", "pip_install", "pip_uninstall", "ours"),
+        ("packages", "pip_install", "remove_recorded", "ours"),
         ("check", "run_check", "nothing", "nothing"),
     ]
     msi = plan.steps[1].install
@@ -235,10 +235,20 @@ def test_pip_commands_follow_the_delivery():
                                                           '"')
     assert isinstance(web.undo, Nothing)  # the environment goes as a whole
     r = recipe("openstack-clients-2013")
-    undo = build_plan(r, lock_for(r)).packages_step.undo  # into the runtime: pip uninstall
-    assert isinstance(undo, PipUninstall)
-    assert literal(command_line(undo.command)[2:]).endswith(" -y " + " ".join(web_names(r)))
-    assert undo.command[undo.names_from:] == tuple((n,) for n in web_names(r))
+    step = build_plan(r, lock_for(r)).packages_step  # into the runtime: by the record
+    assert isinstance(step.undo, RemoveRecorded)
+    names = {RUNTIME_DIR: "<R>", SCRIPTS: "<S>", STATE_DIR: "<D>", LOCK: "<L>"}
+
+    def text(command) -> str:
+        return "".join(p if isinstance(p, str) else names[p] for p in command_line(command))
+
+    assert text(step.install.record) == (
+        '"<R>\\python.exe" -E -s "<S>\\choconsis_record.py" write --site-packages '
+        '"<R>\\Lib\\site-packages" --lock "<L>" --out "<D>\\packages-record.txt"')
+    assert text(step.undo.command) == (
+        '"<R>\\python.exe" -E -s "<S>\\choconsis_record.py" remove --record '
+        '"<D>\\packages-record.txt" --root "<R>"')
+    assert "pip" not in text(step.undo.command)  # no pip runs at uninstall
 
 
 def web_names(r) -> list[str]:

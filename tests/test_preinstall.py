@@ -198,7 +198,10 @@ def test_the_script_copies_the_tree_and_runs_make_launchers_instead_of_pip(tmp_p
             '--python $\\"$RuntimeDir\\python.exe$\\" --site-packages '
             '$\\"$RuntimeDir\\Lib\\site-packages$\\" --scripts $\\"$RuntimeDir\\Scripts$\\" '
             '--dists $\\"$StateDir\\preinstalled-dists.txt') in script
-    assert "-m pip uninstall --disable-pip-version-check -y demo-app helper" in script  # undo
+    assert "pip uninstall" not in script  # the undo removes what the record lists
+    assert script.count("choconsis_record.py$\\\" write") == 1
+    assert script.count("choconsis_record.py$\\\" remove") == 1
+    assert (out / "choconsis_record.py").is_file()
     assert 'Delete "$StateDir\\make_launchers.py"' in script
 
 
@@ -217,7 +220,8 @@ def test_the_plan_composes_the_launcher_command(tmp_path: Path):
                    for p in command_line(venv.install.command))
     assert '--python "<I>\\env\\Scripts\\python.exe" --site-packages ' \
         '"<I>\\env\\Lib\\site-packages"' in text
-    assert step.undo.kind == "pip_uninstall"  # the RECORD lists the launchers too
+    assert step.undo.kind == "remove_recorded"  # the RECORD lists the launchers too
+    assert step.install.record is not None
     assert literal(command_line(((INSTALL_DIR,),))) is None
 
 

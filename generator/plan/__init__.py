@@ -9,7 +9,8 @@ and NSIS back ends translate the same steps, in the same order, with one macro p
 from .actions import *  # noqa: F401,F403
 from .undo import *  # noqa: F401,F403
 from .delivery import Delivery
-from .commands import BIN_PATH_RECORD, DISTS_FILE, LAUNCHER_SCRIPT, PATH_RECORD, PATH_SCRIPT
+from .commands import (BIN_PATH_RECORD, DISTS_FILE, LAUNCHER_SCRIPT, PATH_RECORD, PATH_SCRIPT,
+                       RECORD_SCRIPT)
 from .layout import BIN_FOLDER, ENV_FOLDER, SITE_PACKAGES, Layout, layout_of
 from .make import (LOCK_FILE, build_plan, default_runtime_args, load_plan, python_display_name,
                    state_dir_name)

@@ -182,6 +182,7 @@ class PipInstall(Action):
     prepare: Command | None = None
     tool_folder: Templated | None = None
     installer: str = "pip"  # pip | uv
+    record: Command | None = None  # into the runtime: write down what went in (see undo)
     kind: ClassVar[str] = "pip_install"
 
 
@@ -192,6 +193,7 @@ class CopyPreinstalled(Action):
 
     command: Command
     exit: ExitPolicy = PROGRAM
+    record: Command | None = None  # into the runtime: write down what went in (see undo)
     kind: ClassVar[str] = "copy_preinstalled"
 
 

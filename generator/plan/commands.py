@@ -13,6 +13,8 @@ LAUNCHER_SCRIPT = "make_launchers.py"  # nsis/make_launchers.py (--preinstall)
 DISTS_FILE = "preinstalled-dists.txt"  # the dist-info folders make_launchers.py reads
 PATH_RECORD = "path-record.txt"  # what choconsis_path.py added for [path] (state folder)
 BIN_PATH_RECORD = "bin-path-record.txt"  # ... and for the commands folder
+RECORD_SCRIPT = "choconsis_record.py"  # nsis/choconsis_record.py: a runtime's packages
+PACKAGES_RECORD = "packages-record.txt"  # ... what the packages step put into the runtime
 UV_FOLDER = "uv"  # <state folder>\uv\uv.exe: taken out of its wheel for the install only
 
 # uv.exe out of its (verified) wheel, with nothing but the runtime's own zipfile: argv 1 the
@@ -120,9 +122,15 @@ def commands_command(layout: Layout, names: tuple[str, ...]) -> Command:
             ("--scripts",), layout.bin, ("--commands",), *((n,) for n in names))
 
 
-def pip_uninstall_command(lock: Lock) -> tuple[Command, int]:
-    """pip uninstall -y of the locked packages (a "runtime" environment), and where the
-    names start."""
-    head: Command = (runtime_python(), ("-m",), ("pip",), ("uninstall",),
-                     ("--disable-pip-version-check",), ("-y",))
-    return (*head, *((name,) for name in lock.names)), len(head)
+def record_command(layout: Layout) -> Command:
+    """After the packages step into a runtime: write down every file the installers recorded
+    for the distributions the lock pins (choconsis_record.py write)."""
+    return (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, RECORD_SCRIPT), ("write",),
+            ("--site-packages",), layout.site_packages, ("--lock",), (LOCK,), ("--out",),
+            under(STATE_DIR, PACKAGES_RECORD))
+
+
+def remove_recorded_command() -> Command:
+    """Uninstall: remove what record_command wrote down, never anything outside the runtime."""
+    return (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, RECORD_SCRIPT), ("remove",),
+            ("--record",), under(STATE_DIR, PACKAGES_RECORD), ("--root",), (RUNTIME_DIR,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from packaging.requirements import Requirement
@@ -13,13 +14,13 @@ from ..recipe import PythonRuntime, Recipe
 from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipInstall,
                       PrependPath, PythonRegistered, RunCheck, RunExe, RunMsi, UnpackZip,
                       msi_install_args)
-from .undo import (LeaveInstalled, Nothing, PipUninstall, RemoveCommands, RemovePathEntries,
+from .undo import (LeaveInstalled, Nothing, RemoveCommands, RemoveRecorded, RemovePathEntries,
                    RemoveTree, RemoveUnpacked, UninstallExeRuntime, UninstallMsi,
                    runtime_cleanup)
 from .commands import (BIN_PATH_RECORD, PATH_RECORD, UV_FOLDER, commands_command,
                        launcher_command, path_command, path_scope, pip_install_command,
-                       pip_uninstall_command, uv_extract_command, uv_install_command,
-                       venv_command)
+                       record_command, remove_recorded_command, uv_extract_command,
+                       uv_install_command, venv_command)
 from .delivery import Delivery
 from .layout import Layout, layout_of
 from .policy import DEFAULT_VALID_EXIT_CODES, ExitPolicy, Ownership
@@ -182,8 +183,9 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
     if layout.venv:  # the packages go with the environment, as a whole
         undo, owns = Nothing(), Ownership.OURS
     else:
-        command, names_from = pip_uninstall_command(lock)
-        undo, owns = PipUninstall(command, names_from), Ownership.OURS
+        # into the runtime: what went in is written down at install and removed exactly
+        install = dataclasses.replace(install, record=record_command(layout))
+        undo, owns = RemoveRecorded(remove_recorded_command()), Ownership.OURS
     tool = install.installer if isinstance(install, PipInstall) else "pip"
     steps.append(Step(f"{tool} install {names}", "packages", install, undo, owns, "packages"))
     exposed = recipe.install.commands if recipe.install.commands is not None else commands

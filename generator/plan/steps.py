@@ -62,6 +62,12 @@ class InstallPlan:
         return found[0] if found else None
 
     @property
+    def records_packages(self) -> bool:
+        """Whether the packages step writes down what it put into the runtime (and its undo
+        needs nsis/choconsis_record.py)."""
+        return getattr(self.packages_step.install, "record", None) is not None
+
+    @property
     def packages_step(self) -> Step:
         return self.by_role("packages")[0]
 

@@ -87,13 +87,14 @@ class RemovePathEntries(Action):
 
 
 @dataclass(frozen=True)
-class PipUninstall(Action):
-    """pip uninstall -y of every locked package, before the runtime goes."""
+class RemoveRecorded(Action):
+    """Remove exactly the files the packages step recorded putting into the runtime (the
+    installers' own records, gathered at install by nsis/choconsis_record.py), their bytecode
+    and the folders left empty, before the runtime goes. No pip runs at uninstall."""
 
     command: Command
-    names_from: int  # index in command where the package names start (back ends may split)
     exit: ExitPolicy = PROGRAM
-    kind: ClassVar[str] = "pip_uninstall"
+    kind: ClassVar[str] = "remove_recorded"
 
 
 @dataclass(frozen=True)

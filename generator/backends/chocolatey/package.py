@@ -10,7 +10,7 @@ from pathlib import Path
 from ...fileio import atomic_path, write_atomic
 from ...lock.lockfile import format_lock
 from ...payload import Payload
-from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, Delivery,
+from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, RECORD_SCRIPT, Delivery,
                      InstallPlan)
 from ...reproducible import zip_date_time
 from ..templating import template_dir
@@ -58,6 +58,8 @@ def render(plan: InstallPlan, payload: Payload, dest: Path) -> None:
     helpers = template_dir(HELPERS_PACKAGE)
     if plan.path_step is not None:  # commands are shims here: no PATH editor needed for them
         _copy(helpers / PATH_SCRIPT, tools / PATH_SCRIPT)
+    if plan.records_packages:
+        _copy(helpers / RECORD_SCRIPT, tools / RECORD_SCRIPT)
     if payload.preinstalled is not None:
         _copy(helpers / LAUNCHER_SCRIPT, tools / LAUNCHER_SCRIPT)
         write_atomic(tools / DISTS_FILE, payload.preinstalled.dists_text.encode("utf-8"))

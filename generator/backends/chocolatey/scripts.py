@@ -19,7 +19,7 @@ from ...payload import Payload
 from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CODE,
                      PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Artifact,
                      Command, CopyPreinstalled, ExposeCommands, InstallPlan, MakeVenv,
-                     PipInstall, PipUninstall, PrependPath, RemoveCommands, RemovePathEntries,
+                     PipInstall, PrependPath, RemoveCommands, RemovePathEntries, RemoveRecorded,
                      RemoveTree, RunCheck, RunExe, RunMsi, Step, Templated, UninstallExeRuntime,
                      UninstallMsi, UnpackZip, command_line, python_display_name,
                      state_dir_name, under)
@@ -162,13 +162,21 @@ class ScriptSteps(StepTranslator):
             program, arguments = _split(action.prepare)
             tool = {"source": self._source(action.artifact), "program": program,
                     "arguments": arguments, "folder": ps(action.tool_folder)}
-        return {"tool": tool, **self._run(action.command, action.exit.accepted)}
+        return {"tool": tool, "record": self._record(action),
+                **self._run(action.command, action.exit.accepted)}
+
+    @staticmethod
+    def _record(action: PipInstall | CopyPreinstalled) -> dict[str, Any] | None:
+        if action.record is None:
+            return None
+        program, arguments = _split(action.record)
+        return {"program": program, "arguments": arguments}
 
     def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
         from ...plan import DISTS_FILE
 
         return {"archive": PREINSTALL_ARCHIVE, "dists_file": DISTS_FILE,
-                "destination": ps(self.plan.layout.env_dir),
+                "destination": ps(self.plan.layout.env_dir), "record": self._record(action),
                 **self._run(action.command, action.exit.accepted)}
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
@@ -206,7 +214,7 @@ class ScriptSteps(StepTranslator):
         return {"record_file": ps(under(STATE_DIR, PATH_RECORD)),
                 **self._run(action.command, action.exit.accepted)}
 
-    def values_pip_uninstall(self, step: Step, action: PipUninstall) -> dict[str, Any]:
+    def values_remove_recorded(self, step: Step, action: RemoveRecorded) -> dict[str, Any]:
         return self._run(action.command, action.exit.accepted)
 
     def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:

@@ -29,4 +29,4 @@ from .compile import compile_installer, find_makensis
 from .folder import render, stage_payload
 from .script import PREINSTALL_COMPRESSOR, render_script, welcome_text
 from .steps import NsisSteps
-from .values import NSIS_VARIABLES, nsis_value, split_to_fit, vi_version
+from .values import NSIS_VARIABLES, nsis_value, vi_version

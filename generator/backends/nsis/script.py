@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...errors import BuildError
 from ...payload import Payload
 from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE,
+                     RECORD_SCRIPT,
                      PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, Ownership,
                      RunCheck, command_line, state_dir_name, under)
 from .. import escaping
@@ -30,6 +31,8 @@ def helper_scripts(plan: InstallPlan, payload: Payload) -> list[str]:
     names = [PATH_SCRIPT] if kinds & {"prepend_path", "expose_commands"} else []
     if payload.preinstalled is not None or "expose_commands" in kinds:
         names.append(LAUNCHER_SCRIPT)
+    if plan.records_packages:
+        names.append(RECORD_SCRIPT)
     return names
 
 

@@ -12,14 +12,13 @@ import jinja2
 from ...payload import Payload
 from ...plan import (BIN_PATH_RECORD, FILE, PATH_RECORD, RUNTIME_DIR, STATE_DIR, Artifact,
                      CopyPreinstalled, Delivery, ExposeCommands, InstallPlan, MakeVenv,
-                     PipInstall, PipUninstall, PrependPath, RemoveCommands, RemovePathEntries,
+                     PipInstall, PrependPath, RemoveCommands, RemovePathEntries, RemoveRecorded,
                      RemoveTree, RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime,
                      UninstallMsi, UnpackZip, join, under)
 from ..escaping import nsis_string
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
-from .values import (KEPT_RUNTIMES, PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value,
-                     split_to_fit)
+from .values import KEPT_RUNTIMES, PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value
 
 TEMPLATE_PACKAGE = "choconsis._nsis"
 PAYLOAD = "payload"
@@ -133,7 +132,11 @@ class NsisSteps(StepTranslator):
                     "prepare": nsis_command(action.prepare, where),
                     "folder": nsis_value(action.tool_folder, where)}
         return {"command": nsis_command(action.command, where), "exit": action.exit,
-                "wheels": wheels, "tool": tool}
+                "wheels": wheels, "tool": tool, "record": self._record(action, where)}
+
+    @staticmethod
+    def _record(action: PipInstall | CopyPreinstalled, where: str) -> str | None:
+        return nsis_command(action.record, where) if action.record else None
 
     def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
         from ...plan import DISTS_FILE, LAUNCHER_SCRIPT
@@ -141,7 +144,8 @@ class NsisSteps(StepTranslator):
         return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
                 "payload": f"{PAYLOAD}\\{PREINSTALL_TREE}\\*.*",
                 "launcher_script": LAUNCHER_SCRIPT, "dists_file": DISTS_FILE,
-                "destination": nsis_value(self.plan.layout.env_dir, self._where(step))}
+                "destination": nsis_value(self.plan.layout.env_dir, self._where(step)),
+                "record": self._record(action, self._where(step))}
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = None
@@ -190,11 +194,8 @@ class NsisSteps(StepTranslator):
         return {"command": nsis_command(action.command, where), "exit": action.exit,
                 "record_file": nsis_value(under(STATE_DIR, PATH_RECORD), where)}
 
-    def values_pip_uninstall(self, step: Step, action: PipUninstall) -> dict[str, Any]:
-        where = self._where(step)
-        return {"commands": [nsis_command(c, where)
-                             for c in split_to_fit(action.command, action.names_from)],
-                "exit": action.exit}
+    def values_remove_recorded(self, step: Step, action: RemoveRecorded) -> dict[str, Any]:
+        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit}
 
     def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
         return {}

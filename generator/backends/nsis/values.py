@@ -63,23 +63,6 @@ def fits(command: Command) -> bool:
     return True
 
 
-def split_to_fit(command: Command, names_from: int) -> list[Command]:
-    """A command whose arguments from ``names_from`` on are a list of names (pip uninstall),
-    split into several commands over consecutive groups of names so that each fits in an
-    NSIS string: a lock of ~60 wheels names more packages than 1024 characters hold."""
-    head, names = command[:names_from], command[names_from:]
-    chunks: list[Command] = []
-    current: list[Templated] = []
-    for name in names:
-        if current and not fits((*head, *current, name)):
-            chunks.append((*head, *current))
-            current = []
-        current.append(name)
-    if current:
-        chunks.append((*head, *current))
-    return chunks
-
-
 def vi_version(version: str) -> str:
     """VIProductVersion needs exactly four numbers: 10.5.0-beta -> 10.5.0.0."""
     numbers = re.findall(r"\d+", version.split("-", 1)[0])[:4]
