@@ -406,6 +406,19 @@ def test_compile_the_shipped_recipe_with_its_lock(name: str, tmp_path: Path):
 
 
 @needs_makensis
+@pytest.mark.parametrize("delivery", [Delivery.WEB, Delivery.OFFLINE])
+def test_a_zip_runtime_with_uv_compiles(delivery: Delivery, tmp_path: Path):
+    """The uv wheel is the only file the step fetches (or unpacks) when the runtime is a zip:
+    setup.exe still needs its $StepFile (a regression: makensis stopped at that StrCpy)."""
+    data = recipe_data("openstack-clients")
+    data["python"].update(installer="zip", url="http://127.0.0.1:9/files/runtime.zip")
+    plan, payload = dummy_offline(data, tmp_path, delivery)
+    assert plan.zip_runtime and plan.packages_step.install.installer == "uv"
+    script = nsis.render(plan, payload, tmp_path / "nsis")
+    nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+
+
+@needs_makensis
 def test_hostile_values_compile_without_warnings(tmp_path: Path):
     data = recipe_data("openstack-clients-2013")
     data["package"]["title"] = 'Evil $INSTDIR "q" `t` ${X} $\\n !define $(^Name)'

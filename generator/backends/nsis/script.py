@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...errors import BuildError
 from ...payload import Payload
 from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE,
-                     RECORD_SCRIPT,
+                     RECORD_SCRIPT, PipInstall,
                      PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, Ownership,
                      RunCheck, command_line, state_dir_name, under)
 from .. import escaping
@@ -69,7 +69,9 @@ def welcome_text(plan: InstallPlan) -> str:
 def _step_variables(plan: InstallPlan) -> list[str]:
     """The variables only some actions use (makensis warns about a variable never used)."""
     kinds = {s.install.kind for s in plan.steps}
-    names = ["StepFile"] if kinds & {"run_exe", "run_msi"} else []
+    fetches = kinds & {"run_exe", "run_msi"} or any(s.install.artifact for s in plan.steps
+                                                   if isinstance(s.install, PipInstall))
+    names = ["StepFile"] if fetches else []
     names += ["ProductCode"] if "run_msi" in kinds else []
     # own_unless (steps.nsh.j2): an unshared MSI or a zip runtime
     unshared = [s for s in plan.steps if s.owns is Ownership.UNLESS_PREEXISTING]
