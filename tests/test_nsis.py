@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from probe_wheels import make_wheel
 from choconsis.backends import escaping
 
 from choconsis.backends import nsis
@@ -416,6 +417,24 @@ def test_a_zip_runtime_with_uv_compiles(delivery: Delivery, tmp_path: Path):
     assert plan.zip_runtime and plan.packages_step.install.installer == "uv"
     script = nsis.render(plan, payload, tmp_path / "nsis")
     nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+
+
+def test_the_add_remove_size_is_known_at_build_time_when_setup_exe_embeds_it(tmp_path: Path):
+    """Offline, the installed size is the embedded files' (the wheels unpacked): no ${GetSize}
+    walk over the install folder at install time; web mode still measures it."""
+    import re
+
+    plan, payload = dummy_offline(recipe_data("openstack-clients"), tmp_path)
+    wheel = make_wheel(tmp_path / "real", "real-one", "1.0", {"real_one.py": b"x = 1\n" * 999})
+    dummies = sum(w.stat().st_size for w in payload.wheels.values())  # not zips: their size
+    payload = dataclasses.replace(payload, wheels={**payload.wheels, wheel.name: wheel})
+    script = nsis.render(plan, payload, tmp_path / "nsis").read_text()
+    unpacked = dummies + sum(info.file_size for info in zipfile.ZipFile(wheel).infolist())
+    assert unpacked and re.search(rf'StrCpy \$0 "?{max(1, unpacked // 1024)}"?', script)
+    assert "${GetSize}" not in script
+    web = shipped_plan("openstack-clients")
+    assert '${GetSize} "$INSTDIR"' in nsis.render(web, web_payload(web),
+                                                   tmp_path / "web").read_text()
 
 
 @needs_makensis
