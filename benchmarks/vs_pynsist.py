@@ -384,10 +384,11 @@ def print_table(c: Figures | None, p: Figures | None) -> None:
         for kind, r in (fig.runs.items() if fig else ()):
             print(f"{name} ({kind}): first run printed {r.first_run_out!r}"
                   + (f"; notes: {'; '.join(r.notes)}" if r.notes else ""))
-    if cd and cd.install_log:
-        print("\nchoconsis install log (where the install time goes):")
-        for line in cd.install_log:
-            print("  " + line[:150])
+    for kind, r in (("as built", cd), ("/NoCheck", cn)):
+        if r and r.install_log:
+            print(f"\nchoconsis install log, {kind} (where the install time goes):")
+            for line in r.install_log:
+                print("  " + line[:150])
 
 
 def main(argv: list[str] | None = None) -> int:
