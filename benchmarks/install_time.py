@@ -46,6 +46,7 @@ from choconsis.lock.lockfile import read_lock, write_lock  # noqa: E402
 from choconsis.plan import load_plan  # noqa: E402
 from choconsis.plan.actions import MakeVenv, PipInstall  # noqa: E402
 from choconsis.plan.delivery import Delivery  # noqa: E402
+from choconsis.plan import Command, InstallPlan  # noqa: E402
 from choconsis.plan.values import command_line  # noqa: E402
 from choconsis.recipe import load_recipe  # noqa: E402
 from choconsis.smoke.prefixes import template_prefix  # noqa: E402
@@ -183,9 +184,7 @@ def chocolatey_rows(recipes: dict[tuple[str, bool], Path], template: WinePrefix,
         label = f"{installer}, {'offline' if offline else 'web'} (Chocolatey's command)"
         prefix = chocolatey_prefix(template, work / "prefix-choco", wheels, lock, uv_wheel)
         try:
-            venv = command_line(plan_venv_command(plan))
-            code, _, out = run_line(prefix, "".join(
-                p if isinstance(p, str) else values[PS_VARIABLES[p]] for p in venv))
+            code, _, out = run_line(prefix, text(plan_venv_command(plan)))
             if code != 0:
                 rows.append(Row(label, code=code, notes=[f"venv failed: {out[-300:]}"]))
                 continue
@@ -204,7 +203,7 @@ def chocolatey_rows(recipes: dict[tuple[str, bool], Path], template: WinePrefix,
     return rows
 
 
-def plan_venv_command(plan) -> tuple:
+def plan_venv_command(plan: InstallPlan) -> Command:
     """The environment step's command (the runtime's python -m venv)."""
     for step in plan.steps:
         if isinstance(step.install, MakeVenv):
