@@ -538,7 +538,8 @@ def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path,
     data["python"].update(version="3.12.1", installer="zip", install_dir="C:\\Probe Dir",
                           url=f"http://127.0.0.1:9/{runtime.name}",
                           sha256=hashlib.sha256(runtime.read_bytes()).hexdigest())
-    data["pip"] = {"requirements": ["choconsis-probe==1.0"], "index_url": srv.url("/simple")}
+    data["pip"] = {"requirements": ["choconsis-probe==1.0"], "index_url": srv.url("/simple"),
+                   "installer": "pip"}  # the runtime's pip: these tests are not about uv
     data["check"] = {"command": "choconsis-probe"}
     # the shape these tests were written for: into the runtime, for the machine, its folders
     # on the machine PATH (tests/test_wine_isolation.py proves the per-app model)
