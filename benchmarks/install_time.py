@@ -24,7 +24,6 @@ wheel (the plan's other command) is timed apart. Nothing here asserts a timing.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sys
@@ -272,9 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             vp.log("Chocolatey's commands under Wine")
             rows += chocolatey_rows(recipes, template, work, wheels)
     print_rows(rows)
-    load = os.getloadavg()
-    print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
-          f"{os.cpu_count()} CPUs")
+    print()
+    vp.print_load()
     return 0
 
 

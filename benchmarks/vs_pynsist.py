@@ -140,6 +140,12 @@ def load1() -> float:
     return os.getloadavg()[0]
 
 
+def print_load() -> None:
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+          f"on {os.cpu_count()} CPUs (timings are only comparable on a quiet machine)")
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -377,9 +383,9 @@ def print_table(c: Figures | None, p: Figures | None) -> None:
         both = cn.install_s + cn.first_run_s, pd.install_s + pd.first_run_s
         print(f"install /NoCheck + first run: {both[0]:.1f} s / {both[1]:.1f} s "
               f"({ratio(*both)})")
-    if cd:
+    if cd and cn:
         print(f"choconsis: the run after the check's (as built): {cd.first_run_s:.1f} s; "
-              f"uninstall /NoCheck install: {cn.uninstall_s:.1f} s" if cn else "")
+              f"uninstall /NoCheck install: {cn.uninstall_s:.1f} s")
     for name, fig in (("choconsis", c), ("pynsist", p)):
         for kind, r in (fig.runs.items() if fig else ()):
             print(f"{name} ({kind}): first run printed {r.first_run_out!r}"
@@ -448,9 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name].runs[kind] = measure_wine(
                 exes[name], template, work / f"prefix-{name}-{kind}", command, app, install_args)
     print_table(results.get("choconsis"), results.get("pynsist"))
-    load = os.getloadavg()
-    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
-          f"on {os.cpu_count()} CPUs (timings are only comparable on a quiet machine)")
+    print_load()
     return 0
 
 

@@ -46,6 +46,16 @@ def venv_command(layout: Layout) -> Command:
             layout.env_dir)
 
 
+def _lock_source(lock: Lock, index_url: str, delivery: Delivery) -> list[Templated]:
+    """What pip and uv both take after their own options: wheels only (when the lock holds
+    only wheels), the lock, and where the files come from (the embedded wheels or the index)."""
+    args: list[Templated] = [("--only-binary",), (":all:",)] if lock.wheels_only else []
+    args += [("-r",), (LOCK,)]
+    if delivery.embeds:
+        return args + [("--no-index",), ("--find-links",), (WHEELS,)]
+    return args + [("--index-url",), (index_url,)]
+
+
 def pip_install_command(lock: Lock, index_url: str, delivery: Delivery,
                         layout: Layout) -> Command:
     """pip install everything in the lock with --require-hashes; stop on failure.
@@ -63,14 +73,7 @@ def pip_install_command(lock: Lock, index_url: str, delivery: Delivery,
         args += [("--python",), layout.python]
     args += [("install",), ("--disable-pip-version-check",), ("--no-warn-script-location",),
              ("--no-compile",), ("--require-hashes",), ("--no-deps",)]
-    if lock.wheels_only:
-        args += [("--only-binary",), (":all:",)]
-    args += [("-r",), (LOCK,)]
-    if delivery.embeds:
-        args += [("--no-index",), ("--find-links",), (WHEELS,)]
-    else:
-        args += [("--index-url",), (index_url,)]
-    return tuple(args)
+    return (*args, *_lock_source(lock, index_url, delivery))
 
 
 def uv_program() -> Templated:
@@ -95,14 +98,7 @@ def uv_install_command(lock: Lock, index_url: str, delivery: Delivery,
     args: list[Templated] = [uv_program(), ("pip",), ("install",), ("--no-config",),
                              ("--no-cache",), ("--python",), layout.python,
                              ("--require-hashes",), ("--no-deps",)]
-    if lock.wheels_only:
-        args += [("--only-binary",), (":all:",)]
-    args += [("-r",), (LOCK,)]
-    if delivery.embeds:
-        args += [("--no-index",), ("--find-links",), (WHEELS,)]
-    else:
-        args += [("--index-url",), (index_url,)]
-    return tuple(args)
+    return (*args, *_lock_source(lock, index_url, delivery))
 
 
 def launcher_command(layout: Layout) -> Command:
