@@ -42,7 +42,8 @@ import wine_artifacts  # noqa: E402
 
 from choconsis.backends.chocolatey.scripts import PS_VARIABLES  # noqa: E402
 from choconsis.lock.lockfile import read_lock, write_lock  # noqa: E402
-from choconsis.plan import load_plan  # noqa: E402
+from choconsis.build import plan_recipe  # noqa: E402
+from choconsis.payload import ArtifactStore  # noqa: E402
 from choconsis.plan.actions import MakeVenv, PipInstall  # noqa: E402
 from choconsis.plan.delivery import Delivery  # noqa: E402
 from choconsis.plan import Command, InstallPlan  # noqa: E402
@@ -168,7 +169,8 @@ def chocolatey_rows(recipes: dict[tuple[str, bool], Path], template: WinePrefix,
     """The plan's packages-step commands with Chocolatey's values, timed under Wine."""
     rows = []
     for (installer, offline), recipe in recipes.items():
-        plan = load_plan(load_recipe(recipe), Delivery.OFFLINE if offline else Delivery.WEB)
+        plan = plan_recipe(load_recipe(recipe), Delivery.OFFLINE if offline else Delivery.WEB,
+                           ArtifactStore())
         action = plan.packages_step.install
         assert isinstance(action, PipInstall), action
         lock = recipe.with_suffix(".lock")

@@ -181,10 +181,11 @@ def prepare_choconsis(work: Path, cache: Path) -> tuple[Path, Path, Path]:
         lock_recipe(recipe)
     lock = read_lock(recipe.lock_path)  # type: ignore[arg-type]
     store = ArtifactStore(cache_dir=cache, artifacts_dir=artifacts)
-    from choconsis.plan import load_plan
+    from choconsis.build import plan_recipe
     from choconsis.payload.wheels import fetch_wheels
+    from choconsis.plan import Delivery
 
-    for artifact in load_plan(recipe).artifacts:
+    for artifact in plan_recipe(recipe, Delivery.WEB, store).artifacts:
         store.fetch(artifact)
     paths = fetch_wheels(lock, store)
     wheels = work / "wheels"

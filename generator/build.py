@@ -1,11 +1,13 @@
 """The build pipeline: recipe -> plan -> payload -> back ends -> artifacts.
 
-Each stage is a function of the ones before it: the recipe is loaded and checked, the plan is
-built from it and its lock for one delivery mode, the payload resolves (fetches and verifies)
-every file once, the Chocolatey and NSIS back ends render the plan with the payload, and the
-packer, makensis and the SBOM write the outputs. Everything is produced in a staging folder
-inside the output folder and moved into place only when every part succeeded, so a failed
-build leaves nothing half-written.
+Each stage is a function of the ones before it: the recipe is loaded and checked, its lock
+read (and, for a lock made before choconsis recorded console scripts, completed from the
+wheels: the lock stage), the plan is built from the two for one delivery mode, the payload
+resolves (fetches and verifies) every file once, and each output the build asks for renders
+the plan with the payload and produces its artifact through the one back-end interface
+(:mod:`choconsis.backends.base`); the SBOM describes what went in. Everything is produced in
+a staging folder inside the output folder and moved into place only when every part
+succeeded, so a failed build leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import chocolatey, nsis, sbom
+from . import ui
+from .backends import sbom
+from .backends.base import Backend, Description, Options, write_rendered
+from .backends.outputs import DEFAULT_OUTPUTS, backends_for
 from .errors import RecipeError
-from .lock.lockfile import read_lock
+from .lock.lockfile import Lock, read_lock
+from .lock.scripts import record_scripts
+from .lock.wheelscripts import console_scripts
 from .payload import ArtifactStore, Payload, resolve_payload
-from .payload.commands import requirement_commands
+from .payload.store import wheel_source
 from .plan import Delivery, InstallPlan, build_plan, layout_of
 from .plan.make import check_preinstallable
 from .recipe import Recipe, load_recipe
@@ -32,15 +39,27 @@ class BuildOptions:
     preinstall: bool = False  # offline only: wheels installed at build time (payload.preinstall)
     artifacts_dir: Path | None = None
     cache_dir: Path | None = None
-    chocolatey: bool = True
-    nsis: bool = True
+    chocolatey: bool = True  # the nupkg output (see outputs)
+    nsis: bool = True  # the setup output
     sign_cert: Path | None = None
     sign_key: Path | None = None
     sign_password: str | None = None
+    outputs: tuple[str, ...] | None = None  # by public name; None: chocolatey and nsis above
 
     @property
     def delivery(self) -> Delivery:
         return Delivery.of_options(offline=self.offline, preinstall=self.preinstall)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        if self.outputs is not None:
+            return self.outputs
+        chosen = {"nupkg": self.chocolatey, "setup": self.nsis}
+        return tuple(name for name in DEFAULT_OUTPUTS if chosen[name])
+
+    @property
+    def backend_options(self) -> Options:
+        return Options(self.sign_cert, self.sign_key, self.sign_password)
 
 
 @dataclass
@@ -51,36 +70,45 @@ class BuildResult:
     setup_exe: Path | None = None
     sources: list[Path] = field(default_factory=list)
     sbom: Path | None = None  # <out>/<id>-<version>.cdx.json: what went into the build
+    outputs: list[Description] = field(default_factory=list)  # each artifact, described
 
 
-def output_names(plan: InstallPlan) -> tuple[str, str]:
-    pkg = plan.package
-    return f"{pkg.id}.{pkg.version}.nupkg", f"{pkg.id}-{pkg.version}-setup.exe"
-
-
-def render_sources(plan: InstallPlan, payload: Payload, dest: Path,
-                   opts: BuildOptions) -> tuple[Path, Path]:
-    """Render both back ends' sources under dest/chocolatey and dest/nsis."""
-    choco_dir, nsis_dir = dest / "chocolatey", dest / "nsis"
-    if opts.chocolatey:
-        chocolatey.render(plan, payload, choco_dir)
-    if opts.nsis:
-        nsis.render(plan, payload, nsis_dir)
-    return choco_dir, nsis_dir
-
-
-def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
-                fetch: bool = True) -> InstallPlan:
-    """The plan of a recipe and its lock; the commands it puts on PATH come from the
-    requirements' locked wheels unless the recipe names them (see requirement_commands)."""
+def read_recipe_lock(recipe: Recipe) -> Lock:
+    """The recipe's lock, checked against the recipe."""
     if recipe.lock_path is None:
         raise RecipeError(recipe.source, None, "recipe has no lock path")
     lock = read_lock(recipe.lock_path)
     lock.check_matches(recipe)
-    if delivery is Delivery.PREINSTALLED:  # before the wheels are fetched for their commands
+    return lock
+
+
+def with_console_scripts(recipe: Recipe, lock: Lock, store: ArtifactStore, *,
+                         fetch: bool = True) -> Lock:
+    """The lock with the console scripts its plan needs (the lock stage).
+
+    A lock made before choconsis recorded them is completed here from its wheels (fetched
+    and verified; with ``fetch=False``, only those already in the cache), never in the plan.
+    """
+    if lock.console_scripts is not None or recipe.install.commands == ():
+        return lock  # recorded, or none wanted
+    ui.note(f"{lock.source}: the lock does not record its console scripts; reading them from "
+            f"the wheels (run 'choconsis lock {recipe.source}' to record them)")
+    return record_scripts(lock, recipe.pip.requirements, recipe.install.commands,
+                          wheel_source(store, fetch=fetch), console_scripts)
+
+
+def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
+                fetch: bool = True) -> InstallPlan:
+    """The one way to plan a recipe: its lock (the lock stage), then the pure plan."""
+    lock = read_recipe_lock(recipe)
+    if delivery is Delivery.PREINSTALLED:  # before any wheel is fetched
         check_preinstallable(recipe, lock, layout_of(recipe))
-    return build_plan(recipe, lock, delivery,
-                      requirement_commands(recipe, lock, store, fetch=fetch))
+    return build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
+
+
+def render_output(backend: Backend, plan: InstallPlan, payload: Payload, dest: Path) -> Path:
+    """Render one output's sources into ``dest/<its folder>``; return that folder."""
+    return write_rendered(backend.render(plan, payload), dest / backend.folder)
 
 
 def _replace(src: Path, dst: Path) -> None:
@@ -93,7 +121,8 @@ def _replace(src: Path, dst: Path) -> None:
 
 def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True) -> BuildResult:
     """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
-    delivery = opts.delivery  # a usage error, before anything is read or fetched
+    delivery = opts.delivery  # usage errors, before anything is read or fetched
+    backends = backends_for(opts.output_names)
     recipe = load_recipe(recipe_path)
     store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
     plan = plan_recipe(recipe, delivery, store)
@@ -101,34 +130,33 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     try:
-        payload = resolve_payload(plan, delivery, store, staging / "payload")
+        payload = resolve_payload(plan, store, staging / "payload")
         src = staging / plan.package.id
-        choco_dir, nsis_dir = render_sources(plan, payload, src, opts)
-        nupkg_name, exe_name = output_names(plan)
-        if compile_outputs and opts.chocolatey:
-            chocolatey.pack(choco_dir, staging / nupkg_name)
-        if compile_outputs and opts.nsis:
-            nsis.compile_installer(nsis_dir, staging / exe_name, plan=plan,
-                                   sign_cert=opts.sign_cert, sign_key=opts.sign_key,
-                                   sign_password=opts.sign_password)
+        made: list[tuple[Path, Path]] = []  # (staged, final) of each artifact
+        for backend in backends:
+            folder = render_output(backend, plan, payload, src)
+            made.append((folder, opts.out_dir / plan.package.id / backend.folder))
+            if compile_outputs:
+                name = backend.artifact_name(plan)
+                artifact = backend.produce(plan, folder, staging / name, opts.backend_options)
+                final = opts.out_dir / name
+                made.append((artifact, final))
+                result.outputs.append(backend.describe(plan, final, opts.backend_options))
         if compile_outputs:
             staged_sbom = sbom.write_sbom(plan, payload, staging)
+            made.append((staged_sbom, opts.out_dir / staged_sbom.name))
         # Everything succeeded: move into place.
-        final_src = opts.out_dir / plan.package.id
-        final_src.mkdir(parents=True, exist_ok=True)
-        for part in (choco_dir, nsis_dir):
-            if part.exists():
-                _replace(part, final_src / part.name)
-                result.sources.append(final_src / part.name)
-        if compile_outputs and opts.chocolatey:
-            _replace(staging / nupkg_name, opts.out_dir / nupkg_name)
-            result.nupkg = opts.out_dir / nupkg_name
-        if compile_outputs and opts.nsis:
-            _replace(staging / exe_name, opts.out_dir / exe_name)
-            result.setup_exe = opts.out_dir / exe_name
-        if compile_outputs:
-            _replace(staged_sbom, opts.out_dir / staged_sbom.name)
-            result.sbom = opts.out_dir / staged_sbom.name
+        (opts.out_dir / plan.package.id).mkdir(parents=True, exist_ok=True)
+        for staged, final in made:
+            _replace(staged, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends]
+    for described in result.outputs:
+        if described.output == "nupkg":
+            result.nupkg = described.path
+        elif described.output == "setup":
+            result.setup_exe = described.path
+    if compile_outputs:
+        result.sbom = made[-1][1]
     return result

@@ -27,7 +27,8 @@ def web_payload(plan: InstallPlan, entries: tuple[tuple[str, ...], tuple[str, ..
 
 def payload_of(plan: InstallPlan, delivery: Delivery, store: ArtifactStore,
                work: Path) -> Payload:
-    return resolve_payload(plan, delivery, store, work)
+    assert plan.delivery is delivery, (plan.delivery, delivery)
+    return resolve_payload(plan, store, work)
 
 
 # ---------------------------------------------------------------------------- the uv wheel

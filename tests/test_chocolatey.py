@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import hashlib
 import os
@@ -66,7 +68,9 @@ COMMANDS = ("openstack", "nova")  # what the default recipe's requirements would
 
 def plan_from(data: dict, source: str = "test.toml",
               delivery: Delivery = Delivery.WEB) -> InstallPlan:
-    return build_plan(parse_recipe(data, source), lock_for(data), delivery, COMMANDS)
+    lock = lock_for(data)  # the first requirement's wheel declares COMMANDS
+    lock = dataclasses.replace(lock, console_scripts={lock.wheels[0].name: COMMANDS})
+    return build_plan(parse_recipe(data, source), lock, delivery)
 
 
 def shipped_plan(name: str) -> InstallPlan:

@@ -84,7 +84,8 @@ def render_folder(plan: InstallPlan, dest: Path, store: ArtifactStore | None = N
                   delivery: Delivery = Delivery.WEB) -> Path:
     """The NSIS folder of a plan, its payload resolved from ``store`` (the real stage)."""
     store = store or ArtifactStore(cache_dir=dest.parent / "no-cache")
-    payload = resolve_payload(plan, delivery, store, dest.parent / f".work-{dest.name}")
+    assert plan.delivery is delivery, (plan.delivery, delivery)
+    payload = resolve_payload(plan, store, dest.parent / f".work-{dest.name}")
     return nsis.render(plan, payload, dest)
 
 
@@ -126,7 +127,7 @@ def dummy_offline(data: dict, tmp_path: Path,
         lock = dataclasses.replace(lock, installer=uv)
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
     plan = build_plan(recipe, lock, delivery)
-    return plan, resolve_payload(plan, delivery, store, tmp_path / "payload-work")
+    return plan, resolve_payload(plan, store, tmp_path / "payload-work")
 
 
 def step_markers(script: str) -> list[tuple[int, str, str]]:
@@ -396,12 +397,13 @@ def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_compile_the_shipped_recipe_with_its_lock(name: str, tmp_path: Path):
     """The real lock (~60 wheels for the default recipe) needs the split pip uninstall."""
-    from choconsis.plan import load_plan
+    from choconsis.build import plan_recipe
     from choconsis.recipe import load_recipe
 
     if not (RECIPES / f"{name}.lock").is_file():
         pytest.skip(f"recipes/{name}.lock not made yet")
-    plan = load_plan(load_recipe(RECIPES / f"{name}.toml"))
+    store = ArtifactStore(cache_dir=tmp_path / "no-cache")  # the lock records its scripts
+    plan = plan_recipe(load_recipe(RECIPES / f"{name}.toml"), Delivery.WEB, store, fetch=False)
     script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
     nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
 

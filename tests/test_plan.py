@@ -3,6 +3,8 @@ command lines; undo order; lock matching."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import tomllib
 from pathlib import Path
@@ -53,9 +55,14 @@ def shape(plan) -> list[tuple[str, str, str, str]]:
 COMMANDS = ("openstack", "nova")
 
 
+def with_commands(lock: Lock) -> Lock:
+    """The lock as `choconsis lock` records it when the first requirement declares COMMANDS."""
+    return dataclasses.replace(lock, console_scripts={lock.wheels[0].name: COMMANDS})
+
+
 def test_steps_of_the_default_recipe():
     r = recipe()
-    plan = build_plan(r, lock_for(r), commands=COMMANDS)
+    plan = build_plan(r, with_commands(lock_for(r)))
     assert shape(plan) == [
         ("runtime", "run_exe", "uninstall_exe_runtime", "shared"),
         ("environment", "make_venv", "remove_tree", "ours"),
@@ -76,7 +83,7 @@ def test_steps_of_the_default_recipe():
 
 def test_the_app_gets_its_own_environment_and_only_its_commands_on_path():
     r = recipe()
-    plan = build_plan(r, lock_for(r), commands=COMMANDS)
+    plan = build_plan(r, with_commands(lock_for(r)))
     env = plan.by_role("environment")[0]
     assert isinstance(env.install, MakeVenv) and isinstance(env.undo, RemoveTree)
     assert env.install.folder == env.undo.folder == (INSTALL_DIR, "\\env")
@@ -272,7 +279,7 @@ def test_preinstalled_delivery_copies_the_tree_and_writes_launchers():
 
 def test_check_step():
     r = recipe()
-    check = build_plan(r, lock_for(r), commands=COMMANDS).check_step
+    check = build_plan(r, with_commands(lock_for(r))).check_step
     assert isinstance(check.install, RunCheck) and isinstance(check.undo, Nothing)
     assert command_line(check.install.command) == ('cmd.exe /d /c "openstack --version"',)
     # the commands' folder (setup.exe's PATH entry; Chocolatey's shims are on PATH already)
@@ -284,7 +291,7 @@ def test_chocolatey_check_finds_the_commands_as_shims():
     from choconsis.backends.chocolatey.scripts import render_install
 
     r = recipe()
-    plan = build_plan(r, lock_for(r), commands=COMMANDS)
+    plan = build_plan(r, with_commands(lock_for(r)))
     script = render_install(plan, web_payload(plan), "requirements.lock")
     check = script[script.index("Action 'run_check'"):]
     assert "\\bin" not in check and "$env:PATH =" not in check  # no folder of launchers here

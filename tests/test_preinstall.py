@@ -131,7 +131,7 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
 def render(kit: Kit, dest: Path) -> Path:
     """The build's stages: plan (preinstalled delivery), payload, NSIS folder."""
     plan = kit.plan
-    payload = resolve_payload(plan, Delivery.PREINSTALLED, kit.store, kit.work)
+    payload = resolve_payload(plan, kit.store, kit.work)
     nsis.render(plan, payload, dest)
     return dest
 

@@ -41,9 +41,10 @@ def _folder_package(folder: Path) -> Package:
 
 
 def _check_recipe(path: Path) -> list[Finding]:
-    """A recipe, planned with its lock (web mode) and rendered to a temporary folder."""
-    from ..backends import chocolatey
-    from ..build import plan_recipe
+    """A recipe, planned with its lock (web mode) and rendered to a temporary folder through
+    the same calls as ``build`` (its Chocolatey output: what these rules are about)."""
+    from ..backends.outputs import backends_for
+    from ..build import plan_recipe, render_output
     from ..payload import ArtifactStore, resolve_payload
     from ..plan import Delivery
     from ..recipe import load_recipe
@@ -51,9 +52,9 @@ def _check_recipe(path: Path) -> list[Finding]:
     store = ArtifactStore()
     plan = plan_recipe(load_recipe(path), Delivery.WEB, store, fetch=False)
     with tempfile.TemporaryDirectory(prefix="choconsis-check-") as tmp:
-        payload = resolve_payload(plan, Delivery.WEB, store, Path(tmp) / "payload")
-        chocolatey.render(plan, payload, Path(tmp) / "package")
-        return check_folder(Path(tmp) / "package")
+        payload = resolve_payload(plan, store, Path(tmp) / "payload")
+        [backend] = backends_for(("nupkg",))
+        return check_folder(render_output(backend, plan, payload, Path(tmp)))
 
 
 def check_folder(folder: Path) -> list[Finding]:

@@ -56,13 +56,14 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     from ..lock.resolve import lock_recipe
+    from ..payload.store import ArtifactStore, wheel_source
     from ..recipe import load_recipe, resolve_recipe_arg
 
     recipe = load_recipe(resolve_recipe_arg(args.recipe))
     assert recipe.lock_path is not None  # loaded from a file
     preflight.writable_folder(recipe.lock_path.parent,
                               "recipe's folder (the lock is written beside the recipe)")
-    lock = lock_recipe(recipe)
+    lock = lock_recipe(recipe, wheel_source=wheel_source(ArtifactStore()))
     sdists = sum(1 for w in lock.wheels if not w.filename.endswith(".whl"))
     kinds = f"{len(lock.wheels) - sdists} wheels" + (f", {sdists} source archives" if sdists else "")
     print(f"{recipe.lock_path}: {len(lock.wheels)} files ({kinds}) for "

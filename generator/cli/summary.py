@@ -21,10 +21,15 @@ def human_size(size: int) -> str:
     raise AssertionError  # pragma: no cover
 
 
+def built_files(result: "BuildResult") -> list[Path]:
+    """Each output's artifact, as its back end described it, then the SBOM."""
+    files = [d.path for d in result.outputs]
+    return files + ([result.sbom] if result.sbom is not None else [])
+
+
 def output_paths(result: "BuildResult") -> list[Path]:
     """The built files (nupkg, setup.exe, SBOM), or the rendered folders of a render."""
-    files = [p for p in (result.nupkg, result.setup_exe, result.sbom) if p is not None]
-    return files or list(result.sources)
+    return built_files(result) or list(result.sources)
 
 
 def signing_words(opts: "BuildOptions") -> str:
@@ -35,12 +40,13 @@ def signing_words(opts: "BuildOptions") -> str:
 
 def build_summary(result: "BuildResult", opts: "BuildOptions") -> str:
     pkg = result.plan.package
-    files = [p for p in (result.nupkg, result.setup_exe, result.sbom) if p is not None]
+    files = built_files(result)
     if not files:
         lines = [f"{pkg.id} {pkg.version}: rendered ({opts.delivery} mode)"]
         lines += [f"  {p}" for p in result.sources]
         return "\n".join(lines)
-    signed = signing_words(opts) if result.setup_exe is not None else "nothing to sign"
+    signable = any(d.signed is not None for d in result.outputs)
+    signed = signing_words(opts) if signable else "nothing to sign"
     lines = [f"{pkg.id} {pkg.version}: {opts.delivery} build, {signed}"]
     rows = [(str(p), human_size(p.stat().st_size), sha256_file(p)) for p in files]
     width = max(len(r[0]) for r in rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from packaging.utils import canonicalize_name
 
@@ -51,6 +51,13 @@ class Lock:
     # [pip] installer = "uv": the uv wheel whose uv.exe installs the lock at install time
     # (pinned like the wheels; not itself installed into the app)
     installer: LockedWheel | None = None
+    # The console scripts of the wheels read at lock time (lock/scripts.py), by dist: the
+    # requirements' always, every wheel's when [install] commands names another's. A dist not
+    # in it was not read; None: a lock made before choconsis recorded them.
+    console_scripts: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # in memory only: some wheel whose scripts were wanted was not at hand (check reads the
+    # cache alone), so a command missing from console_scripts is not proof of a mistake
+    scripts_partial: bool = field(default=False, compare=False)
 
     @property
     def wheels_only(self) -> bool:
@@ -127,6 +134,9 @@ def format_lock(lock: Lock, recipe_name: str = "") -> str:
     if lock.installer is not None:
         w = lock.installer
         lines.append(f"# installer: {w.name}=={w.version} sha256:{w.sha256} {w.filename} {w.url}")
+    if lock.console_scripts is not None:
+        lines.append("# console-scripts: " + " ".join(
+            f"{name}={','.join(names)}" for name, names in sorted(lock.console_scripts.items())))
     for w in sorted(lock.wheels, key=lambda w: w.name):
         lines.append(f"{w.name}=={w.version} \\")
         lines.append(f"    --hash=sha256:{w.sha256}")
@@ -178,8 +188,25 @@ def parse_lock(text: str, source: str = "<lock>") -> Lock:
         raise RecipeError(source, None, "the lock pins no wheel")
     provided = tuple(meta.get("provided", "").split())
     installer = _installer(meta["installer"], source) if "installer" in meta else None
+    scripts = (_console_scripts(meta["console-scripts"], source)
+               if "console-scripts" in meta else None)
     return Lock(tag, platform, requirements, index_url, tuple(wheels), source, provided,
-                installer)
+                installer, scripts)
+
+
+_SCRIPTS_RE = re.compile(r"([a-z0-9][a-z0-9.-]*)=([^\s=,]+(?:,[^\s=,]+)*)?")
+
+
+def _console_scripts(value: str, source: str) -> dict[str, tuple[str, ...]]:
+    """'# console-scripts: dist=a,b other=' -> {dist: (a, b), other: ()}."""
+    out: dict[str, tuple[str, ...]] = {}
+    for item in value.split():
+        m = _SCRIPTS_RE.fullmatch(item)
+        if not m:
+            raise RecipeError(source, "# console-scripts:",
+                              f"expected 'DIST=SCRIPT,SCRIPT ...', found {item!r}")
+        out[m.group(1)] = tuple(m.group(2).split(",")) if m.group(2) else ()
+    return out
 
 
 _INSTALLER_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) sha256:([0-9a-f]{64}) (\S+) (\S+)")

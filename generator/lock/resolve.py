@@ -58,6 +58,8 @@ from .installer import resolve_installer
 from .lockfile import Lock, write_lock
 from .pipshim import PIP_SHIM
 from .provided import check_provided, without_provided
+from .scripts import WheelSource, record_scripts
+from .wheelscripts import console_scripts
 from .report import wheels_from_report
 from .target import Target
 
@@ -190,11 +192,14 @@ def _resolution_error(stderr: str, target: Target, requirements: tuple[str, ...]
                       f"{index_url}; pip says: {pip_says}")
 
 
-def resolve_lock(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
+def resolve_lock(recipe: "Recipe", *, index_url: str | None = None,
+                 wheel_source: WheelSource | None = None) -> Lock:
     """Resolve every file the recipe's [pip] requirements need on its Windows target.
 
     Wheels, and for a target that allows them (:attr:`Target.allows_sdists`) source archives
     where no wheel fits. Packages of [pip] provided, and what only they need, are left out.
+    With ``wheel_source`` (verified wheels, e.g. from the artifact store), the lock records
+    the console scripts of the requirements' wheels (:mod:`.scripts`).
     """
     check_provided(recipe)
     target = Target.of(recipe)
@@ -207,17 +212,22 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
     files = wheels_from_report(report, recipe.source, allow_sdists=target.allows_sdists)
     installer = resolve_installer(recipe, SimpleIndex(index))
     # sorted by name, as the lock file lists them: a lock read back equals the one resolved
-    return Lock(python_tag=target.python_tag, platform=target.platform,
+    lock = Lock(python_tag=target.python_tag, platform=target.platform,
                 requirements=tuple(recipe.pip.requirements), index_url=index,
                 wheels=tuple(sorted(files, key=lambda w: w.name)),
                 source=str(recipe.lock_path or "<lock>"),
                 provided=tuple(recipe.pip.provided), installer=installer)
+    if wheel_source is None:
+        return lock
+    return record_scripts(lock, recipe.pip.requirements, recipe.install.commands, wheel_source,
+                          console_scripts)
 
 
-def lock_recipe(recipe: "Recipe", *, index_url: str | None = None) -> Lock:
+def lock_recipe(recipe: "Recipe", *, index_url: str | None = None,
+                wheel_source: WheelSource | None = None) -> Lock:
     """Resolve and write the recipe's lock beside it (atomically; nothing written on failure)."""
     if recipe.lock_path is None:
         raise RecipeError(recipe.source, None, "recipe has no lock path (not loaded from a file)")
-    lock = resolve_lock(recipe, index_url=index_url)
+    lock = resolve_lock(recipe, index_url=index_url, wheel_source=wheel_source)
     write_lock(recipe.lock_path, lock, recipe.name)
     return lock

@@ -62,8 +62,7 @@ def _wheel_license(path: Path | None) -> License | None:
         return None
 
 
-def resolve_payload(plan: InstallPlan, delivery: Delivery, store: ArtifactStore,
-                    work: Path) -> Payload:
+def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path) -> Payload:
     """Fetch (or take from the cache / --artifacts) and verify what a build of ``plan`` needs.
 
     Embedding builds take every installer and wheel. Every build takes a zip runtime (it is
@@ -71,6 +70,7 @@ def resolve_payload(plan: InstallPlan, delivery: Delivery, store: ArtifactStore,
     removes). A web build fetches no wheel: licenses come from wheels already in the cache.
     ``work`` receives the unpacked trees; the caller removes it after the build.
     """
+    delivery = plan.delivery
     artifacts: dict[str, Path] = {}
     runtime: RuntimeTree | None = None
     for artifact in plan.artifacts:

@@ -23,6 +23,8 @@ from ..errors import ArtifactError
 if TYPE_CHECKING:  # pragma: no cover
     import requests
 
+    from ..lock.lockfile import LockedWheel
+    from ..lock.scripts import WheelSource
     from ..plan import Artifact
 
 CHUNK = 1 << 20
@@ -214,3 +216,16 @@ class ArtifactStore:
                 if tmp and os.path.exists(tmp):
                     os.unlink(tmp)
         raise ArtifactError(f"{label}: cannot download {url}: {last_error} (after 4 attempts)")
+
+
+def wheel_source(store: ArtifactStore, *, fetch: bool = True) -> "WheelSource":
+    """Locked wheels from the store, verified (for the lock's console scripts); with
+    ``fetch=False`` only those already in the cache (None for the others)."""
+
+    def source(wheel: "LockedWheel") -> Path | None:
+        cached = store.cached_path(wheel.sha256, wheel.filename)
+        if not (fetch or cached.is_file()):
+            return None
+        return store.fetch_url(wheel.url, wheel.sha256, wheel.filename, wheel.name)
+
+    return source

@@ -12,10 +12,10 @@ from .delivery import Delivery
 from .commands import (BIN_PATH_RECORD, DISTS_FILE, LAUNCHER_SCRIPT, PATH_RECORD, PATH_SCRIPT,
                        RECORD_SCRIPT)
 from .layout import BIN_FOLDER, ENV_FOLDER, SITE_PACKAGES, Layout, layout_of
-from .make import (LOCK_FILE, build_plan, default_runtime_args, load_plan, python_display_name,
+from .make import (LOCK_FILE, build_plan, default_runtime_args, python_display_name,
                    state_dir_name)
 from .policy import DEFAULT_VALID_EXIT_CODES, REBOOT_CODES, ExitPolicy, Ownership
-from .steps import InstallPlan, Step
+from .steps import InstallPlan, Machine, Step
 from .values import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
                      RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
                      Marker, Part, Templated, command_line, join, literal, templated, under)

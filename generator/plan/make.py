@@ -10,6 +10,7 @@ from packaging.requirements import Requirement
 from ..errors import RecipeError, UsageError
 from ..lock.installer import uv_member
 from ..lock.lockfile import Lock
+from ..lock.scripts import commands_of
 from ..recipe import PythonRuntime, Recipe
 from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipInstall,
                       PrependPath, PythonRegistered, RunCheck, RunExe, RunMsi, UnpackZip,
@@ -24,7 +25,7 @@ from .commands import (BIN_PATH_RECORD, PATH_RECORD, UV_FOLDER, commands_command
 from .delivery import Delivery
 from .layout import Layout, layout_of
 from .policy import DEFAULT_VALID_EXIT_CODES, ExitPolicy, Ownership
-from .steps import InstallPlan, Step
+from .steps import InstallPlan, Machine, Step
 from .values import ALL_USERS, SCOPE, STATE_DIR, Command, Templated, templated, under
 
 LOCK_FILE = "requirements.lock"  # the lock, as shipped with both back ends
@@ -150,14 +151,10 @@ def check_preinstallable(recipe: Recipe, lock: Lock, layout: Layout) -> None:
                          "embeds, or [install] environment = \"venv\"")
 
 
-def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
-               commands: tuple[str, ...] = ()) -> InstallPlan:
-    """Turn a checked recipe and its lock into the ordered install plan.
-
-    ``commands``: the console scripts to put on PATH when the recipe leaves the choice to
-    the default (the requirements' own, read from their wheels by the build: see
-    :func:`choconsis.payload.commands.requirement_commands`).
-    """
+def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) -> InstallPlan:
+    """Turn a checked recipe and its lock into the ordered install plan: a pure function of
+    the two (the commands put on PATH come from the console scripts the lock records, see
+    :mod:`choconsis.lock.scripts`), and the one way to plan a recipe."""
     lock.check_matches(recipe)
     layout = layout_of(recipe)
     if delivery is Delivery.PREINSTALLED:
@@ -188,7 +185,8 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
         undo, owns = RemoveRecorded(remove_recorded_command()), Ownership.OURS
     tool = install.installer if isinstance(install, PipInstall) else "pip"
     steps.append(Step(f"{tool} install {names}", "packages", install, undo, owns, "packages"))
-    exposed = recipe.install.commands if recipe.install.commands is not None else commands
+    exposed = commands_of(lock, recipe.pip.requirements, recipe.install.commands,
+                          recipe.source)
     if exposed:
         scope = (SCOPE,)
         steps.append(Step("commands on PATH: " + " ".join(exposed), "commands",
@@ -208,14 +206,4 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB,
     return InstallPlan(package=recipe.package, runtime=recipe.python,
                        install_dir=recipe.python.install_dir, steps=tuple(steps), lock=lock,
                        recipe_name=recipe.name, layout=layout, scopes=recipe.scopes,
-                       scope=recipe.scope)
-
-
-def load_plan(recipe: Recipe, delivery: Delivery = Delivery.WEB,
-              commands: tuple[str, ...] = ()) -> InstallPlan:
-    """Read the recipe's lock from beside it and build the plan."""
-    from ..lock.lockfile import read_lock
-
-    if recipe.lock_path is None:
-        raise RecipeError(recipe.source, None, "recipe has no lock path")
-    return build_plan(recipe, read_lock(recipe.lock_path), delivery, commands)
+                       scope=recipe.scope, delivery=delivery, machine=Machine.of(recipe.python))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..lock.lockfile import Lock
 from ..recipe import PackageMeta, PythonRuntime
 from .actions import Action, Artifact, PrependPath, UnpackZip
+from .delivery import Delivery
 from .layout import Layout
 from .policy import Ownership
 
@@ -34,6 +35,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Machine:
+    """What the target's architecture decides, once for every back end: a 64-bit runtime
+    installs into the 64-bit Program Files and registers in the 64-bit registry view; a
+    32-bit one in the 32-bit (WOW64) ones."""
+
+    bits: int  # 64 | 32
+
+    @classmethod
+    def of(cls, runtime: PythonRuntime) -> "Machine":
+        return cls(64 if runtime.arch == "amd64" else 32)
+
+    @property
+    def is_64bit(self) -> bool:
+        return self.bits == 64
+
+    @property
+    def registry_view(self) -> str:
+        """The registry view the install writes its keys in: "64" or "32"."""
+        return str(self.bits)
+
+
+@dataclass(frozen=True)
 class InstallPlan:
     package: PackageMeta
     runtime: PythonRuntime
@@ -44,6 +67,14 @@ class InstallPlan:
     layout: Layout
     scopes: tuple[str, ...] = ("user", "machine")  # the install scopes setup.exe may take
     scope: str = "user"  # setup.exe's default
+    delivery: Delivery = Delivery.WEB  # how the files reach the target (web, embedded, ...)
+    machine: Machine = Machine(64)
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The app's commands (what setup.exe's bin folder and the Chocolatey shims hold)."""
+        found = self.by_role("commands")
+        return getattr(found[0].install, "names", ()) if found else ()
 
     @property
     def artifacts(self) -> tuple[Artifact, ...]:

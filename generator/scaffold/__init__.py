@@ -157,8 +157,9 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
         raise BuildError(f"choconsis new wrote a recipe it cannot load: {err}") from None
 
     from ..lock.resolve import resolve_lock
+    from ..payload.store import wheel_source
 
-    lock = resolve_lock(recipe)
+    lock = resolve_lock(recipe, wheel_source=wheel_source(store))
     _write_both(recipe_path, text, lock_path, format_lock(lock, recipe.name))
     return NewRecipe(recipe_path, lock_path, notes)
 

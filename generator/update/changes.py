@@ -26,8 +26,9 @@ from .versioning import next_package_version
 
 def _resolve_lock(recipe: Recipe, index_url: str | None) -> Lock:
     from ..lock.resolve import resolve_lock
+    from ..payload.store import ArtifactStore, wheel_source
 
-    return resolve_lock(recipe, index_url=index_url)
+    return resolve_lock(recipe, index_url=index_url, wheel_source=wheel_source(ArtifactStore()))
 
 
 def _pin(req: str) -> tuple[str, Version]:

@@ -8,6 +8,7 @@
 
 from .nuspec import NUSPEC_NS, nuspec_metadata, nuspec_name, render_nuspec
 from .pack import pack
-from .package import embed_files, render
+from .backend import ChocolateyBackend
+from .package import embed_files, package_files, render
 from .scripts import (INSTALL_SCRIPT, PS_VARIABLES, STATE_FILE, UNINSTALL_SCRIPT, WHEELS_DIR,
                       ScriptSteps, render_install, render_uninstall)

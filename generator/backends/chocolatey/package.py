@@ -3,16 +3,16 @@ for an embedding build, the installers and wheels with VERIFICATION.txt and LICE
 
 from __future__ import annotations
 
-import shutil
+import io
 import zipfile
 from pathlib import Path
 
-from ...fileio import atomic_path, write_atomic
 from ...lock.lockfile import format_lock
 from ...payload import Payload
 from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, RECORD_SCRIPT, Delivery,
                      InstallPlan)
 from ...reproducible import zip_date_time
+from ..base import Rendered, write_rendered
 from ..templating import template_dir
 from .nuspec import nuspec_name, render_nuspec
 from .scripts import (HELPERS_SCRIPT, INSTALL_SCRIPT, PREINSTALL_ARCHIVE, UNINSTALL_SCRIPT,
@@ -32,65 +32,67 @@ def _txt_bytes(text: str) -> bytes:
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
 
 
-def _copy(src: Path, dst: Path) -> None:
-    with atomic_path(dst) as tmp:
-        shutil.copyfile(src, tmp)
-
-
-def render(plan: InstallPlan, payload: Payload, dest: Path) -> None:
-    """Write dest/<id>.nuspec and dest/tools/ (install and uninstall scripts, the lock, the
-    helper scripts the steps run).
+def package_files(plan: InstallPlan, payload: Payload) -> Rendered:
+    """<id>.nuspec and tools/ (install and uninstall scripts, the lock, the helper scripts
+    the steps run), rendered in memory.
 
     An embedding payload makes an internalized package, as organisations without internet
     use Chocolatey: every installer goes into tools/, every locked wheel into tools/wheels/
     (or, preinstalled, the installed tree as tools/preinstall.zip), with VERIFICATION.txt
     and LICENSE.txt; the install script then downloads nothing.
     """
-    tools = dest / "tools"
+    out = Rendered()
     if payload.delivery.embeds:
-        embed_files(plan, payload, tools)
-    write_atomic(dest / nuspec_name(plan), render_nuspec(plan).encode("utf-8"))
-    write_atomic(tools / INSTALL_SCRIPT, _ps1_bytes(render_install(plan, payload, LOCK_FILE)))
-    write_atomic(tools / UNINSTALL_SCRIPT, _ps1_bytes(render_uninstall(plan, payload,
-                                                                       LOCK_FILE)))
-    write_atomic(tools / HELPERS_SCRIPT, _ps1_bytes(render_helpers(plan)))
-    write_atomic(tools / LOCK_FILE, format_lock(plan.lock, plan.recipe_name).encode("utf-8"))
+        embed_files(plan, payload, out)
+    out.add(nuspec_name(plan), render_nuspec(plan))
+    out.add(f"tools/{INSTALL_SCRIPT}", _ps1_bytes(render_install(plan, payload, LOCK_FILE)))
+    out.add(f"tools/{UNINSTALL_SCRIPT}", _ps1_bytes(render_uninstall(plan, payload,
+                                                                     LOCK_FILE)))
+    out.add(f"tools/{HELPERS_SCRIPT}", _ps1_bytes(render_helpers(plan)))
+    out.add(f"tools/{LOCK_FILE}", format_lock(plan.lock, plan.recipe_name))
     helpers = template_dir(HELPERS_PACKAGE)
     if plan.path_step is not None:  # commands are shims here: no PATH editor needed for them
-        _copy(helpers / PATH_SCRIPT, tools / PATH_SCRIPT)
+        out.add(f"tools/{PATH_SCRIPT}", helpers / PATH_SCRIPT)
     if plan.records_packages:
-        _copy(helpers / RECORD_SCRIPT, tools / RECORD_SCRIPT)
+        out.add(f"tools/{RECORD_SCRIPT}", helpers / RECORD_SCRIPT)
     if payload.preinstalled is not None:
-        _copy(helpers / LAUNCHER_SCRIPT, tools / LAUNCHER_SCRIPT)
-        write_atomic(tools / DISTS_FILE, payload.preinstalled.dists_text.encode("utf-8"))
+        out.add(f"tools/{LAUNCHER_SCRIPT}", helpers / LAUNCHER_SCRIPT)
+        out.add(f"tools/{DISTS_FILE}", payload.preinstalled.dists_text)
+    return out
 
 
-def embed_files(plan: InstallPlan, payload: Payload, tools: Path) -> None:
-    """Copy the payload's installers into tools/ and its wheels into tools/wheels/ (or the
+def render(plan: InstallPlan, payload: Payload, dest: Path) -> None:
+    """Write the folder ``choco pack`` would pack at dest (see :func:`package_files`)."""
+    write_rendered(package_files(plan, payload), dest)
+
+
+def embed_files(plan: InstallPlan, payload: Payload, out: Rendered) -> None:
+    """The payload's installers into tools/ and its wheels into tools/wheels/ (or the
     preinstalled tree into tools/preinstall.zip), with VERIFICATION.txt and LICENSE.txt."""
-    tools.mkdir(parents=True, exist_ok=True)
     for artifact in plan.artifacts:
-        _copy(payload.artifact(artifact.filename), tools / artifact.filename)
+        out.add(f"tools/{artifact.filename}", payload.artifact(artifact.filename))
         if artifact.filename.lower().endswith(".exe"):
             # A shim director: Chocolatey puts every .exe of a package on PATH (a "shim")
             # unless an empty NAME.exe.ignore sits beside it; an installer is no command.
-            write_atomic(tools / (artifact.filename + ".ignore"), b"")
+            out.add(f"tools/{artifact.filename}.ignore", b"")
     if payload.delivery is Delivery.PREINSTALLED and payload.preinstalled is not None:
-        _zip_tree(payload.preinstalled.tree, tools / PREINSTALL_ARCHIVE)
+        out.add(f"tools/{PREINSTALL_ARCHIVE}", _zip_tree(payload.preinstalled.tree))
     else:
         for wheel in plan.lock.wheels:
-            _copy(payload.wheels[wheel.filename], tools / WHEELS_DIR / wheel.filename)
+            out.add(f"tools/{WHEELS_DIR}/{wheel.filename}", payload.wheels[wheel.filename])
     files = embedded_files(plan, payload, WHEELS_DIR)
-    write_atomic(tools / "VERIFICATION.txt", _txt_bytes(verification_txt(plan, files)))
-    write_atomic(tools / "LICENSE.txt", _txt_bytes(license_txt(plan)))
+    out.add("tools/VERIFICATION.txt", _txt_bytes(verification_txt(plan, files)))
+    out.add("tools/LICENSE.txt", _txt_bytes(license_txt(plan)))
 
 
-def _zip_tree(tree: Path, archive: Path) -> None:
+def _zip_tree(tree: Path) -> bytes:
     """A reproducible zip of a folder: sorted entries, the build's fixed time."""
     stamp = zip_date_time()
-    with atomic_path(archive) as tmp, zipfile.ZipFile(tmp, "w") as zf:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
         for path in sorted(p for p in tree.rglob("*") if p.is_file()):
             info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, path.read_bytes())
+    return buffer.getvalue()

@@ -71,10 +71,10 @@ class Download:
     embedded = False
 
     @classmethod
-    def for_arch(cls, arch: str, artifact: Artifact) -> "Download":
+    def for_arch(cls, is_64bit: bool, artifact: Artifact) -> "Download":
         # A 64-bit-only artifact goes in the *64bit parameters: Chocolatey then refuses to
         # install it on a 32-bit Windows instead of running a binary that cannot work.
-        if arch == "amd64":
+        if is_64bit:
             return cls("url64bit", "checksum64", "checksumType64", artifact.url,
                        artifact.sha256, artifact.filename)
         return cls("url", "checksum", "checksumType", artifact.url, artifact.sha256,
@@ -96,8 +96,8 @@ class Embedded:
     embedded = True
 
     @classmethod
-    def for_arch(cls, arch: str, artifact: Artifact) -> "Embedded":
-        if arch == "amd64":
+    def for_arch(cls, is_64bit: bool, artifact: Artifact) -> "Embedded":
+        if is_64bit:
             return cls("file64", "fileFullPath64", artifact.filename, artifact.sha256)
         return cls("file", "fileFullPath", artifact.filename, artifact.sha256)
 
@@ -119,7 +119,7 @@ class ScriptSteps(StepTranslator):
     def _source(self, artifact: Artifact) -> Download | Embedded:
         """Where a step's installer comes from: downloaded (web) or tools/ (embedded)."""
         kind = Embedded if self.payload.delivery.embeds else Download
-        return kind.for_arch(self.plan.runtime.arch, artifact)
+        return kind.for_arch(self.plan.machine.is_64bit, artifact)
 
     # -- install side
 
@@ -236,7 +236,7 @@ def _script_context(plan: InstallPlan, payload: Payload, lock_file: str) -> dict
         "download_dir": f"chocolatey-{pkg.id}-{pkg.version}",
         "install_dir": ps(plan.layout.install_dir["machine"]),
         "runtime_dir": ps(plan.layout.runtime_dir["machine"]),
-        "program_files": "$env:ProgramFiles" if plan.runtime.arch == "amd64"
+        "program_files": "$env:ProgramFiles" if plan.machine.is_64bit
         else "${env:ProgramFiles(x86)}",
         "helpers": HELPERS_SCRIPT,
     }
@@ -245,7 +245,7 @@ def _script_context(plan: InstallPlan, payload: Payload, lock_file: str) -> dict
 def render_helpers(plan: InstallPlan) -> str:
     template = environment(ps_string).get_template(HELPERS_SCRIPT + ".j2")
     return template.render(package_id=plan.package.id, version=plan.package.version,
-                           regview="64" if plan.runtime.arch == "amd64" else "32")
+                           regview=plan.machine.registry_view)
 
 
 def render_install(plan: InstallPlan, payload: Payload, lock_file: str) -> str:

@@ -25,8 +25,9 @@ What setup.exe does, observably (the Wine tests and ``choconsis smoke`` rely on 
   removed.
 """
 
+from .backend import NsisBackend
 from .compile import compile_installer, find_makensis
-from .folder import render, stage_payload
+from .folder import nsis_files, render, stage_payload
 from .script import PREINSTALL_COMPRESSOR, render_script, welcome_text
 from .steps import NsisSteps
 from .values import NSIS_VARIABLES, nsis_value, vi_version

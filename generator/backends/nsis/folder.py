@@ -17,79 +17,54 @@ Layout::
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from ...errors import BuildError
 from ...lock.lockfile import format_lock
 from ...payload import Payload
 from ...plan import DISTS_FILE, LOCK_FILE, Delivery, InstallPlan
+from ..base import Rendered, write_rendered
 from ..templating import template_dir
 from .script import helper_scripts, render_script
 from .steps import PAYLOAD, PREINSTALL_TREE, RUNTIME_TREE, TEMPLATE_PACKAGE
 from .values import WHEELS_DIR
 
 INCLUDES = ("choconsis.nsh", "download.nsh")
+SCRIPT = "installer.nsi"
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
-def _link_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, copy_function=lambda s, d: _link_or_copy(Path(s), Path(d)))
-
-
-def stage_payload(plan: InstallPlan, payload: Payload, dest: Path) -> None:
-    """Link every file setup.exe embeds under dest/payload."""
-    root = dest / PAYLOAD
+def stage_payload(plan: InstallPlan, payload: Payload, out: Rendered) -> None:
+    """Every file setup.exe embeds, under payload/ (linked from the payload stage)."""
     if payload.runtime is not None:
-        _link_tree(payload.runtime.root, root / RUNTIME_TREE)
+        out.add_tree(f"{PAYLOAD}/{RUNTIME_TREE}", payload.runtime.root)
     if not payload.delivery.embeds:
         return
     for artifact in plan.artifacts:
         if not (plan.zip_runtime and artifact == plan.runtime_step.artifact):
-            _link_or_copy(payload.artifact(artifact.filename), root / artifact.filename)
+            out.add(f"{PAYLOAD}/{artifact.filename}", payload.artifact(artifact.filename))
     if payload.delivery is Delivery.PREINSTALLED and payload.preinstalled is not None:
-        _link_tree(payload.preinstalled.tree, root / PREINSTALL_TREE)
-        (dest / DISTS_FILE).write_text(payload.preinstalled.dists_text, encoding="utf-8",
-                                       newline="\n")
+        out.add_tree(f"{PAYLOAD}/{PREINSTALL_TREE}", payload.preinstalled.tree)
+        out.add(DISTS_FILE, payload.preinstalled.dists_text)
     else:
         for wheel in plan.lock.wheels:
-            _link_or_copy(payload.wheels[wheel.filename], root / WHEELS_DIR / wheel.filename)
+            out.add(f"{PAYLOAD}/{WHEELS_DIR}/{wheel.filename}", payload.wheels[wheel.filename])
+
+
+def nsis_files(plan: InstallPlan, payload: Payload) -> Rendered:
+    """The self-contained NSIS folder, rendered in memory (see the module's layout)."""
+    out = Rendered()
+    stage_payload(plan, payload, out)
+    out.add(SCRIPT, render_script(plan, payload))
+    out.add(LOCK_FILE, format_lock(plan.lock, plan.recipe_name))
+    source = template_dir(TEMPLATE_PACKAGE)
+    for name in (*INCLUDES, *helper_scripts(plan, payload)):
+        if not (source / name).is_file():
+            raise BuildError(f"the NSIS template folder {source} lacks {name}")
+        out.add(name, source / name)
+    return out
 
 
 def render(plan: InstallPlan, payload: Payload, dest: Path) -> Path:
-    """Write the self-contained NSIS folder at dest; return dest/installer.nsi.
-
-    Everything is written in a temporary sibling folder and renamed into place, so a failure
-    leaves dest as it was.
-    """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    tmp.chmod(0o755)  # mkdtemp made it private; the rendered folder is an ordinary one
-    try:
-        stage_payload(plan, payload, tmp)
-        (tmp / "installer.nsi").write_text(render_script(plan, payload), encoding="utf-8",
-                                           newline="\n")
-        (tmp / LOCK_FILE).write_text(format_lock(plan.lock, plan.recipe_name), encoding="utf-8",
-                                     newline="\n")
-        source = template_dir(TEMPLATE_PACKAGE)
-        for name in (*INCLUDES, *helper_scripts(plan, payload)):
-            if not (source / name).is_file():
-                raise BuildError(f"the NSIS template folder {source} lacks {name}")
-            shutil.copyfile(source / name, tmp / name)
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.replace(dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return dest / "installer.nsi"
+    """Write the self-contained NSIS folder at dest (all or nothing); return
+    dest/installer.nsi."""
+    return write_rendered(nsis_files(plan, payload), dest) / SCRIPT
