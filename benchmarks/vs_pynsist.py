@@ -376,9 +376,9 @@ def print_table(c: Figures | None, p: Figures | None) -> None:
         ("disk used", (cd, "disk", None), (pd, "disk", None), lambda v: f"{v / 1e6:.1f} MB", None),
     ]
     print()
-    print(f"| {'measure':<27} | {'choconsis':>10} | {'pynsist':>10} | {'ratio':>6} | target  "
+    print(f"| {'measure':<27} | {'choconsis':>10} | {'pynsist':>10} | {'ratio':>6} | target   "
           f"| met | load (c / p) |")
-    print(f"|{'-' * 29}|{'-' * 12}|{'-' * 12}|{'-' * 8}|---------|-----|--------------|")
+    print(f"|{'-' * 29}|{'-' * 12}|{'-' * 12}|{'-' * 8}|----------|-----|--------------|")
     for label, (co, ca, cl), (po, pa, pl), fmt, target in rows:
         cv = getattr(co, ca) if co else 0
         pv = getattr(po, pa) if po else 0
@@ -387,7 +387,7 @@ def print_table(c: Figures | None, p: Figures | None) -> None:
         wanted = f"<= {target}x" if target else ""
         met = ("yes" if cv <= target * pv else "no") if target and co and po and pv else ""
         print(f"| {label:<27} | {fmt(cv) if co else '-':>10} | {fmt(pv) if po else '-':>10} | "
-              f"{ratio(cv, pv):>6} | {wanted:<7} | {met:<3} | {loads:<12} |")
+              f"{ratio(cv, pv):>6} | {wanted:<8} | {met:<3} | {loads:<12} |")
     if cd and cn:
         print(f"choconsis: the run after the check's (as built): {cd.first_run_s:.1f} s; "
               f"uninstall /NoCheck install: {cn.uninstall_s:.1f} s")
