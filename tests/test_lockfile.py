@@ -11,8 +11,8 @@ from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, parse_lock, read_lock, write_lock
 from choconsis.recipe import loads_recipe
 
-from demo_recipe import demo_recipe_text
-from kit import uv_wheel
+from kit.recipes import demo_recipe_text
+from kit.locks import uv_wheel
 
 def make_recipe(**kwargs):
     return loads_recipe(demo_recipe_text(**kwargs), "demo.toml", Path("demo.lock"))

@@ -16,8 +16,9 @@ from choconsis.backends.nsis.reasons import reason_macros
 from choconsis.netreasons import (DOTNET_MESSAGES, HTTP_PHRASES, REASONS, WININET_CODES,
                                   dotnet_message_reason, http_words, request_error_reason,
                                   wininet_words)
-from kit import web_payload
-from test_chocolatey import plan_from, read_script, recipe_data, rendered
+from kit.decoders import read_script
+from kit.plans import plan_from, rendered, web_payload
+from kit.recipes import recipe_data
 
 GET = 'Exception calling "GetResponse" with "0" argument(s): '
 CHOCO = "The remote file either doesn't exist, is unauthorized, or is forbidden for url '{}'. "

@@ -1,5 +1,5 @@
 """The NSIS building blocks: nsis/download.nsh and nsis/choconsis_path.py (driven from NSIS
-by the test-only macros of tests/nsis_probe/path.nsh).
+by the test-only macros of tests/kit/nsis_probe/path.nsh).
 
 Fast tests check the PATH string logic under Linux Python and that the .nsh files compile for
 both targets. Slow tests run the real thing under Wine: tiny amd64 installers that download from
@@ -25,7 +25,7 @@ from choconsis.backends.nsis.reasons import reason_macros
 
 ROOT = Path(__file__).resolve().parent.parent
 NSIS_DIR = ROOT / "nsis"
-PROBE_DIR = Path(__file__).resolve().parent / "nsis_probe"  # test-only NSIS macros
+PROBE_DIR = Path(__file__).resolve().parent / "kit" / "nsis_probe"  # test-only NSIS macros
 PATH_SCRIPT = NSIS_DIR / "choconsis_path.py"
 REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ = 1, 2, 7
 
@@ -261,13 +261,13 @@ def test_macros_compile_without_warnings_on_both_targets(tmp_path: Path, target:
 
 
 def _wine_modules():
-    """generator.wine and tests/wine_artifacts.py, or skip with the reason."""
+    """generator.wine and tests/kit/wine/artifacts.py, or skip with the reason."""
     if shutil.which("makensis") is None:
         pytest.skip("makensis missing (Debian package nsis)")
     if shutil.which("wine") is None and shutil.which("wine64") is None:
         pytest.skip("wine missing (Debian packages wine wine64)")
     from choconsis.smoke import wine
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     return wine, wine_artifacts
 

@@ -3,9 +3,6 @@ command lines; undo order; lock matching."""
 
 from __future__ import annotations
 
-import copy
-import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -20,14 +17,14 @@ from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PR
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
 from choconsis.recipe import parse_recipe
-from kit import installer_for, web_payload
+from kit.locks import fake_lock
+from kit.plans import web_payload
+from kit.recipes import recipe_data
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def recipe(name: str = "openstack-clients", **changes):
-    data = tomllib.loads((ROOT / "recipes" / f"{name}.toml").read_text())
-    data = copy.deepcopy(data)
+    data = recipe_data(name)
     for dotted, value in changes.items():
         section, key = dotted.split("__")
         data.setdefault(section, {})[key] = value
@@ -35,15 +32,8 @@ def recipe(name: str = "openstack-clients", **changes):
 
 
 def lock_for(r, platform: str = "") -> Lock:
-    wheels = []
-    for i, req in enumerate(r.pip.requirements):
-        name, _, version = req.partition("==")
-        wheels.append(LockedWheel(name, version, f"{i:064x}", f"{name}-{version}-py3-none-any.whl",
-                                  f"https://files.example/{name}-{version}-py3-none-any.whl"))
-    wheels.append(LockedWheel("dep", "1.0", "f" * 64, "dep-1.0-py3-none-any.whl",
-                              "https://files.example/dep-1.0-py3-none-any.whl"))
-    return Lock(r.python.tag, platform or r.python.platform, r.pip.requirements,
-                r.pip.index_url, tuple(wheels), installer=installer_for(r))
+    """A fake lock of the recipe's requirements and one dependency."""
+    return fake_lock(r, deps=[("dep", "1.0")], platform=platform or r.python.platform)
 
 
 def shape(plan) -> list[tuple[str, str, str, str]]:
@@ -138,7 +128,7 @@ def test_msi_undo_policy_and_command_live_in_the_plan():
 
 
 def test_an_exe_installer_is_left_to_its_own_uninstaller():
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data = recipe_data("openstack-clients-2013")
     data["installer"][0].update(kind="exe", url="https://example.org/tool-setup.exe",
                                 args=["/S"], valid_exit_codes=[0, 3010])
     r = parse_recipe(data, "r.toml")
@@ -301,7 +291,7 @@ def test_command_line_quoting():
 def test_nsis_folder_argument_stays_raw_and_last():
     assert command_line((("/S",), join("/D=", INSTALL_DIR, "\\sub dir"))) == (
         "/S /D=", INSTALL_DIR, "\\sub dir")
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data = recipe_data("openstack-clients-2013")
     data["installer"][0].update(kind="exe", url="https://example.org/tool-setup.exe",
                                 args=["/D={install_dir}", "/S"])
     with pytest.raises(RecipeError, match="must be the last argument") as info:
@@ -343,7 +333,7 @@ def test_runtime_undo_cleans_run_time_bytecode():
 
 
 def test_state_keys_are_unique_and_name_what_a_step_installs():
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data = recipe_data("openstack-clients-2013")
     second = dict(data["installer"][0], name="another", url="https://example.org/x/other%20one.msi")
     data["installer"].append(second)
     r = parse_recipe(data, "r.toml")

@@ -21,7 +21,7 @@ from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environ
 from choconsis.lock.target import Target
 from choconsis.payload.wheels import fetch_wheels
 
-from demo_recipe import demo_recipe_text
+from kit.recipes import demo_recipe_text
 
 def make_recipe(tmp_path: Path, index: str, reqs: tuple[str, ...], *,
                 python: str = "3.12.9", arch: str = "amd64", provided: tuple[str, ...] = ()):
