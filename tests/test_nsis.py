@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 import shutil
 import tomllib
@@ -401,9 +402,42 @@ def test_makensis_errors_and_warnings_fail_the_build(tmp_path: Path):
     with pytest.raises(BuildError, match="NoSuchCommand"):
         nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
     script.write_text(text + "\nVar NeverUsed\n")  # makensis warns 6001
-    with pytest.raises(BuildError, match="NeverUsed"):
+    with pytest.raises(BuildError, match=r'warning 6001: Variable "NeverUsed" not referenced'):
+        nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+    warning = "choconsis test: this warning alone must fail the build"
+    script.write_text(text.replace("SetDateSave off", f'SetDateSave off\n!warning "{warning}"'))
+    with pytest.raises(BuildError, match="warning: !warning: " + warning):
         nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
     assert not list(tmp_path.glob("*.exe")) and not list(tmp_path.glob(".setup*"))
+    script.write_text(text)  # the script as rendered compiles: the changes above failed it
+    assert nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan).is_file()
+
+
+@needs_makensis
+def test_a_makensis_warning_fails_the_build_even_where_makensis_exits_0(tmp_path: Path,
+                                                                         monkeypatch):
+    """The build reads makensis' output too: a makensis that only warns (here the real one
+    run without -WX, as an older or differently built one may behave) still fails it, with
+    the warning in the message."""
+    real = shutil.which("makensis")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "makensis"
+    wrapper.write_text('#!/bin/bash\nargs=()\nfor a in "$@"; do [[ $a == -WX ]] || args+=("$a")'
+                       f'; done\nexec "{real}" "${{args[@]}}"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    plan = shipped_plan("openstack-clients")
+    script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
+    text = script.read_text()
+    warning = "choconsis test: a warning makensis does not fail on"
+    script.write_text(text.replace("SetDateSave off", f'SetDateSave off\n!warning "{warning}"'))
+    with pytest.raises(BuildError, match="makensis warned on (.|\n)*" + warning):
+        nsis.compile_installer(script.parent, tmp_path / "out" / "setup.exe", plan=plan)
+    assert not (tmp_path / "out" / "setup.exe").exists()
+    script.write_text(text)  # without the warning the same makensis builds it
+    assert nsis.compile_installer(script.parent, tmp_path / "out" / "setup.exe",
+                                  plan=plan).is_file()
 
 
 def test_missing_makensis_names_the_package(tmp_path: Path, monkeypatch):
