@@ -24,7 +24,7 @@ from choconsis.smoke.wine import WinePrefix
 from kit.wheels import app_wheel, serve_index
 from kit.locks import UV_VERSION
 from kit.wine.artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
-                            sha256_of, uv_wheel_file)
+                                sha256_of, uv_wheel_file)
 from kit.wine.fixtures import dump
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
