@@ -20,7 +20,7 @@ from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
 from choconsis.errors import BuildError
 from kit import reference_file
-from kit.decoders import read_script
+from kit.decoders import nupkg_parts, read_script
 from kit.locks import dummy_lock
 from kit.plans import dummy_offline, plan_from, rendered, shipped_plan, web_payload
 from kit.recipes import SHIPPED, pin, place, recipe_data
@@ -758,8 +758,7 @@ def offline_packed(tmp_path, monkeypatch):
 
 def test_offline_nupkg_carries_the_binaries_with_content_types(offline_packed, tmp_path):
     plan, dest, nupkg = offline_packed
-    with zipfile.ZipFile(nupkg) as zf:
-        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts = nupkg_parts(nupkg)
     expected = {f"tools/{a.filename}" for a in plan.artifacts}
     expected |= {f"tools/wheels/{w.filename}" for w in plan.lock.wheels}
     expected |= {"tools/VERIFICATION.txt", "tools/LICENSE.txt"}
@@ -805,8 +804,7 @@ def test_build_offline_embeds_in_the_nupkg_and_web_does_not(tmp_path):
         opts = BuildOptions(out_dir=tmp_path / f"out-{offline}", offline=offline, nsis=False,
                             artifacts_dir=artifacts, cache_dir=tmp_path / "cache")
         result = build(recipe, opts)
-        with zipfile.ZipFile(result.nupkg) as zf:
-            names[offline] = {n: zf.read(n) for n in zf.namelist()}
+        names[offline] = nupkg_parts(result.nupkg)
     assert {f"tools/{f}" for f in files if f.endswith(".msi")} <= set(names[True])
     for name, body in files.items():
         where = f"tools/{name}" if name.endswith(".msi") else f"tools/wheels/{name}"

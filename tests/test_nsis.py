@@ -457,28 +457,9 @@ PROBE = "choconsis_probe"
 
 def probe_wheel(folder: Path) -> Path:
     """A minimal real wheel with a console script 'choconsis-probe' printing 'probe 1.0'."""
-    import base64
-
-    files = {
-        f"{PROBE}/__init__.py": b"def main():\n    print('probe 1.0')\n",
-        f"{PROBE}-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: choconsis-probe\n"
-                                           b"Version: 1.0\n",
-        f"{PROBE}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: choconsis-tests\n"
-                                        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{PROBE}-1.0.dist-info/entry_points.txt":
-            f"[console_scripts]\nchoconsis-probe = {PROBE}:main\n".encode(),
-    }
-    record = []
-    for name, body in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(body)}")
-    record.append(f"{PROBE}-1.0.dist-info/RECORD,,")
-    files[f"{PROBE}-1.0.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
-    path = folder / f"{PROBE}-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, body in files.items():
-            zf.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), body)
-    return path
+    return make_wheel(folder, "choconsis-probe", "1.0",
+                      {f"{PROBE}/__init__.py": b"def main():\n    print('probe 1.0')\n"},
+                      f"[console_scripts]\nchoconsis-probe = {PROBE}:main\n")
 
 
 @pytest.fixture(scope="module")
