@@ -32,8 +32,9 @@ def imports_of_tests(path: Path, root: Path = TESTS.parent) -> list[str]:
 
 
 def test_no_test_module_imports_another_test_module_or_conftest():
-    offenders = [line for path in sorted(TESTS.glob("test_*.py"))
-                 for line in imports_of_tests(path)]
+    """Nor does the kit or conftest: helpers flow one way, from tests/kit/ to the tests."""
+    modules = [*TESTS.glob("test_*.py"), *(TESTS / "kit").rglob("*.py"), TESTS / "conftest.py"]
+    offenders = [line for path in sorted(modules) for line in imports_of_tests(path)]
     assert not offenders, ("import shared helpers from tests/kit/ instead:\n"
                            + "\n".join(offenders))
 
