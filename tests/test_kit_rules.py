@@ -1,11 +1,19 @@
-"""The shape of the test kit: test modules share helpers through tests/kit/, never through one
-another. A test module that imports another test module (or conftest) runs that module's
-top level again under another name and ties two tests' helpers together by accident."""
+"""The test kit: test modules share helpers through tests/kit/, never through one another (a
+test module that imports another test module, or conftest, runs that module's top level again
+under another name and ties two tests' helpers together by accident); and the kit's fakes
+follow the product's rules rather than copies of them."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
+
+from choconsis.plan import build_plan
+from choconsis.recipe import parse_recipe
+from kit.locks import fake_lock
+from kit.recipes import recipe_data
 
 TESTS = Path(__file__).resolve().parent
 
@@ -49,3 +57,22 @@ def test_the_rule_sees_imports_anywhere_in_a_module(tmp_path):
     assert imports_of_tests(sample, tmp_path) == ["tests/test_sample.py:2 imports conftest",
                                                   "tests/test_sample.py:3 imports test_nsis",
                                                   "tests/test_sample.py:6 imports test_plan"]
+
+
+@pytest.mark.parametrize("version, uv", [("2.7.18", False), ("3.7.9", False),
+                                         ("3.8.10", True), ("3.14.7", True)])
+def test_fake_locks_pin_uv_where_the_product_installs_with_uv(version, uv):
+    """README: uv installs into Python 3.8 and later, the runtime's pip before that. A fake
+    lock asks the recipe (a copy of the rule once pinned uv for Python 3.0 to 3.7, where
+    the product installs with pip and would never fetch it)."""
+    data = recipe_data("openstack-clients")
+    data["python"].update(version=version, url=f"https://www.python.org/ftp/python/{version}/"
+                                               f"python-{version}-amd64.exe")
+    data["install"]["environment"] = "runtime"  # a venv filled by pip needs Python 3.11+
+    recipe = parse_recipe(data, "t.toml")
+    assert recipe.installer == ("uv" if uv else "pip")
+    lock = fake_lock(recipe)
+    assert (lock.installer is not None) == uv
+    assert lock.installer is None or lock.installer.filename.endswith(
+        f"-py3-none-{recipe.python.platform}.whl")
+    build_plan(recipe, lock)  # the product takes it as a lock of this recipe
