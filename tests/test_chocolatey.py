@@ -8,28 +8,25 @@ import dataclasses
 import copy
 import hashlib
 import os
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from choconsis.backends import chocolatey
-from choconsis.lock.lockfile import Lock, LockedWheel, format_lock
-from choconsis.plan import LOCK_FILE, Delivery, InstallPlan, Ownership, RunExe, RunMsi, build_plan
+from choconsis.lock.lockfile import format_lock
+from choconsis.plan import LOCK_FILE, Delivery, InstallPlan, Ownership, RunExe, RunMsi
 from choconsis.check.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
 from choconsis.errors import BuildError
-from conftest import reference_file
-from kit import uv_wheel, web_payload
+from kit import reference_file
+from kit.decoders import nupkg_parts, read_script
+from kit.locks import dummy_lock
+from kit.plans import dummy_offline, plan_from, rendered, shipped_plan, web_payload
+from kit.recipes import SHIPPED, pin, place, recipe_data
 
-ROOT = Path(__file__).resolve().parent.parent
-RECIPES = ROOT / "recipes"
-SHIPPED = ["openstack-clients", "openstack-clients-2013"]
 NS = {"n": chocolatey.NUSPEC_NS}
 
 HOSTILE_LINE = ("Tool ‘one’ ’two‛ ‚three' `tick $(whoami) $env:PATH @(1) ; & | # <x> "
@@ -39,42 +36,6 @@ HOSTILE_DIR = "C:\\Tools ‘$(whoami)’ `n ;'x"
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def lock_for(data: dict) -> Lock:
-    """An in-memory lock pinning exactly the recipe's requirements (fake hashes)."""
-    wheels = []
-    for text in data["pip"]["requirements"]:
-        req = Requirement(text)
-        name, version = canonicalize_name(req.name), next(iter(req.specifier)).version
-        wheels.append(LockedWheel(name, version, hashlib.sha256(name.encode()).hexdigest(),
-                                  f"{name}-{version}-py3-none-any.whl",
-                                  f"https://files.example.org/{name}-{version}.whl"))
-    py = data["python"]
-    major, minor, _ = py["version"].split(".")
-    platform = "win_amd64" if py["arch"] == "amd64" else "win32"
-    uv = data["pip"].get("installer", "pip" if major == "2" else "uv") == "uv"
-    return Lock(f"cp{major}{minor}", platform, tuple(data["pip"]["requirements"]),
-                data["pip"].get("index_url", "https://pypi.org/simple"), tuple(wheels),
-                installer=uv_wheel(platform) if uv else None)
-
-
-def recipe_data(name: str) -> dict:
-    return tomllib.loads((RECIPES / f"{name}.toml").read_text(encoding="utf-8"))
-
-
-COMMANDS = ("openstack", "nova")  # what the default recipe's requirements would declare
-
-
-def plan_from(data: dict, source: str = "test.toml",
-              delivery: Delivery = Delivery.WEB) -> InstallPlan:
-    lock = lock_for(data)  # the first requirement's wheel declares COMMANDS
-    lock = dataclasses.replace(lock, console_scripts={lock.wheels[0].name: COMMANDS})
-    return build_plan(parse_recipe(data, source), lock, delivery)
-
-
-def shipped_plan(name: str) -> InstallPlan:
-    return plan_from(recipe_data(name), f"{name}.toml")
 
 
 def hostile_data() -> dict:
@@ -88,18 +49,6 @@ def hostile_data() -> dict:
     data["installer"][0]["args"] = ["TARGETDIR={install_dir}", "NOTE=" + HOSTILE_LINE]
     data["path"]["prepend"] = ["{install_dir}", "{install_dir}\\Scripts ‘$(x)’"]
     return data
-
-
-def rendered(plan: InstallPlan, tmp_path: Path) -> Path:
-    dest = tmp_path / plan.package.id
-    chocolatey.render(plan, web_payload(plan), dest)
-    return dest
-
-
-def read_script(dest: Path, name: str) -> str:
-    raw = (dest / "tools" / name).read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf"), "PowerShell 5.1 needs the BOM to read UTF-8"
-    return raw.decode("utf-8-sig")
 
 
 def ps_value(node, variables: dict[str, str]) -> str:
@@ -642,8 +591,6 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
 
 # ---------------------------------------------------------------------------- offline (embedded)
 
-from test_nsis import dummy_offline  # noqa: E402 - dummy artifacts pinned in a test lock
-
 from choconsis.check import check_nupkg  # noqa: E402
 from choconsis.cli import main  # noqa: E402
 
@@ -813,8 +760,7 @@ def offline_packed(tmp_path, monkeypatch):
 
 def test_offline_nupkg_carries_the_binaries_with_content_types(offline_packed, tmp_path):
     plan, dest, nupkg = offline_packed
-    with zipfile.ZipFile(nupkg) as zf:
-        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts = nupkg_parts(nupkg)
     expected = {f"tools/{a.filename}" for a in plan.artifacts}
     expected |= {f"tools/wheels/{w.filename}" for w in plan.lock.wheels}
     expected |= {"tools/VERIFICATION.txt", "tools/LICENSE.txt"}
@@ -847,23 +793,20 @@ def test_check_flags_an_embedded_package_without_verification_txt(offline_packed
 
 
 def test_build_offline_embeds_in_the_nupkg_and_web_does_not(tmp_path):
-    from test_reproducible import dummy_lock, pin, place, shipped
-
     from choconsis.build import BuildOptions, build
 
-    data = shipped("openstack-clients-2013")
+    data = recipe_data("openstack-clients-2013")
     files: dict[str, bytes] = {}
     pin(data["python"], files, "python-2.7.18.msi", b"dummy runtime msi\n" * 50)
     pin(data["installer"][0], files, "pyOpenSSL-0.13.winxp32-py2.7.msi", b"dummy msi\n" * 30)
-    lock = dummy_lock(data, files)
+    lock = dummy_lock(parse_recipe(data, "repro.toml"), files)
     recipe, artifacts = place(tmp_path, data, lock, files, 1_000_000_000)
     names = {}
     for offline in (True, False):
         opts = BuildOptions(out_dir=tmp_path / f"out-{offline}", offline=offline, nsis=False,
                             artifacts_dir=artifacts, cache_dir=tmp_path / "cache")
         result = build(recipe, opts)
-        with zipfile.ZipFile(result.nupkg) as zf:
-            names[offline] = {n: zf.read(n) for n in zf.namelist()}
+        names[offline] = nupkg_parts(result.nupkg)
     assert {f"tools/{f}" for f in files if f.endswith(".msi")} <= set(names[True])
     for name, body in files.items():
         where = f"tools/{name}" if name.endswith(".msi") else f"tools/wheels/{name}"

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from clikit import one_error_line, run_cli
-
-ROOT = Path(__file__).resolve().parent.parent
-RECIPES = ROOT / "recipes"
+from kit.cli import one_error_line, run_cli
+from kit.recipes import RECIPES
 
 
 def shipped_copy(tmp_path: Path, name: str = "openstack-clients") -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from choconsis.cli import make_parser
-from clikit import run_cli
+from kit.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None,

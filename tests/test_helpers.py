@@ -13,9 +13,10 @@ from choconsis.check import check_folder
 from choconsis.check.helpers import COMMON_PARAMETERS, HELPER_PARAMETERS, unknown_parameters
 from choconsis.check.powershell import Script
 from choconsis.plan import Delivery
-from conftest import reference_file
-from test_chocolatey import SHIPPED, plan_from, read_script, recipe_data
-from test_nsis import dummy_offline
+from kit import reference_file
+from kit.decoders import read_script
+from kit.plans import dummy_offline, plan_from, web_payload
+from kit.recipes import SHIPPED, recipe_data
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,6 @@ def helper_calls(text: str, helpers: dict[str, set[str]]) -> list[tuple[str, set
 def test_every_helper_call_uses_parameters_the_helper_has(name, delivery, tmp_path,
                                                            chocolatey_helpers):
     if delivery is Delivery.WEB:
-        from kit import web_payload
-
         plan = plan_from(recipe_data(name), f"{name}.toml")
         dest = tmp_path / "web"
         chocolatey.render(plan, web_payload(plan), dest)
@@ -64,8 +63,6 @@ def test_every_helper_call_uses_parameters_the_helper_has(name, delivery, tmp_pa
 
 
 def test_check_reports_an_unknown_helper_parameter(tmp_path):
-    from kit import web_payload
-
     plan = plan_from(recipe_data("openstack-clients"), "openstack-clients.toml")
     dest = tmp_path / "pkg"
     chocolatey.render(plan, web_payload(plan), dest)

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import tempfile
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,14 +40,14 @@ from choconsis.backends import chocolatey
 
 from choconsis.backends import nsis
 from choconsis.errors import RecipeError
-from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.plan import build_plan, command_line, literal, templated
 from choconsis.check.powershell import parse, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
-from conftest import reference_file
-from kit import installer_for, web_payload
+from kit import reference_file
+from kit.locks import fake_lock
+from kit.plans import web_payload
+from kit.recipes import recipe_data
 
-ROOT = Path(__file__).resolve().parent.parent
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"
 EXAMPLES = int(os.environ.get("CHOCONSIS_HOSTILE_EXAMPLES", "8"))
 COMPILES = int(os.environ.get("CHOCONSIS_HOSTILE_COMPILES", "30"))
@@ -125,7 +124,7 @@ FIELDS = [
     FieldCase("check.command", "zqbenign --version", prefix="zq --x="),
 ]
 
-BASE = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text("utf-8"))
+BASE = recipe_data("openstack-clients-2013")
 
 
 def recipe_data(case: FieldCase, value: str) -> dict[str, Any]:
@@ -134,15 +133,6 @@ def recipe_data(case: FieldCase, value: str) -> dict[str, Any]:
     table = data["installer"][0] if section == "installer[1]" else data[section]
     table[key] = [value] if case.is_list else value
     return data
-
-
-def lock_for(recipe) -> Lock:
-    wheels = [LockedWheel(req.split("==")[0], req.split("==")[1], f"{i:064x}",
-                          f"{req.split('==')[0]}-{req.split('==')[1]}-py3-none-any.whl",
-                          f"https://files.example/{req.split('==')[0]}.whl")
-              for i, req in enumerate(recipe.pip.requirements)]
-    return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels), installer=installer_for(recipe))
 
 
 def parsed_value(recipe, case: FieldCase) -> str:
@@ -298,7 +288,7 @@ def baseline(case: FieldCase, schema: etree.XMLSchema) -> tuple[Rendered, dict[s
     if case.path not in _BASELINES:
         recipe = parse_recipe(recipe_data(case, case.benign), "hostile.toml")
         with tempfile.TemporaryDirectory() as tmp:
-            out = render_all(build_plan(recipe, lock_for(recipe)), Path(tmp), schema)
+            out = render_all(build_plan(recipe, fake_lock(recipe)), Path(tmp), schema)
         carried = case.carried_text(case.benign)
         where = {"ps": any(carried in s for s in out.ps_literals),
                  "nsis": any(carried in s for s in out.nsi_strings),
@@ -349,7 +339,7 @@ def check_carried(case: FieldCase, value: str, work: Path,
         assert held == (value.rstrip("\\") if len(value) > 3 else value)
     else:
         assert held == value
-    plan = build_plan(recipe, lock_for(recipe))
+    plan = build_plan(recipe, fake_lock(recipe))
     out = render_all(plan, work, schema)
     base, where = baseline(case, schema)
     # No value becomes code: with data masked, the scripts are the benign scripts.
@@ -448,6 +438,6 @@ def test_makensis_compiles_hostile_values_without_warnings(case, value, shaped, 
         assume(out is not None)
         recipe = parse_recipe(recipe_data(case, value), "hostile.toml")
         exe = Path(tmp) / "hostile-setup.exe"
-        nsis.compile_installer(out.nsis_dir, exe, plan=build_plan(recipe, lock_for(recipe)))
+        nsis.compile_installer(out.nsis_dir, exe, plan=build_plan(recipe, fake_lock(recipe)))
         assert exe.stat().st_size > 0
         STATS["compiled"] += 1

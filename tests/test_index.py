@@ -1,5 +1,5 @@
 """The simple-API client (choconsis/lock/index.py) and the python.org listing
-(choconsis/lock/pythonorg.py), against the loopback index and listing of tests/fakeindex.py."""
+(choconsis/lock/pythonorg.py), against the loopback index and listing of tests/kit/index.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from choconsis.payload.store import make_session
 from choconsis.lock.index import (JSON_TYPE, IndexLookupError, SimpleIndex, Target, parse_html_page,
                              project_url)
 from choconsis.lock.pythonorg import PythonIndex, PythonLookupError
-from fakeindex import FakeIndex, python_listing
+from kit.index import FakeIndex, python_listing
 
 WIN314 = Target("3.14.7", "win_amd64")
 

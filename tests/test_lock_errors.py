@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clikit import one_error_line, run_cli
-from demo_recipe import demo_recipe_text
-from fakeindex import FakeIndex
+from kit.cli import one_error_line, run_cli
+from kit.recipes import demo_recipe_text
+from kit.index import FakeIndex
 
 def _demo(tmp_path: Path, index_url: str, reqs: tuple[str, ...]) -> Path:
     path = tmp_path / "demo.toml"

@@ -11,8 +11,8 @@ from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, parse_lock, read_lock, write_lock
 from choconsis.recipe import loads_recipe
 
-from demo_recipe import demo_recipe_text
-from kit import uv_wheel
+from kit.recipes import RECIPES, demo_recipe_text
+from kit.locks import uv_wheel
 
 def make_recipe(**kwargs):
     return loads_recipe(demo_recipe_text(**kwargs), "demo.toml", Path("demo.lock"))
@@ -153,8 +153,7 @@ def test_shipped_lock_parses_and_matches_its_recipe():
     from choconsis.lock.lockfile import read_lock as read
     from choconsis.recipe import load_recipe
 
-    root = Path(__file__).resolve().parent.parent / "recipes"
-    recipe = load_recipe(root / "openstack-clients.toml")
+    recipe = load_recipe(RECIPES / "openstack-clients.toml")
     lock = read(recipe.lock_path)
     lock.check_matches(recipe)
     assert all(w.filename.endswith(".whl") and w.url.endswith(w.filename) for w in lock.wheels)

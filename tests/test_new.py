@@ -12,8 +12,8 @@ import pytest
 from choconsis.check import check_path
 from choconsis.lock.lockfile import read_lock
 from choconsis.recipe import load_recipe
-from clikit import one_error_line, run_cli
-from fakeindex import FakeIndex, python_listing
+from kit.cli import one_error_line, run_cli
+from kit.index import FakeIndex, python_listing
 
 PY_BYTES = b"MZ the python.org installer " * 512
 # python.org as it looks: a newer release without Windows installers, a pre-release, and the

@@ -7,9 +7,9 @@ only packs them, nothing runs them here (the Wine suite runs real installers).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
+import os
 import re
 import shutil
 import tomllib
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from probe_wheels import make_wheel
+from kit.wheels import make_wheel
 from choconsis.backends import escaping
 
 from choconsis.backends import nsis
@@ -28,11 +28,10 @@ from choconsis.lock.lockfile import Lock, LockedWheel, parse_lock
 from choconsis.payload import Payload, resolve_payload
 from choconsis.plan import Delivery, InstallPlan, build_plan, command_line
 from choconsis.recipe import Recipe, parse_recipe
-from kit import fake_uv_wheel, installer_for, web_payload
-
-ROOT = Path(__file__).resolve().parent.parent
-RECIPES = ROOT / "recipes"
-SHIPPED = ("openstack-clients", "openstack-clients-2013")
+from kit.decoders import failure_log
+from kit.locks import fake_lock
+from kit.plans import dummy_offline, web_payload
+from kit.recipes import RECIPES, SHIPPED, recipe_data
 
 needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None,
                                     reason="makensis is not installed (apt-get install nsis)")
@@ -41,24 +40,9 @@ needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None,
 # ---------------------------------------------------------------------------- helpers
 
 
-def recipe_data(name: str) -> dict:
-    return copy.deepcopy(tomllib.loads((RECIPES / f"{name}.toml").read_text("utf-8")))
-
-
 def make_lock(recipe: Recipe, extra: int = 1) -> Lock:
     """An in-memory lock: one wheel per requirement plus `extra` dependencies."""
-    wheels = []
-    names = [r.partition("==") for r in recipe.pip.requirements]
-    names += [(f"dep-{i}", "==", "1.0") for i in range(extra)]
-    for name, _, version in names:
-        filename = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
-        digest = hashlib.sha256(filename.encode()).hexdigest()
-        wheels.append(LockedWheel(name, version, digest, filename,
-                                  f"http://127.0.0.1:9/wheels/{filename}"))
-    lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels), installer=installer_for(recipe))
-    provided = getattr(recipe.pip, "provided", ())  # [pip] provided, where the schema has it
-    return dataclasses.replace(lock, provided=provided) if provided else lock
+    return fake_lock(recipe, deps=[(f"dep-{i}", "1.0") for i in range(extra)])
 
 
 def plan_of(data: dict, name: str = "test", extra: int = 1,
@@ -87,47 +71,6 @@ def render_folder(plan: InstallPlan, dest: Path, store: ArtifactStore | None = N
     assert plan.delivery is delivery, (plan.delivery, delivery)
     payload = resolve_payload(plan, store, dest.parent / f".work-{dest.name}")
     return nsis.render(plan, payload, dest)
-
-
-def dummy_offline(data: dict, tmp_path: Path,
-                  delivery: Delivery = Delivery.OFFLINE) -> tuple[InstallPlan, Payload]:
-    """Point every download of a recipe at a small dummy file pinned by its sha256.
-
-    The wheels of the lock are dummy files too, placed in the --artifacts folder by name.
-    """
-    art = tmp_path / "artifacts"
-    art.mkdir(exist_ok=True)
-
-    def pin(section: dict, filename: str) -> None:
-        body = f"dummy {filename}\n".encode() * 100
-        if filename.endswith(".zip"):  # a zip runtime is unpacked by the build: a real zip
-            (art / filename).write_bytes(body)
-            with zipfile.ZipFile(art / filename, "w") as zf:
-                zf.writestr("python.exe", body)
-                zf.writestr("Lib/os.py", b"")
-                zf.writestr("Lib/venv/__init__.py", b"")
-            body = (art / filename).read_bytes()
-        (art / filename).write_bytes(body)
-        section["url"] = f"http://127.0.0.1:9/files/{filename}"
-        section["sha256"] = hashlib.sha256(body).hexdigest()
-
-    pin(data["python"], data["python"]["url"].rsplit("/", 1)[1])
-    for inst in data.get("installer", []):
-        pin(inst, inst["url"].rsplit("/", 1)[1])
-    recipe = parse_recipe(data, "dummy.toml")
-    wheels = []
-    for w in make_lock(recipe).wheels:
-        body = f"wheel {w.filename}".encode()
-        (art / w.filename).write_bytes(body)
-        wheels.append(LockedWheel(w.name, w.version, hashlib.sha256(body).hexdigest(),
-                                  w.filename, w.url))
-    lock = dataclasses.replace(make_lock(recipe), wheels=tuple(wheels))
-    if lock.installer is not None:  # a stand-in uv wheel, embedded like the real one
-        uv, _ = fake_uv_wheel(art, recipe.python.platform)
-        lock = dataclasses.replace(lock, installer=uv)
-    store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
-    plan = build_plan(recipe, lock, delivery)
-    return plan, resolve_payload(plan, store, tmp_path / "payload-work")
 
 
 def step_markers(script: str) -> list[tuple[int, str, str]]:
@@ -461,9 +404,42 @@ def test_makensis_errors_and_warnings_fail_the_build(tmp_path: Path):
     with pytest.raises(BuildError, match="NoSuchCommand"):
         nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
     script.write_text(text + "\nVar NeverUsed\n")  # makensis warns 6001
-    with pytest.raises(BuildError, match="NeverUsed"):
+    with pytest.raises(BuildError, match=r'warning 6001: Variable "NeverUsed" not referenced'):
+        nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
+    warning = "choconsis test: this warning alone must fail the build"
+    script.write_text(text.replace("SetDateSave off", f'SetDateSave off\n!warning "{warning}"'))
+    with pytest.raises(BuildError, match="warning: !warning: " + warning):
         nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan)
     assert not list(tmp_path.glob("*.exe")) and not list(tmp_path.glob(".setup*"))
+    script.write_text(text)  # the script as rendered compiles: the changes above failed it
+    assert nsis.compile_installer(script.parent, tmp_path / "setup.exe", plan=plan).is_file()
+
+
+@needs_makensis
+def test_a_makensis_warning_fails_the_build_even_where_makensis_exits_0(tmp_path: Path,
+                                                                         monkeypatch):
+    """The build reads makensis' output too: a makensis that only warns (here the real one
+    run without -WX, as an older or differently built one may behave) still fails it, with
+    the warning in the message."""
+    real = shutil.which("makensis")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "makensis"
+    wrapper.write_text('#!/bin/bash\nargs=()\nfor a in "$@"; do [[ $a == -WX ]] || args+=("$a")'
+                       f'; done\nexec "{real}" "${{args[@]}}"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    plan = shipped_plan("openstack-clients")
+    script = nsis.render(plan, web_payload(plan), tmp_path / "nsis")
+    text = script.read_text()
+    warning = "choconsis test: a warning makensis does not fail on"
+    script.write_text(text.replace("SetDateSave off", f'SetDateSave off\n!warning "{warning}"'))
+    with pytest.raises(BuildError, match="makensis warned on (.|\n)*" + warning):
+        nsis.compile_installer(script.parent, tmp_path / "out" / "setup.exe", plan=plan)
+    assert not (tmp_path / "out" / "setup.exe").exists()
+    script.write_text(text)  # without the warning the same makensis builds it
+    assert nsis.compile_installer(script.parent, tmp_path / "out" / "setup.exe",
+                                  plan=plan).is_file()
 
 
 def test_missing_makensis_names_the_package(tmp_path: Path, monkeypatch):
@@ -474,7 +450,7 @@ def test_missing_makensis_names_the_package(tmp_path: Path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------- under Wine
-# One real install per scenario, with the WinPython zip runtime (tests/wine_artifacts.py), a
+# One real install per scenario, with the WinPython zip runtime (tests/kit/wine/artifacts.py), a
 # tiny wheel made here (a console script, so the check goes through PATH), and extra
 # installers served by the loopback server. The thorough suite is generator/smoke.py's.
 
@@ -483,28 +459,9 @@ PROBE = "choconsis_probe"
 
 def probe_wheel(folder: Path) -> Path:
     """A minimal real wheel with a console script 'choconsis-probe' printing 'probe 1.0'."""
-    import base64
-
-    files = {
-        f"{PROBE}/__init__.py": b"def main():\n    print('probe 1.0')\n",
-        f"{PROBE}-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: choconsis-probe\n"
-                                           b"Version: 1.0\n",
-        f"{PROBE}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: choconsis-tests\n"
-                                        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{PROBE}-1.0.dist-info/entry_points.txt":
-            f"[console_scripts]\nchoconsis-probe = {PROBE}:main\n".encode(),
-    }
-    record = []
-    for name, body in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(body)}")
-    record.append(f"{PROBE}-1.0.dist-info/RECORD,,")
-    files[f"{PROBE}-1.0.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
-    path = folder / f"{PROBE}-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, body in files.items():
-            zf.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), body)
-    return path
+    return make_wheel(folder, "choconsis-probe", "1.0",
+                      {f"{PROBE}/__init__.py": b"def main():\n    print('probe 1.0')\n"},
+                      f"[console_scripts]\nchoconsis-probe = {PROBE}:main\n")
 
 
 @pytest.fixture(scope="module")
@@ -518,7 +475,7 @@ def wine_kit(tmp_path_factory):
         pytest.skip(str(err))
     if shutil.which("makensis") is None:
         pytest.skip("makensis is not installed (apt-get install nsis)")
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     cache = wine_artifacts.cache_dir()
     return prefixes.template_prefix(cache, tools), cache
@@ -527,7 +484,7 @@ def wine_kit(tmp_path_factory):
 def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path, bytes]],
                  pkg_id: str) -> Path:
     """A recipe + lock: zip runtime, the given extra installers (served), the probe wheel."""
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     runtime = wine_artifacts.runtime_zip(cache)
     wheel = probe_wheel(tmp_path)
@@ -587,17 +544,12 @@ def _build_and_install(tmp_path: Path, recipe: Path, wine_kit, *,
     return prefix, run
 
 
-def _temp_log(prefix, pkg_id: str) -> str:
-    logs = list((prefix.drive_c / "users").glob(f"*/Temp/{pkg_id}-install.log"))
-    return logs[0].read_text("utf-16") if logs else ""
-
-
 UNINSTALL_KEY = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\"
 
 
 @pytest.mark.slow
 def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
     from choconsis.smoke import uninstall_args
 
     _, cache = wine_kit
@@ -646,7 +598,7 @@ def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
 @pytest.mark.slow
 def test_wine_tampered_download_is_refused_and_nothing_stays(tmp_path: Path, loopback,
                                                              wine_kit):
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     _, cache = wine_kit
     marker = wine_artifacts.marker_msi(cache)
@@ -655,7 +607,7 @@ def test_wine_tampered_download_is_refused_and_nothing_stays(tmp_path: Path, loo
                           "probe-bad")
     prefix, run = _build_and_install(tmp_path, recipe, wine_kit)
     assert run.code == 1, run.output
-    log = _temp_log(prefix, "probe-bad")
+    log = failure_log(prefix, "probe-bad")
     assert "sha256 mismatch" in log and "rollback done" in log
     assert not (prefix.drive_c / "Probe Dir").exists()
     assert not (prefix.drive_c / "ChoconsisMarker").exists()
@@ -664,7 +616,7 @@ def test_wine_tampered_download_is_refused_and_nothing_stays(tmp_path: Path, loo
 
 @pytest.mark.slow
 def test_wine_failing_msi_rolls_back_with_its_exit_code(tmp_path: Path, loopback, wine_kit):
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     _, cache = wine_kit
     failing = wine_artifacts.failing_msi(cache)
@@ -672,7 +624,7 @@ def test_wine_failing_msi_rolls_back_with_its_exit_code(tmp_path: Path, loopback
                           [("failing msi", failing, failing.read_bytes())], "probe-1603")
     prefix, run = _build_and_install(tmp_path, recipe, wine_kit)
     assert run.code == 1603 % 256, run.output
-    log = _temp_log(prefix, "probe-1603")
+    log = failure_log(prefix, "probe-1603")
     assert "FAILED: step 2 (failing msi) failed with exit code 1603" in log
     assert "undo step 1" in log and "rollback done" in log
     assert not (prefix.drive_c / "Probe Dir").exists()
@@ -681,7 +633,7 @@ def test_wine_failing_msi_rolls_back_with_its_exit_code(tmp_path: Path, loopback
 
 @pytest.mark.slow
 def test_wine_offline_install_downloads_nothing(tmp_path: Path, loopback, wine_kit):
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     _, cache = wine_kit
     marker = wine_artifacts.marker_msi(cache)
@@ -751,7 +703,7 @@ def test_wine_repair_keeps_one_entry_and_uninstall_is_still_exact(tmp_path: Path
 @pytest.mark.slow
 def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopback, wine_kit):
     """The default recipe's shape: an EXE runtime downloaded at install time."""
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
     from choconsis.smoke import uninstall_args
 
     _, cache = wine_kit

@@ -1,5 +1,5 @@
 """The NSIS building blocks: nsis/download.nsh and nsis/choconsis_path.py (driven from NSIS
-by the test-only macros of tests/nsis_probe/path.nsh).
+by the test-only macros of tests/kit/nsis_probe/path.nsh).
 
 Fast tests check the PATH string logic under Linux Python and that the .nsh files compile for
 both targets. Slow tests run the real thing under Wine: tiny amd64 installers that download from
@@ -25,7 +25,7 @@ from choconsis.backends.nsis.reasons import reason_macros
 
 ROOT = Path(__file__).resolve().parent.parent
 NSIS_DIR = ROOT / "nsis"
-PROBE_DIR = Path(__file__).resolve().parent / "nsis_probe"  # test-only NSIS macros
+PROBE_DIR = Path(__file__).resolve().parent / "kit" / "nsis_probe"  # test-only NSIS macros
 PATH_SCRIPT = NSIS_DIR / "choconsis_path.py"
 REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ = 1, 2, 7
 
@@ -261,19 +261,20 @@ def test_macros_compile_without_warnings_on_both_targets(tmp_path: Path, target:
 
 
 def _wine_modules():
-    """generator.wine and tests/wine_artifacts.py, or skip with the reason."""
+    """generator.wine and tests/kit/wine/artifacts.py, or skip with the reason."""
     if shutil.which("makensis") is None:
         pytest.skip("makensis missing (Debian package nsis)")
     if shutil.which("wine") is None and shutil.which("wine64") is None:
         pytest.skip("wine missing (Debian packages wine wine64)")
     from choconsis.smoke import wine
-    import wine_artifacts
+    from kit.wine import artifacts as wine_artifacts
 
     return wine, wine_artifacts
 
 
 @pytest.fixture(scope="session")
 def wine_template():
+    """This module's clean prefix (the kit's wine_prefix fixture copies it for each test)."""
     wine, artifacts = _wine_modules()
     from choconsis.smoke import prefixes
 
@@ -284,14 +285,6 @@ def wine_template():
 def shared_prefix(wine_template, tmp_path_factory):
     """One prefix copy for the download tests (they change nothing but files beside the probe)."""
     prefix = wine_template.copy_to(tmp_path_factory.mktemp("dl") / "prefix")
-    yield prefix
-    prefix.kill()
-    shutil.rmtree(prefix.path, ignore_errors=True)
-
-
-@pytest.fixture
-def fresh_prefix(wine_template, tmp_path):
-    prefix = wine_template.copy_to(tmp_path / "prefix")
     yield prefix
     prefix.kill()
     shutil.rmtree(prefix.path, ignore_errors=True)
@@ -535,10 +528,10 @@ NEW = [r"C:\Choconsis Test\Python", r"C:\Choconsis Test\Python\Scripts"]
     ("user", REG_SZ, 3200),
     ("user", None, 0),  # no Path value yet: created as REG_EXPAND_SZ, deleted again
 ])
-def test_path_script_prepends_and_restores_exactly(fresh_prefix, runtime, tmp_path: Path,
+def test_path_script_prepends_and_restores_exactly(wine_prefix, runtime, tmp_path: Path,
                                                    scope: str, kind: int | None,
                                                    length: int) -> None:
-    rig = PathRig(fresh_prefix, runtime, tmp_path)
+    rig = PathRig(wine_prefix, runtime, tmp_path)
     before = None if kind is None else {"value": long_path(length), "type": kind}
     assert rig.registry(scope, before) == before
     # Already there (other case, extra trailing backslash). ASCII: wine converts a Linux argv
@@ -565,12 +558,12 @@ def test_path_script_prepends_and_restores_exactly(fresh_prefix, runtime, tmp_pa
 
 
 @pytest.mark.slow
-def test_path_script_failure_exits_non_zero_with_message(fresh_prefix, runtime,
+def test_path_script_failure_exits_non_zero_with_message(wine_prefix, runtime,
                                                          tmp_path: Path) -> None:
-    rig = PathRig(fresh_prefix, runtime, tmp_path)
+    rig = PathRig(wine_prefix, runtime, tmp_path)
     odd = {"value": [r"C:\a", "%SystemRoot%"], "type": REG_MULTI_SZ}
     rig.registry("machine", odd)
-    result = fresh_prefix.run([rig.python, rig.win("choconsis_path.py"), "add", "--scope",
+    result = wine_prefix.run([rig.python, rig.win("choconsis_path.py"), "add", "--scope",
                                "machine", "--record", rig.record, r"C:\b"], timeout=120)
     assert result.code == 1
     assert "choconsis_path: error: Path has registry type 7" in result.output
@@ -578,23 +571,23 @@ def test_path_script_failure_exits_non_zero_with_message(fresh_prefix, runtime,
 
 
 @pytest.mark.slow
-def test_path_macros_in_an_installer(fresh_prefix, runtime, tmp_path: Path) -> None:
-    rig = PathRig(fresh_prefix, runtime, tmp_path)
+def test_path_macros_in_an_installer(wine_prefix, runtime, tmp_path: Path) -> None:
+    rig = PathRig(wine_prefix, runtime, tmp_path)
     before = {"value": long_path(3100), "type": REG_EXPAND_SZ}
     rig.registry("machine", before)
-    python = fresh_prefix.to_windows(Path(rig.python))
+    python = wine_prefix.to_windows(Path(rig.python))
     script = rig.win("choconsis_path.py")
     # A non-ASCII entry: NSIS hands python.exe a UTF-16 command line, which must arrive intact.
     new = [*NEW, r"C:\Choconsis Test\Größe"]
     entries = " ".join(f'"{e}"' for e in new)
     add = (f'  !insertmacro ChoconsisPathAdd "{python}" "{script}" machine "{rig.record}" '
            f'`{entries}`')
-    codes = _run_probe(fresh_prefix, tmp_path, _three_results_body(add, add, '  Push "-"'))
+    codes = _run_probe(wine_prefix, tmp_path, _three_results_body(add, add, '  Push "-"'))
     assert codes == ["0", "0", "-"]
     assert rig.registry("machine") == {**before, "value": ";".join(new) + ";" + before["value"]}
 
     remove = f'  !insertmacro ChoconsisPathRemove "{python}" "{script}" %s "{rig.record}"'
-    codes = _run_probe(fresh_prefix, tmp_path, _three_results_body(
+    codes = _run_probe(wine_prefix, tmp_path, _three_results_body(
         remove % "machine", remove % "system", '  Push "-"'))
     assert codes == ["0", "2", "-"]  # 2: the script's usage error, passed through
     assert rig.registry("machine") == before

@@ -9,10 +9,7 @@ codes, the same kind of "was it there before" probe, and a record of what the st
 
 from __future__ import annotations
 
-import copy
 import re
-import tomllib
-from pathlib import Path
 
 import pytest
 from choconsis.backends import chocolatey, nsis
@@ -20,14 +17,9 @@ from choconsis.check.powershell import Script
 from choconsis.payload import Payload
 from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan
 from choconsis.recipe import parse_recipe
-from kit import web_payload
-from test_chocolatey import lock_for
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def recipe_data(name: str) -> dict:
-    return copy.deepcopy(tomllib.loads((ROOT / "recipes" / f"{name}.toml").read_text("utf-8")))
+from kit.locks import fake_lock
+from kit.plans import web_payload
+from kit.recipes import recipe_data
 
 
 def every_kind() -> dict:
@@ -69,7 +61,8 @@ def rendered(case: str) -> tuple[InstallPlan, str, str, str]:
     """(plan, installer.nsi, chocolateyInstall.ps1, chocolateyUninstall.ps1) of a case."""
     make, delivery = CASES[case]
     data = make()
-    plan = build_plan(parse_recipe(data, f"{case}.toml"), lock_for(data), delivery)
+    recipe = parse_recipe(data, f"{case}.toml")
+    plan = build_plan(recipe, fake_lock(recipe), delivery)
     payload = web_payload(plan)
     if delivery.embeds:  # names only: nothing here reads the files
         payload = Payload(delivery, runtime=payload.runtime)

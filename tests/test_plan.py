@@ -3,11 +3,6 @@ command lines; undo order; lock matching."""
 
 from __future__ import annotations
 
-import dataclasses
-
-import copy
-import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -22,14 +17,14 @@ from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PR
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
 from choconsis.recipe import parse_recipe
-from kit import installer_for, web_payload
+from kit.locks import fake_lock, with_commands
+from kit.plans import web_payload
+from kit.recipes import recipe_data
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def recipe(name: str = "openstack-clients", **changes):
-    data = tomllib.loads((ROOT / "recipes" / f"{name}.toml").read_text())
-    data = copy.deepcopy(data)
+    data = recipe_data(name)
     for dotted, value in changes.items():
         section, key = dotted.split("__")
         data.setdefault(section, {})[key] = value
@@ -37,15 +32,8 @@ def recipe(name: str = "openstack-clients", **changes):
 
 
 def lock_for(r, platform: str = "") -> Lock:
-    wheels = []
-    for i, req in enumerate(r.pip.requirements):
-        name, _, version = req.partition("==")
-        wheels.append(LockedWheel(name, version, f"{i:064x}", f"{name}-{version}-py3-none-any.whl",
-                                  f"https://files.example/{name}-{version}-py3-none-any.whl"))
-    wheels.append(LockedWheel("dep", "1.0", "f" * 64, "dep-1.0-py3-none-any.whl",
-                              "https://files.example/dep-1.0-py3-none-any.whl"))
-    return Lock(r.python.tag, platform or r.python.platform, r.pip.requirements,
-                r.pip.index_url, tuple(wheels), installer=installer_for(r))
+    """A fake lock of the recipe's requirements and one dependency."""
+    return fake_lock(r, deps=[("dep", "1.0")], platform=platform or r.python.platform)
 
 
 def shape(plan) -> list[tuple[str, str, str, str]]:
@@ -55,14 +43,9 @@ def shape(plan) -> list[tuple[str, str, str, str]]:
 COMMANDS = ("openstack", "nova")
 
 
-def with_commands(lock: Lock) -> Lock:
-    """The lock as `choconsis lock` records it when the first requirement declares COMMANDS."""
-    return dataclasses.replace(lock, console_scripts={lock.wheels[0].name: COMMANDS})
-
-
 def test_steps_of_the_default_recipe():
     r = recipe()
-    plan = build_plan(r, with_commands(lock_for(r)))
+    plan = build_plan(r, with_commands(lock_for(r), COMMANDS))
     assert shape(plan) == [
         ("runtime", "run_exe", "uninstall_exe_runtime", "shared"),
         ("environment", "make_venv", "remove_tree", "ours"),
@@ -83,7 +66,7 @@ def test_steps_of_the_default_recipe():
 
 def test_the_app_gets_its_own_environment_and_only_its_commands_on_path():
     r = recipe()
-    plan = build_plan(r, with_commands(lock_for(r)))
+    plan = build_plan(r, with_commands(lock_for(r), COMMANDS))
     env = plan.by_role("environment")[0]
     assert isinstance(env.install, MakeVenv) and isinstance(env.undo, RemoveTree)
     assert env.install.folder == env.undo.folder == (INSTALL_DIR, "\\env")
@@ -145,7 +128,7 @@ def test_msi_undo_policy_and_command_live_in_the_plan():
 
 
 def test_an_exe_installer_is_left_to_its_own_uninstaller():
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data = recipe_data("openstack-clients-2013")
     data["installer"][0].update(kind="exe", url="https://example.org/tool-setup.exe",
                                 args=["/S"], valid_exit_codes=[0, 3010])
     r = parse_recipe(data, "r.toml")
@@ -279,7 +262,7 @@ def test_preinstalled_delivery_copies_the_tree_and_writes_launchers():
 
 def test_check_step():
     r = recipe()
-    check = build_plan(r, with_commands(lock_for(r))).check_step
+    check = build_plan(r, with_commands(lock_for(r), COMMANDS)).check_step
     assert isinstance(check.install, RunCheck) and isinstance(check.undo, Nothing)
     assert command_line(check.install.command) == ('cmd.exe /d /c "openstack --version"',)
     # the commands' folder (setup.exe's PATH entry; Chocolatey's shims are on PATH already)
@@ -291,7 +274,7 @@ def test_chocolatey_check_finds_the_commands_as_shims():
     from choconsis.backends.chocolatey.scripts import render_install
 
     r = recipe()
-    plan = build_plan(r, with_commands(lock_for(r)))
+    plan = build_plan(r, with_commands(lock_for(r), COMMANDS))
     script = render_install(plan, web_payload(plan), "requirements.lock")
     check = script[script.index("Action 'run_check'"):]
     assert "\\bin" not in check and "$env:PATH =" not in check  # no folder of launchers here
@@ -308,7 +291,7 @@ def test_command_line_quoting():
 def test_nsis_folder_argument_stays_raw_and_last():
     assert command_line((("/S",), join("/D=", INSTALL_DIR, "\\sub dir"))) == (
         "/S /D=", INSTALL_DIR, "\\sub dir")
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data = recipe_data("openstack-clients-2013")
     data["installer"][0].update(kind="exe", url="https://example.org/tool-setup.exe",
                                 args=["/D={install_dir}", "/S"])
     with pytest.raises(RecipeError, match="must be the last argument") as info:
@@ -350,7 +333,7 @@ def test_runtime_undo_cleans_run_time_bytecode():
 
 
 def test_state_keys_are_unique_and_name_what_a_step_installs():
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    data = recipe_data("openstack-clients-2013")
     second = dict(data["installer"][0], name="another", url="https://example.org/x/other%20one.msi")
     data["installer"].append(second)
     r = parse_recipe(data, "r.toml")

@@ -9,7 +9,6 @@ under Wine (install, ``openstack --version``, registry, uninstall, nothing left 
 
 from __future__ import annotations
 
-import copy
 import csv
 import dataclasses
 import hashlib
@@ -18,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -28,14 +26,15 @@ from choconsis.backends import nsis
 from choconsis.payload.store import ArtifactStore
 from choconsis.cli import main as cli_main
 from choconsis.errors import BuildError, UsageError
-from choconsis.lock.lockfile import Lock, LockedWheel
+from choconsis.lock.lockfile import Lock
 from choconsis.payload import resolve_payload
 from choconsis.payload.preinstall import INSTALLER_NAME
 from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE_DIR, Delivery,
                             InstallPlan, build_plan, command_line, literal)
 from choconsis.recipe import Recipe, parse_recipe
-from kit import installer_for
-from probe_wheels import make_wheel, record_hash
+from kit.locks import file_wheel, lock_of
+from kit.recipes import recipe_data
+from kit.wheels import make_wheel, record_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHERS = ROOT / "nsis" / "make_launchers.py"
@@ -97,8 +96,7 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
         src.write_bytes(b"not really a tarball")
         files = [app, src]
     zip_path = runtime_zip(art / "runtime.zip", site_packages=site_packages)
-    data = tomllib.loads((ROOT / "recipes" / "openstack-clients.toml").read_text("utf-8"))
-    data = copy.deepcopy(data)
+    data = recipe_data("openstack-clients")
     data["python"].update(installer=installer, version="3.12.9", arch="amd64",
                           url=f"http://127.0.0.1:9/{zip_path.name}" if installer == "zip"
                           else "http://127.0.0.1:9/python-3.12.9-amd64.exe",
@@ -118,12 +116,8 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
                               "sha256": hashlib.sha256(msi.read_bytes()).hexdigest()}]
     recipe = parse_recipe(data, "demo.toml")
     names = {app: ("demo-app", "1.0"), files[1]: ("helper", "2.1")}
-    locked = tuple(LockedWheel(n, v, hashlib.sha256(p.read_bytes()).hexdigest(), p.name,
-                               f"http://127.0.0.1:9/wheels/{p.name}")
-                   for p, (n, v) in names.items())
-    lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, locked, source="demo.lock",
-                installer=installer_for(recipe))
+    lock = lock_of(recipe, [file_wheel(p, n, v, "http://127.0.0.1:9/wheels/")
+                            for p, (n, v) in names.items()], source="demo.lock")
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
     return Kit(recipe, lock, store, files, tmp_path / "payload-work")
 
@@ -325,8 +319,8 @@ def test_offline_preinstall_openstack_installs_runs_and_uninstalls(components, l
     the new PATH, the registry entry, and an uninstall that leaves nothing behind."""
     from choconsis.build import BuildOptions, build
     from choconsis.smoke import run_smoke
-    from wine_artifacts import OPENSTACK_VERSION
-    from wine_fixtures import OPENSTACK_REQ, RecipeSpec, artifacts_dir, write_recipe
+    from kit.wine.artifacts import OPENSTACK_VERSION
+    from kit.wine.fixtures import OPENSTACK_REQ, RecipeSpec, artifacts_dir, write_recipe
 
     spec = RecipeSpec(package_id="openstack-preinstall", version=OPENSTACK_VERSION,
                       runtime_file=components.runtime_zip, install_dir="C:\\ChocoPre312")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,11 @@ import pytest
 from choconsis.errors import RecipeError
 from choconsis.recipe import (SCHEMA, builtin_recipe_path, load_recipe, parse_recipe,
                               resolve_recipe_arg, schema_markdown)
+from kit import ROOT
+from kit.recipes import RECIPES, recipe_data, recipe_text
 
-ROOT = Path(__file__).resolve().parent.parent
-GOOD = tomllib.loads((ROOT / "recipes" / "openstack-clients.toml").read_text())
-GOOD_2013 = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+GOOD = recipe_data("openstack-clients")
+GOOD_2013 = recipe_data("openstack-clients-2013")
 
 
 def with_value(section: str, key: str, value, base=GOOD) -> dict:
@@ -45,13 +45,13 @@ def refused(data: dict) -> RecipeError:
 
 def test_shipped_recipes_load():
     for name in ("openstack-clients", "openstack-clients-2013"):
-        recipe = load_recipe(ROOT / "recipes" / f"{name}.toml")
+        recipe = load_recipe(RECIPES / f"{name}.toml")
         assert recipe.package.id == name
-        assert recipe.lock_path == ROOT / "recipes" / f"{name}.lock"
+        assert recipe.lock_path == RECIPES / f"{name}.lock"
     default = load_recipe(builtin_recipe_path())
     assert default.python.installer == "exe" and default.python.arch == "amd64"
     assert default.python.tag == "cp314" and default.python.platform == "win_amd64"
-    old = load_recipe(ROOT / "recipes" / "openstack-clients-2013.toml")
+    old = load_recipe(RECIPES / "openstack-clients-2013.toml")
     assert (old.python.installer, old.python.arch, old.python.tag) == ("msi", "x86", "cp27")
     assert old.installers[0].name.startswith("pyOpenSSL")
     assert old.path.prepend == ("{install_dir}", "{install_dir}\\Scripts")
@@ -282,7 +282,7 @@ def test_python_org_file_names_must_match_version_and_arch():
 def test_recipe_text_encodings(tmp_path):
     from choconsis.recipe import decode_recipe, loads_recipe
 
-    text = (ROOT / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    text = recipe_text("openstack-clients")
     assert loads_recipe("\ufeff" + text, "r.toml").package.id == "openstack-clients"
     assert decode_recipe(b"\xef\xbb\xbfa = 1\n", "r.toml") == "a = 1\n"
     with pytest.raises(RecipeError, match=r"r\.toml: byte 5 is not UTF-8: save the recipe as "
@@ -300,7 +300,7 @@ def test_uv_installs_by_default_on_python_3_and_pip_on_python_2():
     assert parse_recipe(copy.deepcopy(GOOD), "r.toml").installer == "uv"
     data = with_value("pip", "installer", "pip")
     assert parse_recipe(data, "r.toml").installer == "pip"
-    old = tomllib.loads((ROOT / "recipes" / "openstack-clients-2013.toml").read_text())
+    old = recipe_data("openstack-clients-2013")
     assert parse_recipe(old, "r.toml").installer == "pip"
     old["pip"]["installer"] = "uv"
     err = refused(old)

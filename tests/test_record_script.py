@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from choconsis.payload.preinstall import install_wheels
-from probe_wheels import make_wheel
+from kit.wheels import make_wheel
 
 SCRIPT = Path(__file__).resolve().parent.parent / "nsis" / "choconsis_record.py"
 LOCK = """# choconsis lock of demo: made by 'choconsis lock'; edit the recipe, not this file

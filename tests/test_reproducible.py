@@ -8,86 +8,25 @@ zip runtime unpacked at build time. The artifacts are small dummy files pinned b
 
 from __future__ import annotations
 
-import copy
 import hashlib
-import io
 import json
 import os
 import shutil
-import tomllib
-import zipfile
 from pathlib import Path
 
 import pytest
-import tomlkit
 
 from choconsis.build import BuildOptions, BuildResult, build
-from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
+from choconsis.lock.lockfile import Lock
 from choconsis.recipe import parse_recipe
-from kit import UV_VERSION, uv_wheel
+from kit.locks import dummy_lock
+from kit.recipes import pin, place, recipe_data
+from kit.wheels import tiny_zip
 
-ROOT = Path(__file__).resolve().parent.parent
 EPOCH = "1700000000"
 
 needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None,
                                     reason="makensis is not installed")
-
-
-def shipped(name: str) -> dict:
-    return copy.deepcopy(tomllib.loads((ROOT / "recipes" / f"{name}.toml").read_text("utf-8")))
-
-
-def tiny_zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, body in sorted(members.items()):
-            zf.writestr(zipfile.ZipInfo(name, (2020, 1, 2, 3, 4, 6)), body)
-    return buf.getvalue()
-
-
-def pin(section: dict, files: dict[str, bytes], filename: str, body: bytes) -> None:
-    files[filename] = body
-    section["url"] = f"https://files.example/dl/{filename}"
-    section["sha256"] = hashlib.sha256(body).hexdigest()
-
-
-def dummy_lock(data: dict, files: dict[str, bytes]) -> Lock:
-    """A lock of the recipe's requirements and one dependency, as tiny dummy wheels."""
-    recipe = parse_recipe(data, "repro.toml")
-    reqs = [r.split("==") for r in recipe.pip.requirements] + [["dep-lib", "1.0"]]
-    wheels = []
-    for name, version in reqs:
-        filename = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
-        body = tiny_zip({f"{name.replace('-', '_')}/__init__.py": f"# {name}\n".encode()})
-        files[filename] = body
-        wheels.append(LockedWheel(name, version, hashlib.sha256(body).hexdigest(), filename,
-                                  f"https://files.example/wheels/{filename}"))
-    installer = None
-    if recipe.installer == "uv":  # a stand-in uv.exe in a wheel, embedded by offline builds
-        uv = tiny_zip({f"uv-{UV_VERSION}.data/scripts/uv.exe": b"MZ stand-in uv\n"})
-        installer = uv_wheel(recipe.python.platform, sha256=hashlib.sha256(uv).hexdigest(),
-                             url=f"https://files.example/wheels/uv-{UV_VERSION}-py3-none-"
-                                 f"{recipe.python.platform}.whl")
-        files[installer.filename] = uv
-    return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(sorted(wheels, key=lambda w: w.name)),
-                installer=installer)
-
-
-def place(root: Path, data: dict, lock: Lock, files: dict[str, bytes], mtime: int
-          ) -> tuple[Path, Path]:
-    """Write recipe, lock and artifacts under root, every file with the given mtime."""
-    recipe = root / "src" / "repro.toml"
-    recipe.parent.mkdir(parents=True)
-    recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
-    write_lock(recipe.with_suffix(".lock"), lock, "repro")
-    artifacts = root / "artifacts"
-    artifacts.mkdir()
-    for name, body in files.items():
-        (artifacts / name).write_bytes(body)
-    for path in [*root.rglob("*")]:
-        os.utime(path, (mtime, mtime))
-    return recipe, artifacts
 
 
 def build_in(root: Path, data: dict, lock: Lock, files: dict[str, bytes], *, offline: bool,
@@ -125,9 +64,9 @@ def _epoch(monkeypatch):
 
 @needs_makensis
 def test_web_mode_is_byte_identical(tmp_path):
-    data = shipped("openstack-clients")
+    data = recipe_data("openstack-clients")
     files: dict[str, bytes] = {}
-    lock = dummy_lock(data, files)
+    lock = dummy_lock(parse_recipe(data, "repro.toml"), files)
     digests_ = assert_reproducible(tmp_path, data, lock, files, offline=False)
     assert any(n.endswith(".nupkg") for n in digests_)
     assert any(n.endswith("-setup.exe") for n in digests_)
@@ -135,12 +74,12 @@ def test_web_mode_is_byte_identical(tmp_path):
 
 @needs_makensis
 def test_offline_mode_with_embedded_installers_is_byte_identical(tmp_path):
-    data = shipped("openstack-clients-2013")
+    data = recipe_data("openstack-clients-2013")
     files: dict[str, bytes] = {}
     pin(data["python"], files, "python-2.7.18.msi", b"dummy runtime msi\n" * 500)
     pin(data["installer"][0], files, "pyOpenSSL-0.13.winxp32-py2.7.msi",
         b"dummy extra msi\n" * 300)
-    lock = dummy_lock(data, files)
+    lock = dummy_lock(parse_recipe(data, "repro.toml"), files)
     assert_reproducible(tmp_path, data, lock, files, offline=True)
     sbom = json.loads((tmp_path / "first" / "out" /
                        f"openstack-clients-2013-{data['package']['version']}.cdx.json").read_text())
@@ -152,7 +91,7 @@ def test_offline_mode_with_embedded_installers_is_byte_identical(tmp_path):
 @needs_makensis
 @pytest.mark.slow  # not Wine, but a third pair of builds; the two above cover the fast suite
 def test_offline_mode_with_a_zip_runtime_is_byte_identical(tmp_path):
-    data = shipped("openstack-clients")
+    data = recipe_data("openstack-clients")
     files: dict[str, bytes] = {}
     data["python"]["installer"] = "zip"
     data["python"]["install_dir"] = "C:\\ReproPy"
@@ -162,16 +101,16 @@ def test_offline_mode_with_a_zip_runtime_is_byte_identical(tmp_path):
                         "DLLs/_ssl.pyd": b"pyd\n"})
     pin(data["python"], files, "python-3.14.7-embed-amd64.zip", runtime)
     data["python"].pop("args", None)
-    lock = dummy_lock(data, files)
+    lock = dummy_lock(parse_recipe(data, "repro.toml"), files)
     assert_reproducible(tmp_path, data, lock, files, offline=True)
 
 
 @needs_makensis
 def test_source_date_epoch_is_what_pins_the_time(tmp_path, monkeypatch):
     """The check above can fail: another SOURCE_DATE_EPOCH gives another .nupkg."""
-    data = shipped("openstack-clients")
+    data = recipe_data("openstack-clients")
     files: dict[str, bytes] = {}
-    lock = dummy_lock(data, files)
+    lock = dummy_lock(parse_recipe(data, "repro.toml"), files)
     a = build_in(tmp_path / "a", data, lock, files, offline=False, mtime=1_000_000_000)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400 * 400))
     b = build_in(tmp_path / "b", data, lock, files, offline=False, mtime=1_000_000_000)

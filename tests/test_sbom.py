@@ -13,15 +13,13 @@ from choconsis.backends.chocolatey.verification import (embedded_files, license_
                                                         verification_txt)
 from choconsis.backends.sbom import make_sbom, pypi_purl, sbom_filename, write_sbom
 from choconsis.errors import ArtifactError, BuildError
-from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.payload import Payload, fetch_wheels, wheel_licenses
 from choconsis.payload.licenses import License, license_from_metadata
 from choconsis.payload.store import ArtifactStore
 from choconsis.plan import Delivery, build_plan
 from choconsis.recipe import load_recipe
-from kit import installer_for
-
-ROOT = Path(__file__).resolve().parent.parent
+from kit.locks import file_wheel, lock_of
+from kit.recipes import RECIPES
 
 
 def make_wheel(folder: Path, name: str, version: str, headers: list[str]) -> Path:
@@ -33,12 +31,6 @@ def make_wheel(folder: Path, name: str, version: str, headers: list[str]) -> Pat
         zf.writestr(f"{name.replace('-', '_')}-{version}.dist-info/METADATA", meta)
         zf.writestr(f"{name.replace('-', '_')}/__init__.py", "")
     return path
-
-
-def locked(path: Path, name: str, version: str) -> LockedWheel:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LockedWheel(name, version, digest, path.name,
-                       f"https://files.example/packages/{path.name}")
 
 
 WHEELS = [
@@ -60,14 +52,14 @@ def built(tmp_path):
     """A plan of the 2013 recipe (runtime + pyOpenSSL MSI) with a lock of real tiny wheels."""
     wheel_dir = tmp_path / "wheels"
     wheel_dir.mkdir()
-    recipe = load_recipe(ROOT / "recipes" / "openstack-clients-2013.toml")
+    recipe = load_recipe(RECIPES / "openstack-clients-2013.toml")
     versions = dict(r.split("==") for r in recipe.pip.requirements)
     wheels = []
     for name, version, headers in WHEELS:
         version = versions.get(name, version)
-        wheels.append(locked(make_wheel(wheel_dir, name, version, headers), name, version))
-    lock = Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                recipe.pip.index_url, tuple(wheels), installer=installer_for(recipe))
+        wheels.append(file_wheel(make_wheel(wheel_dir, name, version, headers), name, version,
+                                 "https://files.example/packages/"))
+    lock = lock_of(recipe, wheels)
     plan = build_plan(recipe, lock)
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=wheel_dir)
     return plan, store, wheel_dir

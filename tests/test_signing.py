@@ -13,7 +13,8 @@ from choconsis.backends.nsis import signing
 from choconsis.errors import BuildError, ToolMissingError
 from choconsis.backends.nsis.signing import (finalize_lines, makensis_sign_args, parse_verify_output,
                                sign_pe, verify_pe)
-from kit import installer_for
+from kit.locks import fake_lock
+from kit.recipes import recipe_text
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("osslsigncode") and shutil.which("makensis") and shutil.which("openssl")),
@@ -214,25 +215,18 @@ def _recipe_with_lock(folder: Path) -> Path:
     """The shipped default recipe beside a small lock (web mode needs no artifact)."""
     import tomllib
 
-    from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
+    from choconsis.lock.lockfile import write_lock
     from choconsis.recipe import parse_recipe
 
-    root = Path(__file__).resolve().parent.parent
-    text = (root / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    text = recipe_text("openstack-clients")
     # no commands on PATH: their names would be read from the (here unreal) locked wheels
     text = text.replace('environment = "venv"\n', 'environment = "venv"\ncommands = []\n')
     assert "commands = []" in text
     recipe = parse_recipe(tomllib.loads(text), "signed.toml")
-    wheels = tuple(LockedWheel(r.split("==")[0], r.split("==")[1], f"{i:064x}",
-                               f"{r.split('==')[0]}-{r.split('==')[1]}-py3-none-any.whl",
-                               f"https://files.example/{i}.whl")
-                   for i, r in enumerate(recipe.pip.requirements))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "signed.toml"
     path.write_text(text, encoding="utf-8")
-    write_lock(path.with_suffix(".lock"), Lock(recipe.python.tag, recipe.python.platform,
-                                               recipe.pip.requirements, recipe.pip.index_url,
-                                               wheels, installer=installer_for(recipe)))
+    write_lock(path.with_suffix(".lock"), fake_lock(recipe))
     return path
 
 
@@ -272,7 +266,7 @@ def test_signed_choconsis_installer_installs_under_wine(creds, components, locks
                                                         wine_prefix, tmp_path, monkeypatch):
     """A real offline choconsis build (WinPython zip runtime, one wheel), signed: setup.exe
     and the uninstaller it writes verify, it passes the smoke install, and it uninstalls."""
-    from wine_fixtures import SMALL_REQ, RecipeSpec, artifacts_dir, write_recipe
+    from kit.wine.fixtures import SMALL_REQ, RecipeSpec, artifacts_dir, write_recipe
 
     from choconsis.build import BuildOptions, build
     from choconsis.smoke import run_smoke, split_command, uninstall_args

@@ -25,10 +25,10 @@ from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
 from choconsis.update.versioning import (VersionError, choco_version, fix_version, next_package_version,
                                   tracks)
-from kit import installer_for
-from fakeindex import FakeIndex, python_listing
+from kit.locks import lock_of
+from kit.recipes import RECIPES, recipe_text
+from kit.index import FakeIndex, python_listing
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 26)
 
 # ---------------------------------------------------------------------------- versioning
@@ -83,7 +83,7 @@ def test_versions_order_as_chocolatey_orders_them():
 
 
 def test_rewrite_keeps_everything_but_the_changed_values():
-    text = (ROOT / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    text = recipe_text("openstack-clients")
     new = rewrite_recipe(
         text, requirements={0: "python-openstackclient==10.6.0", 2: "python-novaclient==18.14"},
         python={"version": "3.14.8", "url": "https://www.python.org/ftp/python/3.14.8/"
@@ -190,8 +190,7 @@ def _fake_resolver(deps: dict[str, str]):
             f = next(f for f in page.files if f.version == Version(version) and f.is_wheel)
             wheels.append(LockedWheel(canonicalize_name(name), version, f.sha256, f.filename,
                                       f.url))
-        return Lock(recipe.python.tag, recipe.python.platform, recipe.pip.requirements,
-                    index_url, tuple(wheels), installer=installer_for(recipe))
+        return lock_of(recipe, wheels, index_url=index_url)
     return resolve
 
 
@@ -435,7 +434,7 @@ def _bump(version: str, part: int) -> str:
                                                                   part + 1) - part - 1))
 
 
-SHIPPED = sorted((ROOT / "recipes").glob("*.toml"))
+SHIPPED = sorted(RECIPES.glob("*.toml"))
 # Newer upstream releases: recipe -> {requirement position: version part bumped}.
 NEWER = {"openstack-clients": {0: 1, 1: 1}, "openstack-clients-2013": {3: 2}}
 
@@ -573,7 +572,7 @@ def test_update_shipped_recipes_then_build(shipped, tmp_path, capsys):
     assert new_2013.pip.requirements[3] != old_2013.pip.requirements[3]
     read_lock(by_name["openstack-clients-2013"].with_suffix(".lock")).check_matches(new_2013)
     # everything but the changed values survives: the comment lines, for one
-    shipped = (ROOT / "recipes" / "openstack-clients.toml").read_text(encoding="utf-8")
+    shipped = recipe_text("openstack-clients")
     assert [ln for ln in shipped.splitlines() if ln.startswith("#")] == \
         [ln for ln in new_text_lines(main_path) if ln.startswith("#")]
     assert main(args) == 0  # a second run: nothing new, nothing written

@@ -21,7 +21,7 @@ from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environ
 from choconsis.lock.target import Target
 from choconsis.payload.wheels import fetch_wheels
 
-from demo_recipe import demo_recipe_text
+from kit.recipes import RECIPES, demo_recipe_text
 
 def make_recipe(tmp_path: Path, index: str, reqs: tuple[str, ...], *,
                 python: str = "3.12.9", arch: str = "amd64", provided: tuple[str, ...] = ()):
@@ -495,8 +495,7 @@ def _pypi_reachable() -> bool:
 def test_default_recipe_locks_against_pypi_and_shipped_lock_matches():
     if not _pypi_reachable():
         pytest.skip("PyPI is not reachable")
-    root = Path(__file__).resolve().parent.parent / "recipes"
-    recipe = load_recipe(root / "openstack-clients.toml")
+    recipe = load_recipe(RECIPES / "openstack-clients.toml")
     shipped = read_lock(recipe.lock_path)
     shipped.check_matches(recipe)
     fresh = resolve_lock(recipe)
@@ -513,8 +512,7 @@ def test_default_recipe_locks_against_pypi_and_shipped_lock_matches():
 def test_2013_recipe_locks_against_pypi_and_shipped_lock_matches():
     if not _pypi_reachable():
         pytest.skip("PyPI is not reachable")
-    root = Path(__file__).resolve().parent.parent / "recipes"
-    recipe = load_recipe(root / "openstack-clients-2013.toml")
+    recipe = load_recipe(RECIPES / "openstack-clients-2013.toml")
     shipped = read_lock(recipe.lock_path)
     shipped.check_matches(recipe)
     fresh = resolve_lock(recipe)

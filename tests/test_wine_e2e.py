@@ -2,7 +2,7 @@
 
 Real components only: the WinPython build of CPython 3.12 (as a zip runtime and wrapped in an
 MSI made with wixl), wheels from PyPI for cp312 win_amd64, the real pyOpenSSL 0.13 MSI, tiny
-real MSIs and an NSIS-built program for the failure and reboot cases (tests/wine_artifacts.py).
+real MSIs and an NSIS-built program for the failure and reboot cases (tests/kit/wine/artifacts.py).
 Web installers download from a loopback HTTP server that the test starts, with a PEP 503
 simple index of the locked wheels. Installers are amd64 here; tests/test_wine_x86.py proves an
 x86 one (it needs wine32: without it an x86 NSIS stub does nothing and exits 0).
@@ -25,10 +25,11 @@ import pytest
 from choconsis.smoke import (diff_snapshots, find_log, read_log, run_smoke, take_snapshot,
                              uninstall_args)
 from choconsis.smoke.wine import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY, WinePrefix
-from wine_artifacts import MARKER_DIR, OPENSTACK_VERSION, PYOPENSSL_PRODUCT, sha256_of
-from wine_fixtures import (OPENSTACK_REQ, SMALL_REQ, Extra, RecipeSpec, artifacts_dir,
-                           build_installer, fetch_lock_wheels, long_path, serve_simple_index,
-                           write_recipe)
+from kit.decoders import failure_log
+from kit.wine.artifacts import MARKER_DIR, OPENSTACK_VERSION, PYOPENSSL_PRODUCT, sha256_of
+from kit.wine.fixtures import (OPENSTACK_REQ, SMALL_REQ, Extra, RecipeSpec, artifacts_dir,
+                               build_installer, fetch_lock_wheels, long_path, serve_simple_index,
+                               write_recipe)
 
 # One rerun: under a loaded machine, Wine has been seen (once in many runs) to end a python.exe
 # run by the installer with exit code 120 (CPython's "could not flush stdout at exit"); a real
@@ -70,16 +71,6 @@ def install(prefix: WinePrefix, exe: Path, *args: str) -> tuple[int, str, float]
     result = prefix.run([prefix.to_windows(exe), "/S", *args], timeout=1800)
     prefix.wait()
     return result.code, result.output, result.seconds
-
-
-def failure_log(prefix: WinePrefix, package_id: str) -> str:
-    """The install log a failed install leaves in %TEMP%."""
-    name = f"{package_id}-install.log"
-    for folder in (prefix.drive_c / "users", prefix.drive_c / "windows" / "temp"):
-        log = find_log(folder, name)
-        if log is not None:
-            return read_log(log)
-    raise AssertionError(f"no {name} under %TEMP% of {prefix.path}")
 
 
 def left_after_failure(prefix: WinePrefix, before) -> list[str]:

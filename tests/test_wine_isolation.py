@@ -5,7 +5,7 @@ commands go on PATH, a per-user install writes nothing under HKLM, runtimes are 
 the apps that use them and removed by the last one (never when they were there before), and
 an upgrade leaves exactly the new lock in the environment. Real components: the WinPython
 CPython 3.12 (as a zip, as a wixl MSI, and behind a python.org-like EXE), real wheels made
-here, served by a loopback index (tests/probe_wheels.py).
+here, served by a loopback index (tests/kit/wheels.py).
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
 from choconsis.smoke import run_smoke, uninstall_args
 from choconsis.smoke.registry import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY
 from choconsis.smoke.wine import WinePrefix
-from probe_wheels import app_wheel, serve_index
-from kit import UV_VERSION
-from wine_artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
-                            sha256_of, uv_wheel_file)
-from wine_fixtures import dump
+from kit.wheels import app_wheel, serve_index
+from kit.locks import UV_VERSION
+from kit.wine.artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
+                                sha256_of, uv_wheel_file)
+from kit.wine.fixtures import dump
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
 
 RUNTIMES_KEY = r"Software\choconsis\Runtimes"
 HKCU_UNINSTALL = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall"
-# The wixl runtime MSI's directory property is INSTALLDIR (see tests/wine_artifacts.py).
+# The wixl runtime MSI's directory property is INSTALLDIR (see tests/kit/wine/artifacts.py).
 MSI_ARGS = ["/qn", "/norestart", "ALLUSERS=1", "INSTALLDIR={runtime_dir}"]
 
 

@@ -3,9 +3,9 @@
 The recipe has the shape of recipes/openstack-clients-2013.toml: an x86 MSI runtime, the real
 pyOpenSSL 0.13 MSI as an extra installer, for the machine, packages into the runtime itself,
 the runtime and its Scripts folder on the machine PATH, pip at install time. The runtime is the
-32-bit stand-in of tests/wine_artifacts.py (``runtime_msi_x86``: an x86 MSI that registers
+32-bit stand-in of tests/kit/wine/artifacts.py (``runtime_msi_x86``: an x86 MSI that registers
 itself where python.org's 2.7 MSI does, in the 32-bit view); the lock is one small real wheel
-with a console script (tests/probe_wheels.py). setup.exe downloads both MSIs and the wheel from
+with a console script (tests/kit/wheels.py). setup.exe downloads both MSIs and the wheel from
 a loopback server (web mode, the default).
 
 A 32-bit program runs only under Wine's 32-bit side (Debian's wine32:i386, which
@@ -23,9 +23,9 @@ from choconsis.lock.lockfile import Lock
 from choconsis.smoke import run_smoke
 from choconsis.smoke.registry import ENV_KEY, UNINSTALL_KEY, RegKeyDump, RegValue, normalize_key
 from choconsis.smoke.wine import WINE32_INSTALL, WinePrefix, pe_machine
-from probe_wheels import app_wheel, serve_index
-from wine_artifacts import PY27_PEP514_KEY, PYOPENSSL_PRODUCT
-from wine_fixtures import Extra, RecipeSpec, build_installer, dump, long_path, write_recipe
+from kit.wheels import app_wheel, serve_index
+from kit.wine.artifacts import PY27_PEP514_KEY, PYOPENSSL_PRODUCT
+from kit.wine.fixtures import Extra, RecipeSpec, build_installer, dump, long_path, write_recipe
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
 

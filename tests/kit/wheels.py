@@ -6,10 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import zipfile
 from pathlib import Path
 
 from choconsis.lock.lockfile import LockedWheel
+
+
+def tiny_zip(members: dict[str, bytes]) -> bytes:
+    """A small zip (a stand-in wheel) with fixed member times: the same bytes every time."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in sorted(members.items()):
+            zf.writestr(zipfile.ZipInfo(name, (2020, 1, 2, 3, 4, 6)), body)
+    return buf.getvalue()
 
 
 def record_hash(body: bytes) -> str:

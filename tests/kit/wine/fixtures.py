@@ -3,7 +3,7 @@
 Everything here is real: the WinPython CPython build, MSIs made with wixl, the pyOpenSSL 0.13
 MSI from PyPI, wheels from PyPI, installers made by ``choconsis.build.build``. Products that are
 slow to make (runtime zip/MSI, locks, wheels, the clean Wine prefix) live in the persistent
-test cache (tests/wine_artifacts.py) so that a rerun starts in seconds.
+test cache (tests/kit/wine/artifacts.py) so that a rerun starts in seconds.
 
 Fixtures that need wine skip when it is not installed, so importing this module is harmless
 for the fast suite.
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
-import wine_artifacts as wa
+from kit.wine import artifacts as wa
 
 if TYPE_CHECKING:
     from choconsis.smoke.wine import WinePrefix

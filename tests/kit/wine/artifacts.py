@@ -429,7 +429,7 @@ def uv_wheel_file(cache: Path) -> Path:
     against its sha256; served on loopback to web installers that install with uv."""
     from choconsis.payload.store import ArtifactStore
     from choconsis.plan import Artifact
-    from kit import UV_AMD64_SHA256, UV_AMD64_URL
+    from kit.locks import UV_AMD64_SHA256, UV_AMD64_URL
 
     return ArtifactStore(cache_dir=cache / "artifacts").fetch(
         Artifact("uv", UV_AMD64_URL, UV_AMD64_SHA256))

@@ -1,5 +1,5 @@
 """A simple-API index (PEP 503 HTML and PEP 691 JSON) and a python.org-shaped release listing
-on a LoopbackServer (tests/httpserver.py), with small valid wheels to serve: the index and
+on a LoopbackServer (kit.http), with small valid wheels to serve: the index and
 listing the lock, update and new tests run against (no internet)."""
 
 from __future__ import annotations
