@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from probe_wheels import make_wheel
-from choconsis.backends import escaping
+from choconsis import escaping
 
 from choconsis.backends import nsis
 from choconsis.payload.store import ArtifactStore

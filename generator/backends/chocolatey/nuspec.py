@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...plan import InstallPlan
-from ..escaping import xml_text
+from ...escaping import xml_text
 from .scripts import environment
 
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"

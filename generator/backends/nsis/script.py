@@ -11,7 +11,7 @@ from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, 
                      RECORD_SCRIPT, PipInstall,
                      PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, Ownership,
                      RunCheck, command_line, state_dir_name, under)
-from .. import escaping
+from ... import escaping
 from ..templating import Code
 from .reasons import reason_macros
 from .steps import NsisSteps, environment
