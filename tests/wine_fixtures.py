@@ -361,7 +361,7 @@ def _build_key(recipe: Path, artifacts: Path | None) -> str:
     import hashlib
 
     import choconsis
-    from choconsis.backends.templating import template_dir
+    from choconsis.datafiles import template_dir
 
     digest = hashlib.sha256()
     package = Path(choconsis.__file__).resolve().parent  # a checkout or an installed wheel
