@@ -9,7 +9,7 @@ import json
 import pytest
 from packaging.version import Version
 
-from choconsis.payload.store import make_session
+from choconsis.store import make_session
 from choconsis.lock.index import (JSON_TYPE, IndexLookupError, SimpleIndex, Target, parse_html_page,
                              project_url)
 from choconsis.lock.pythonorg import PythonIndex, PythonLookupError

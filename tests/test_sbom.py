@@ -16,7 +16,7 @@ from choconsis.errors import ArtifactError, BuildError
 from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.payload import Payload, fetch_wheels, wheel_licenses
 from choconsis.payload.licenses import License, license_from_metadata
-from choconsis.payload.store import ArtifactStore
+from choconsis.store import ArtifactStore
 from choconsis.plan import Delivery, build_plan
 from choconsis.recipe import load_recipe
 from kit import installer_for

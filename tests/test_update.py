@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from choconsis import update as upd
-from choconsis.payload.store import make_session
+from choconsis.store import make_session
 from choconsis.cli import main
 from choconsis.errors import ChoconsisError
 from choconsis.lock.index import SimpleIndex

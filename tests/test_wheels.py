@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from choconsis.payload.store import ArtifactStore, sha256_file
+from choconsis.store import ArtifactStore, sha256_file
 from choconsis.errors import ArtifactError, BuildError, ChoconsisError, RecipeError
 from choconsis.lock.lockfile import LockedWheel, read_lock
 from choconsis.recipe import load_recipe, loads_recipe

@@ -187,7 +187,7 @@ def _lock_code_key() -> str:
 @pytest.fixture(scope="session")
 def wheel_store(test_cache, wine_tools):
     """The artifact cache the builds use (wheels fetched once, sha256-checked)."""
-    from choconsis.payload.store import ArtifactStore
+    from choconsis.store import ArtifactStore
 
     return ArtifactStore(cache_dir=test_cache / "artifacts")
 

@@ -27,7 +27,7 @@ PROBE_WORKERS = 8
 
 
 def _index(index_url: str) -> SimpleIndex:
-    from ..payload.store import make_session
+    from ..store import make_session
 
     return SimpleIndex(index_url, make_session(retries=PROBE_RETRIES))
 

@@ -131,7 +131,7 @@ class SimpleIndex:
     def __init__(self, index_url: str, session: "requests.Session | None" = None,
                  timeout: float = DEFAULT_TIMEOUT):
         if session is None:
-            from ..payload.store import make_session
+            from ..store import make_session
 
             session = make_session()
         self.index_url = index_url

@@ -61,7 +61,7 @@ class PythonIndex:
     def __init__(self, url: str = DEFAULT_PYTHON_INDEX_URL,
                  session: "requests.Session | None" = None, timeout: float = DEFAULT_TIMEOUT):
         if session is None:
-            from ..payload.store import make_session
+            from ..store import make_session
 
             session = make_session()
         self.url = url if url.endswith("/") else url + "/"

@@ -17,7 +17,7 @@ from ..plan import Delivery, InstallPlan
 from .licenses import License, artifact_license, license_from_metadata, wheel_metadata
 from .preinstall import format_dists, install_wheels, stage_preinstalled
 from .runtime import RuntimeTree, unpack_runtime
-from .store import ArtifactStore
+from ..store import ArtifactStore
 from .wheels import fetch_wheels
 
 

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from ..errors import BuildError, RecipeError
 from ..lock.lockfile import Lock, LockedWheel
 from ..recipe import Recipe
-from .store import ArtifactStore
+from ..store import ArtifactStore
 
 
 def console_scripts(wheel: Path) -> list[str]:

@@ -27,7 +27,7 @@ from ..fileio import stage
 from ..lock.index import SimpleIndex
 from ..lock.lockfile import format_lock
 from ..lock.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
-from ..payload.store import ArtifactStore, make_session
+from ..store import ArtifactStore, make_session
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe
 from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
 from ..update.versioning import VersionError, choco_version

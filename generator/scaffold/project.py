@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from ..errors import BuildError, UsageError
 from ..lock.index import IndexFile, ProjectPage
-from ..payload.store import ArtifactStore
+from ..store import ArtifactStore
 
 
 @dataclass(frozen=True)

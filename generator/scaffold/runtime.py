@@ -18,7 +18,7 @@ from ..errors import UsageError
 from ..lock.index import IndexFile, accepts
 from ..lock.pythonorg import PythonIndex, PythonRelease
 from ..lock.target import Target
-from ..payload.store import ArtifactStore
+from ..store import ArtifactStore
 
 
 @dataclass(frozen=True)

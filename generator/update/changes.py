@@ -15,7 +15,7 @@ from ..errors import ArtifactError, RecipeError
 from ..lock.lockfile import Lock, parse_lock
 from ..lock.pythonorg import PythonRelease
 from ..lock.target import Target
-from ..payload.store import ArtifactStore
+from ..store import ArtifactStore
 from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text
 from .lookups import Lookups
 from .model import MAX_NOTED_DEPENDENCIES, Change, RecipeUpdate, UpdateOptions

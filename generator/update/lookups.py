@@ -12,7 +12,7 @@ from packaging.version import Version
 from ..errors import RecipeError
 from ..lock.index import ProjectPage, SimpleIndex
 from ..lock.pythonorg import PythonIndex, PythonRelease
-from ..payload.store import ArtifactStore
+from ..store import ArtifactStore
 from ..recipe import Recipe
 from .model import MAX_LOOKUP_WORKERS, UpdateOptions
 

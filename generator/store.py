@@ -15,15 +15,28 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Protocol
 
-from .. import ui
-from ..errors import ArtifactError
+from . import ui
+from .errors import ArtifactError
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
 
-    from ..plan import Artifact
+
+class Artifact(Protocol):
+    """What the store reads of an artifact it fetches (plan.Artifact is one): a protocol, so
+    that the store sits below the plan and the index clients below the lock can use it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+
 
 CHUNK = 1 << 20
 RETRY_STATUS = {429, 500, 502, 503, 504}
