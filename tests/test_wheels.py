@@ -18,7 +18,7 @@ from choconsis.lock.lockfile import LockedWheel, read_lock
 from choconsis.recipe import load_recipe, loads_recipe
 from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environment,
                                     resolve_lock, wheels_from_report)
-from choconsis.lock.target import Target
+from choconsis.recipe.target import Target
 from choconsis.payload.wheels import fetch_wheels
 
 from demo_recipe import demo_recipe_text

@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from ..errors import BuildError, ChoconsisError, RecipeError
 from .index import (IndexFile, IndexUnreachableError, ProjectNotFoundError, ProjectPage,
                     SimpleIndex, accepts)
-from .target import Target
+from ..recipe.target import Target
 
 PROBE_RETRIES = 1  # an index that refuses the connection is reported in about a second
 PROBE_WORKERS = 8

@@ -31,7 +31,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
 from ..netreasons import request_error_reason
-from .target import Target
+from ..recipe.target import Target
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests

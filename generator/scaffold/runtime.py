@@ -17,7 +17,7 @@ from packaging.version import Version
 from ..errors import UsageError
 from ..lock.index import IndexFile, accepts
 from ..lock.pythonorg import PythonIndex, PythonRelease
-from ..lock.target import Target
+from ..recipe.target import Target
 from ..store import ArtifactStore
 
 
