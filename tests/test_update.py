@@ -19,7 +19,7 @@ from choconsis import update as upd
 from choconsis.store import make_session
 from choconsis.cli import main
 from choconsis.errors import ChoconsisError
-from choconsis.lock.index import SimpleIndex
+from choconsis.index.simple import SimpleIndex
 from choconsis.lock.lockfile import Lock, LockedWheel, read_lock
 from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update

@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import BuildError, ChoconsisError, RecipeError
-from .index import (IndexFile, IndexUnreachableError, ProjectNotFoundError, ProjectPage,
+from ..index.simple import (IndexFile, IndexUnreachableError, ProjectNotFoundError, ProjectPage,
                     SimpleIndex, accepts)
 from ..recipe.target import Target
 

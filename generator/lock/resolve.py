@@ -52,9 +52,9 @@ from packaging.version import Version
 
 from .. import ui
 from ..errors import BuildError, ChoconsisError, RecipeError
+from ..index.simple import SimpleIndex
 from ..recipe.target import Target, marker_environment
 from .diagnose import explain_no_match, probe_index
-from .index import SimpleIndex
 from .installer import resolve_installer
 from .lockfile import Lock, write_lock
 from .pipshim import PIP_SHIM

@@ -1,6 +1,6 @@
 """``choconsis new PROJECT[==VERSION]``: a recipe for a Python command-line tool on the index.
 
-1. the project's page on the index (:mod:`..lock.index`): the pinned version, or the newest
+1. the project's page on the index (:mod:`..index.simple`): the pinned version, or the newest
    final release with a wheel;
 2. one of its wheels, verified by the index's sha256: core metadata (summary, authors,
    license, project URLs) and console scripts (:mod:`.project`, :mod:`.metadata`);
@@ -24,9 +24,9 @@ from .. import ui
 from ..cli import preflight
 from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
-from ..lock.index import SimpleIndex
+from ..index.simple import SimpleIndex
 from ..lock.lockfile import format_lock
-from ..lock.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
+from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
 from ..store import ArtifactStore, make_session
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe
 from ..recipe.fields import Bad, as_check_command, as_package_id, as_url

@@ -19,7 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from ..errors import BuildError, UsageError
-from ..lock.index import IndexFile, ProjectPage
+from ..index.simple import IndexFile, ProjectPage
 from ..store import ArtifactStore
 
 

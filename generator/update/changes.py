@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from ..errors import ArtifactError, RecipeError
 from ..lock.lockfile import Lock, parse_lock
-from ..lock.pythonorg import PythonRelease
+from ..index.pythonorg import PythonRelease
 from ..recipe.target import Target
 from ..store import ArtifactStore
 from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text

@@ -10,8 +10,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import RecipeError
-from ..lock.index import ProjectPage, SimpleIndex
-from ..lock.pythonorg import PythonIndex, PythonRelease
+from ..index.simple import ProjectPage, SimpleIndex
+from ..index.pythonorg import PythonIndex, PythonRelease
 from ..store import ArtifactStore
 from ..recipe import Recipe
 from .model import MAX_LOOKUP_WORKERS, UpdateOptions

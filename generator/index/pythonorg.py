@@ -27,7 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
 from ..netreasons import request_error_reason
-from .index import DEFAULT_TIMEOUT, _AnchorParser
+from .simple import DEFAULT_TIMEOUT, _AnchorParser
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
