@@ -11,8 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
-from .. import ui
-from . import preflight
+from .. import preflight, ui
 from ..errors import UsageError
 
 

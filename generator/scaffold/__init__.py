@@ -20,8 +20,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .. import ui
-from ..cli import preflight
+from .. import preflight, ui
 from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
 from ..index.simple import SimpleIndex
