@@ -106,7 +106,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from ..scaffold import NewOptions, new_recipe
+    from ..new import NewOptions, new_recipe
 
     if args.python is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.python):
         raise UsageError(f"--python {args.python!r}: expected X.Y or X.Y.Z")
