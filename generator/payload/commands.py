@@ -6,41 +6,18 @@ against: a command no locked wheel declares would leave a dead entry on PATH.
 
 from __future__ import annotations
 
-import configparser
-import zipfile
-from pathlib import Path
-
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ..errors import BuildError, RecipeError
+from ..errors import RecipeError
 from ..lock.lockfile import Lock, LockedWheel
 from ..recipe import Recipe
 from ..store import ArtifactStore
-
-
-def console_scripts(wheel: Path) -> list[str]:
-    """The [console_scripts] names of a wheel's entry_points.txt, in file order."""
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            names = [n for n in zf.namelist()
-                     if n.count("/") == 1 and n.endswith(".dist-info/entry_points.txt")]
-            if not names:
-                return []
-            text = zf.read(names[0]).decode("utf-8", "replace")
-    except zipfile.BadZipFile as err:
-        raise BuildError(f"{wheel.name}: not a wheel (zip): {err}") from None
-    parser = configparser.RawConfigParser(delimiters=("=",))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the case
-    try:
-        parser.read_string(text)
-    except configparser.Error as err:
-        raise BuildError(f"{wheel.name}: unreadable entry_points.txt: {err}") from None
-    return list(parser["console_scripts"]) if parser.has_section("console_scripts") else []
+from ..wheelfiles import console_scripts
 
 
 def _scripts_of(wheels: list[LockedWheel], store: ArtifactStore,
-                fetch: bool) -> dict[str, list[str]]:
+                fetch: bool) -> dict[str, tuple[str, ...]]:
     out = {}
     for wheel in wheels:
         if not wheel.filename.endswith(".whl"):
