@@ -1,24 +1,30 @@
-"""The layering contract of `generator/` (the package `choconsis`).
+"""The layering contract of `generator/` (the package `choconsis`), checked with `ast`.
 
-The layers, lowest first; a module may import its own layer's modules and any lower layer,
-never a higher one:
+The layers, lowest first. A module imports modules of its own package or of a lower layer,
+never of a higher layer, and never a peer package of its own layer (above the foundation):
 
-    0  foundation  errors, fileio, reproducible, netreasons, ui, escaping, wheelfiles,
-                   and the package's own __init__ (the version)
-    1  recipe      the typed schema and its loading
-    2  index       clients of package indexes (PyPI simple and JSON) and python.org
-    3  lock        the Windows target, resolution with pip, the PEP 751 lock
+    0  foundation  errors, ui, fileio, reproducible, netreasons, escaping, datafiles (where the
+                   shipped templates and recipes lie), preflight (checks of command-line
+                   paths), store (the sha256-keyed artifact cache and HTTP session), wheelfiles
+                   (the one reader of wheel members), and the package's __init__ (the version)
+    1  recipe      the typed schema, its loading, the Windows target it describes (target.py)
+    2  index       clients of package indexes (PEP 503/691) and of python.org
+    3  lock        resolution with pip, the PEP 751 lock
     4  plan        recipe + lock -> InstallPlan
     5  payload     every artifact fetched and verified once
-    6  backends    chocolatey/, nsis/, the SBOM
-    7  build       runs the stages
-    8  check, smoke, update, new    the commands beside build (peers never import each other)
-    9  cli, __main__                the parser, the commands, exit codes
+    6  backends    chocolatey/, nsis/, templating, the SBOM
+    7  build       runs the stages -> artifacts
+    8  check, smoke, update        the commands beside build (peers: never import each other)
+    9  new         choconsis new: writes a recipe whose versions follow update's rules
+   10  cli         the parser, the commands, the one place errors become exit codes
+   11  __main__    python -m choconsis
 
-Besides the order, no import circle is allowed: not among modules (an import inside a function
-counts as much as one at the top) and not among packages. Every import is read with `ast`,
-absolute (`choconsis.x`) and relative (`from . import x`) alike, so the test needs neither
-an import of the code nor a new dependency.
+Besides the order, no import circle is allowed, among modules (an import inside a function
+or under TYPE_CHECKING counts as much as one at the top) or among packages. Imports are read
+from the source, absolute (`choconsis.x`) and relative (`from . import x`) alike: the test
+needs neither to import the code nor a new dependency (import-linter would do the same job
+with a contract file; this keeps the layers, the check and its explanation in one place).
+README's Development section draws the same layers.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ SOURCE = Path(__file__).resolve().parent.parent / "generator"
 TOP = "choconsis"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "fileio", "reproducible", "netreasons", "ui", "escaping", "wheelfiles",
-     "__init__"),
+    ("errors", "ui", "fileio", "reproducible", "netreasons", "escaping", "datafiles",
+     "preflight", "store", "wheelfiles", "__init__"),
     ("recipe",),
     ("index",),
     ("lock",),
@@ -41,8 +47,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("payload",),
     ("backends",),
     ("build",),
-    ("check", "smoke", "update", "new", "scaffold"),
-    ("cli", "__main__"),
+    ("check", "smoke", "update"),
+    ("new",),
+    ("cli",),
+    ("__main__",),
 )
 FOUNDATION = LAYERS[0]
 
@@ -82,8 +90,8 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[tuple[
     found: list[tuple[str, int]] = []
 
     def resolve(name: str) -> str | None:
-        # the most specific module the name reaches ("choconsis.lock.index.IndexClient" ->
-        # "choconsis.lock.index"); None for anything outside choconsis
+        # the most specific module the name reaches ("choconsis.index.simple.SimpleIndex" ->
+        # "choconsis.index.simple"); None for anything outside choconsis
         while name and name not in modules:
             name = name.rpartition(".")[0]
         return name or None
@@ -113,8 +121,10 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[tuple[
 
 
 def graph(source: Path = SOURCE) -> dict[str, list[tuple[str, int]]]:
+    """Each module's imports of choconsis modules, one per (module, line)."""
     modules = all_modules(source)
-    return {name: imports_of(name, path, modules) for name, path in modules.items()}
+    return {name: list(dict.fromkeys(imports_of(name, path, modules)))
+            for name, path in modules.items()}
 
 
 def where(module: str, line: int, source: Path = SOURCE) -> str:
@@ -123,7 +133,7 @@ def where(module: str, line: int, source: Path = SOURCE) -> str:
 
 
 def upward_imports(source: Path = SOURCE) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for module, edges in graph(source).items():
         unit = unit_of(module)
         for target, line in edges:
