@@ -21,7 +21,7 @@ GUI_SCRIPTS = "gui_scripts"
 
 @dataclass(frozen=True)
 class DistInfo:
-    """The texts of a wheel's dist-info folder (entry_points is "" when the wheel has none)."""
+    """The texts of a wheel's dist-info folder ("" for a file the wheel does not have)."""
 
     wheel: str  # the wheel's file name, for messages
     metadata: str
@@ -32,23 +32,28 @@ class DistInfo:
         return entry_point_names(self.entry_points, group, self.wheel)
 
 
-def read_dist_info(path: Path) -> DistInfo:
-    """METADATA and entry_points.txt of the wheel at ``path``; exactly one dist-info folder
-    with a METADATA must lie at its top."""
+def read_dist_info(path: Path, *, need_metadata: bool = True) -> DistInfo:
+    """METADATA and entry_points.txt of the wheel at ``path``, from the one ``*.dist-info``
+    folder at its top. ``need_metadata``: that folder must exist and hold a METADATA (what
+    reads the metadata says so; entry points alone are read from whatever the wheel has)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
+            names = set(zf.namelist())
             infos = {n.split("/", 1)[0] for n in names
-                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")}
-            if len(infos) != 1:
-                raise BuildError(f"{path.name}: expected one *.dist-info folder with METADATA, "
+                     if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")}
+            if need_metadata:
+                infos = {i for i in infos if f"{i}/METADATA" in names}
+            if len(infos) > 1 or (need_metadata and not infos):
+                what = " with METADATA" if need_metadata else ""
+                raise BuildError(f"{path.name}: expected one *.dist-info folder{what}, "
                                  f"found {len(infos)}")
-            info = infos.pop()
-            metadata = zf.read(f"{info}/METADATA").decode("utf-8", "replace")
-            entry = f"{info}/entry_points.txt"
-            entry_points = zf.read(entry).decode("utf-8", "replace") if entry in names else ""
+            texts = []
+            for member in ("METADATA", "entry_points.txt"):
+                name = f"{next(iter(infos))}/{member}" if infos else ""
+                texts.append(zf.read(name).decode("utf-8", "replace") if name in names else "")
     except zipfile.BadZipFile as err:
         raise BuildError(f"{path.name}: not a wheel (zip): {err}") from None
+    metadata, entry_points = texts
     return DistInfo(path.name, metadata, entry_points)
 
 
@@ -66,7 +71,7 @@ def entry_point_names(text: str, group: str, wheel: str = "") -> tuple[str, ...]
 
 def console_scripts(path: Path) -> tuple[str, ...]:
     """The [console_scripts] names of the wheel at ``path``, in file order."""
-    return read_dist_info(path).scripts(CONSOLE_SCRIPTS)
+    return read_dist_info(path, need_metadata=False).scripts(CONSOLE_SCRIPTS)
 
 
 def wheel_metadata(path: Path) -> str:

@@ -55,13 +55,22 @@ def test_gui_scripts_are_their_own_group(tmp_path):
 
 
 def test_a_wheel_without_entry_points_has_no_commands(tmp_path):
-    wheel = _zip(tmp_path / "lib-1.0-py3-none-any.whl", {"lib-1.0.dist-info/METADATA": "Name: lib\n"})
+    wheel = _zip(tmp_path / "lib-1.0-py3-none-any.whl",
+                 {"lib-1.0.dist-info/METADATA": "Name: lib\n"})
     assert console_scripts(wheel) == ()
+
+
+def test_entry_points_need_no_metadata_but_the_metadata_does(tmp_path):
+    wheel = _zip(tmp_path / "bare-1.0-py3-none-any.whl", {
+        "bare-1.0.dist-info/entry_points.txt": "[console_scripts]\nbare = bare:main\n"})
+    assert console_scripts(wheel) == ("bare",)
+    with pytest.raises(BuildError, match="expected one .*dist-info folder with METADATA, found 0"):
+        wheel_metadata(wheel)
 
 
 @pytest.mark.parametrize("members, message", [
     ({"a-1.dist-info/METADATA": "", "b-1.dist-info/METADATA": ""},
-     "bad-1.0-py3-none-any.whl: expected one *.dist-info folder with METADATA, found 2"),
+     "bad-1.0-py3-none-any.whl: expected one *.dist-info folder, found 2"),
     ({"x-1.dist-info/METADATA": "", "x-1.dist-info/entry_points.txt": "[console_scripts]\nno"},
      "bad-1.0-py3-none-any.whl: unreadable entry_points.txt"),
 ])
