@@ -23,12 +23,12 @@ from packaging.utils import canonicalize_name
 from .. import preflight, ui
 from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
+from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
 from ..index.simple import SimpleIndex
 from ..lock.lockfile import format_lock
-from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
-from ..store import ArtifactStore, make_session
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe
 from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
+from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
 from .metadata import package_fields
 from .project import choose_release, parse_spec, read_wheel

@@ -15,8 +15,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ..errors import UsageError
-from ..index.simple import IndexFile, accepts
 from ..index.pythonorg import PythonIndex, PythonRelease
+from ..index.simple import IndexFile, accepts
 from ..recipe.target import Target
 from ..store import ArtifactStore
 

@@ -12,11 +12,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import ArtifactError, RecipeError
-from ..lock.lockfile import Lock, parse_lock
 from ..index.pythonorg import PythonRelease
+from ..lock.lockfile import Lock, parse_lock
+from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text
 from ..recipe.target import Target
 from ..store import ArtifactStore
-from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text
 from .lookups import Lookups
 from .model import MAX_NOTED_DEPENDENCIES, Change, RecipeUpdate, UpdateOptions
 from .rewrite import rewrite_recipe

@@ -10,10 +10,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import RecipeError
-from ..index.simple import ProjectPage, SimpleIndex
 from ..index.pythonorg import PythonIndex, PythonRelease
-from ..store import ArtifactStore
+from ..index.simple import ProjectPage, SimpleIndex
 from ..recipe import Recipe
+from ..store import ArtifactStore
 from .model import MAX_LOOKUP_WORKERS, UpdateOptions
 
 if TYPE_CHECKING:  # pragma: no cover
