@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from kit.wine import artifacts as wine_artifacts  # noqa: E402  (the tests' runtime cache)
 
-from choconsis.payload.store import ArtifactStore  # noqa: E402
+from choconsis.store import ArtifactStore  # noqa: E402
 from choconsis.lock.lockfile import read_lock  # noqa: E402
 from choconsis.recipe import load_recipe  # noqa: E402
 from choconsis.smoke import uninstall_args  # noqa: E402

@@ -23,10 +23,9 @@ from .backends.base import Backend, Description, Options, write_rendered
 from .backends.outputs import DEFAULT_OUTPUTS, backends_for
 from .errors import RecipeError
 from .lock.lockfile import Lock, read_lock
-from .lock.scripts import record_scripts
-from .lock.wheelscripts import console_scripts
+from .lock.scripts import record_scripts, wheel_source
+from .wheelfiles import console_scripts
 from .payload import ArtifactStore, Payload, resolve_payload
-from .payload.store import wheel_source
 from .plan import Delivery, InstallPlan, build_plan, layout_of
 from .plan.make import check_preinstallable
 from .recipe import Recipe, load_recipe

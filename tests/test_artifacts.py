@@ -10,8 +10,8 @@ import types
 import pytest
 import requests
 
-from choconsis.payload import store as artifacts
-from choconsis.payload.store import ArtifactStore, sha256_file
+from choconsis import store as artifacts
+from choconsis.store import ArtifactStore, sha256_file
 from choconsis.errors import ArtifactError
 
 DATA = os.urandom(3 * artifacts.CHUNK + 12345)  # several chunks: the hash is streamed

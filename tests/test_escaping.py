@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from choconsis.backends.escaping import (NSIS_MAX_STRLEN, nsis_string, nsis_templated, ps_string,
+from choconsis.escaping import (NSIS_MAX_STRLEN, nsis_string, nsis_templated, ps_string,
                                 ps_templated, unsafe_reason, windows_arg, windows_command_line,
                                 xml_text)
 from choconsis.plan import INSTALL_DIR, templated

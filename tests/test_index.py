@@ -1,5 +1,5 @@
-"""The simple-API client (choconsis/lock/index.py) and the python.org listing
-(choconsis/lock/pythonorg.py), against the loopback index and listing of tests/kit/index.py."""
+"""The simple-API client (choconsis/index/simple.py) and the python.org listing
+(choconsis/index/pythonorg.py), against the loopback index and listing of tests/kit/index.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import json
 import pytest
 from packaging.version import Version
 
-from choconsis.payload.store import make_session
-from choconsis.lock.index import (JSON_TYPE, IndexLookupError, SimpleIndex, Target, parse_html_page,
+from choconsis.store import make_session
+from choconsis.index.simple import (JSON_TYPE, IndexLookupError, SimpleIndex, Target, parse_html_page,
                              project_url)
-from choconsis.lock.pythonorg import PythonIndex, PythonLookupError
+from choconsis.index.pythonorg import PythonIndex, PythonLookupError
 from kit.index import FakeIndex, python_listing
 
 WIN314 = Target("3.14.7", "win_amd64")

@@ -12,7 +12,7 @@ import pytest
 from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, parse_lock
 from choconsis.lock.scripts import commands_of, record_scripts
-from choconsis.lock.wheelscripts import console_scripts
+from choconsis.wheelfiles import console_scripts
 
 REQS = ("Tool-A==1.0", "tool-b==2.0")
 

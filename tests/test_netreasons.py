@@ -11,7 +11,7 @@ import requests
 
 from choconsis.backends import nsis
 from choconsis.backends.chocolatey.reasons import CHOCOLATEY_URL_PATTERN
-from choconsis.backends.escaping import nsis_string, ps_string
+from choconsis.escaping import nsis_string, ps_string
 from choconsis.backends.nsis.reasons import reason_macros
 from choconsis.netreasons import (DOTNET_MESSAGES, HTTP_PHRASES, REASONS, WININET_CODES,
                                   dotnet_message_reason, http_words, request_error_reason,

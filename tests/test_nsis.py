@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from kit.wheels import make_wheel
-from choconsis.backends import escaping
+from choconsis import escaping
 
 from choconsis.backends import nsis
-from choconsis.payload.store import ArtifactStore
+from choconsis.store import ArtifactStore
 from choconsis.errors import BuildError, RecipeError, ToolMissingError
 from choconsis.lock.lockfile import Lock, LockedWheel, parse_lock
 from choconsis.payload import Payload, resolve_payload

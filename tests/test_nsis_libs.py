@@ -393,7 +393,7 @@ def test_download_of_a_few_megabytes_hashes_like_hashlib(shared_prefix, loopback
 @pytest.mark.slow
 def test_sha256_of_a_file_with_a_hostile_name(shared_prefix, tmp_path: Path) -> None:
     """Arguments arrive as escaping.nsis_string makes them: backtick, quote and $ stay literal."""
-    from choconsis.backends.escaping import nsis_string
+    from choconsis.escaping import nsis_string
 
     name = "we`ird 'name' $R0 $$ %TEMP%.bin"
     data = b"hostile name, harmless bytes"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from choconsis.backends import nsis
-from choconsis.payload.store import ArtifactStore
+from choconsis.store import ArtifactStore
 from choconsis.cli import main as cli_main
 from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import Lock

@@ -15,7 +15,7 @@ from choconsis.backends.sbom import make_sbom, pypi_purl, sbom_filename, write_s
 from choconsis.errors import ArtifactError, BuildError
 from choconsis.payload import Payload, fetch_wheels, wheel_licenses
 from choconsis.payload.licenses import License, license_from_metadata
-from choconsis.payload.store import ArtifactStore
+from choconsis.store import ArtifactStore
 from choconsis.plan import Delivery, build_plan
 from choconsis.recipe import load_recipe
 from kit.locks import file_wheel, lock_of

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from choconsis import ui
-from choconsis.payload.store import ArtifactStore
+from choconsis.store import ArtifactStore
 
 
 class Terminal(io.StringIO):

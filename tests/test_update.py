@@ -16,10 +16,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from choconsis import update as upd
-from choconsis.payload.store import make_session
+from choconsis.store import make_session
 from choconsis.cli import main
 from choconsis.errors import ChoconsisError
-from choconsis.lock.index import SimpleIndex
+from choconsis.index.simple import SimpleIndex
 from choconsis.lock.lockfile import Lock, LockedWheel, read_lock
 from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update

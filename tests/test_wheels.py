@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from choconsis.payload.store import ArtifactStore, sha256_file
+from choconsis.store import ArtifactStore, sha256_file
 from choconsis.errors import ArtifactError, BuildError, ChoconsisError, RecipeError
 from choconsis.lock.lockfile import LockedWheel, read_lock
 from choconsis.recipe import load_recipe, loads_recipe
 from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environment,
                                     resolve_lock, wheels_from_report)
-from choconsis.lock.target import Target
+from choconsis.recipe.target import Target
 from choconsis.payload.wheels import fetch_wheels
 
 from kit.recipes import RECIPES, demo_recipe_text

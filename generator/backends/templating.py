@@ -9,30 +9,15 @@ a template that needs already-rendered code (from a back end's Python) receives 
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
 
+from ..datafiles import template_dir
+
 
 class Code(str):
     """Text that a back end has already rendered (and escaped) for the target language."""
-
-
-def template_dir(package: str) -> Path:
-    """Folder of a data package (choconsis._nsis, choconsis._nuspec, choconsis._recipes).
-
-    Installed, these are packages inside the wheel; in a bare source checkout (no install, e.g.
-    ``python -m generator`` from the repo) they are the top-level nsis/, nuspec/, recipes/.
-    """
-    try:
-        return Path(str(resources.files(package)))
-    except ModuleNotFoundError:
-        folder = Path(__file__).resolve().parents[2] / package.rsplit("._", 1)[1]
-        if not folder.is_dir():
-            raise
-        return folder
 
 
 def make_environment(package: str, escape: Callable[[str], str]) -> jinja2.Environment:

@@ -11,8 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
-from .. import ui
-from . import preflight
+from .. import preflight, ui
 from ..errors import UsageError
 
 
@@ -56,7 +55,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     from ..lock.resolve import lock_recipe
-    from ..payload.store import ArtifactStore, wheel_source
+    from ..lock.scripts import wheel_source
+    from ..store import ArtifactStore
     from ..recipe import load_recipe, resolve_recipe_arg
 
     recipe = load_recipe(resolve_recipe_arg(args.recipe))
@@ -108,7 +108,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from ..scaffold import NewOptions, new_recipe
+    from ..new import NewOptions, new_recipe
 
     if args.python is not None and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.python):
         raise UsageError(f"--python {args.python!r}: expected X.Y or X.Y.Z")

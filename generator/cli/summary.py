@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..payload.store import sha256_file
+from ..store import sha256_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..build import BuildOptions, BuildResult

@@ -18,16 +18,16 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import BuildError, ChoconsisError, RecipeError
-from .index import (IndexFile, IndexUnreachableError, ProjectNotFoundError, ProjectPage,
+from ..index.simple import (IndexFile, IndexUnreachableError, ProjectNotFoundError, ProjectPage,
                     SimpleIndex, accepts)
-from .target import Target
+from ..recipe.target import Target
 
 PROBE_RETRIES = 1  # an index that refuses the connection is reported in about a second
 PROBE_WORKERS = 8
 
 
 def _index(index_url: str) -> SimpleIndex:
-    from ..payload.store import make_session
+    from ..store import make_session
 
     return SimpleIndex(index_url, make_session(retries=PROBE_RETRIES))
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from packaging.tags import Tag
 
 from ..errors import BuildError
-from .index import SimpleIndex
+from ..index.simple import SimpleIndex
 from .lockfile import LockedWheel
 
 if TYPE_CHECKING:  # pragma: no cover

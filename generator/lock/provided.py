@@ -9,7 +9,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import RecipeError
-from .target import Target
+from ..recipe.target import Target, marker_environment
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..recipe import Recipe
@@ -64,8 +64,6 @@ def without_provided(report: dict[str, Any], recipe: "Recipe",
     """The report without the recipe's [pip] provided packages and what only they need."""
     if not recipe.pip.provided:
         return report
-    from .resolve import marker_environment
-
     needed = needed_without(report, recipe.pip.provided, marker_environment(target))
     install = [i for i in report.get("install", [])
                if canonicalize_name(i.get("metadata", {}).get("name", "")) in needed]

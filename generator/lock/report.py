@@ -25,7 +25,7 @@ def _report_sha256(item: dict[str, Any]) -> str | None:
 
 def _hash_url(url: str, label: str) -> str:
     """sha256 of a file the index gave no hash for (downloaded into a temporary folder)."""
-    from ..payload.store import ArtifactStore
+    from ..store import ArtifactStore
 
     with tempfile.TemporaryDirectory(prefix="choconsis-hash-") as tmp:
         result = ArtifactStore(cache_dir=Path(tmp)).download(url, label=label)

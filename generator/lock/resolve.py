@@ -52,16 +52,16 @@ from packaging.version import Version
 
 from .. import ui
 from ..errors import BuildError, ChoconsisError, RecipeError
+from ..index.simple import SimpleIndex
+from ..recipe.target import Target, marker_environment
 from .diagnose import explain_no_match, probe_index
-from .index import SimpleIndex
 from .installer import resolve_installer
 from .lockfile import Lock, write_lock
 from .pipshim import PIP_SHIM
 from .provided import check_provided, without_provided
 from .scripts import WheelSource, record_scripts
-from .wheelscripts import console_scripts
+from ..wheelfiles import console_scripts
 from .report import wheels_from_report
-from .target import Target
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..recipe import Recipe
@@ -69,30 +69,6 @@ if TYPE_CHECKING:  # pragma: no cover
 MIN_PIP = Version("23.0")  # --dry-run --report with a stable report format
 PIP_TIMEOUT = 900.0  # seconds for the whole resolution
 PIP_NET_TIMEOUT = "60"  # pip's own per-request timeout
-
-
-
-def marker_environment(target: Target) -> dict[str, str]:
-    """PEP 508 marker values of CPython ``target`` on Windows.
-
-    platform_release/platform_version describe a Windows 10 machine; they are unknown at build
-    time and no requirement we ship tests them.
-    """
-    py3 = target.version_info[0] != 2
-    return {
-        # Python 2 has no sys.implementation; packaging used "" and "0" there.
-        "implementation_name": "cpython" if py3 else "",
-        "implementation_version": target.python_version if py3 else "0",
-        "os_name": "nt",
-        "platform_machine": "AMD64" if target.platform == "win_amd64" else "x86",
-        "platform_python_implementation": "CPython",
-        "platform_release": "10",
-        "platform_system": "Windows",
-        "platform_version": "10.0.19045",
-        "python_full_version": target.python_version,
-        "python_version": target.minor_version,
-        "sys_platform": "win32",
-    }
 
 
 def pip_environment(base: dict[str, str] | None = None) -> dict[str, str]:

@@ -19,12 +19,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import RecipeError
+from ..store import ArtifactStore
 from .lockfile import Lock, LockedWheel
 
 # Fetches a locked wheel (verified against its sha256) and returns its path; None when it is
 # not at hand (``choconsis check`` reads only the cache).
 WheelSource = Callable[[LockedWheel], "Path | None"]
-ReadScripts = Callable[[Path], list[str]]
+ReadScripts = Callable[[Path], "tuple[str, ...] | list[str]"]
 
 _NAME_RE = re.compile(r"[^\s=,]+")
 
@@ -94,3 +95,16 @@ def commands_of(lock: Lock, requirements: tuple[str, ...], commands: tuple[str, 
                           f"{', '.join(declared) or 'none'} (if the recipe changed since its "
                           f"lock was made, run 'choconsis lock {where}')")
     return tuple(commands)
+
+
+def wheel_source(store: ArtifactStore, *, fetch: bool = True) -> WheelSource:
+    """Locked wheels from the artifact store, verified; with ``fetch=False`` only those
+    already in the cache (None for the others)."""
+
+    def source(wheel: LockedWheel) -> Path | None:
+        cached = store.cached_path(wheel.sha256, wheel.filename)
+        if not (fetch or cached.is_file()):
+            return None
+        return store.fetch_url(wheel.url, wheel.sha256, wheel.filename, wheel.name)
+
+    return source

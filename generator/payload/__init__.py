@@ -14,10 +14,11 @@ from pathlib import Path
 from ..errors import BuildError
 from ..lock.lockfile import Lock, LockedWheel
 from ..plan import Delivery, InstallPlan
-from .licenses import License, artifact_license, license_from_metadata, wheel_metadata
+from ..store import ArtifactStore
+from ..wheelfiles import wheel_metadata
+from .licenses import License, artifact_license, license_from_metadata
 from .preinstall import format_dists, install_wheels, stage_preinstalled
 from .runtime import RuntimeTree, unpack_runtime
-from .store import ArtifactStore
 from .wheels import fetch_wheels
 
 

@@ -8,13 +8,9 @@ was verified and shipped, not what an index says today.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
-from pathlib import Path
 from typing import Any
-
-from ..errors import BuildError
 
 # Licenses of installers that carry no machine-readable metadata we could read on Linux.
 # Keys are lowercased project names (the first word of the artifact name, or the file name up to
@@ -95,20 +91,6 @@ def license_from_metadata(metadata: str) -> License | None:
     if field and "\n" not in field and len(field) <= 200 and field.upper() != "UNKNOWN":
         return License(name=field)
     return None
-
-
-def wheel_metadata(path: Path) -> str:
-    """The METADATA text of a wheel file."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist()
-                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-            if len(names) != 1:
-                raise BuildError(f"{path.name}: expected one *.dist-info/METADATA, "
-                                 f"found {len(names)}")
-            return zf.read(names[0]).decode("utf-8", "replace")
-    except zipfile.BadZipFile as err:
-        raise BuildError(f"{path.name}: not a wheel (zip): {err}") from None
 
 
 def artifact_license(name: str, filename: str, is_runtime: bool) -> License | None:

@@ -10,7 +10,7 @@ from .. import ui
 from ..lock.lockfile import Lock
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .store import ArtifactStore
+    from ..store import ArtifactStore
 
 FETCH_WORKERS = 6
 

@@ -91,7 +91,7 @@ def _quote_arg(arg: Templated) -> Templated:
     or installer property is quoted on its value: NAME="C:\\Some Dir", as msiexec and the
     python.org installer expect.
     """
-    from ..backends.escaping import windows_arg
+    from ..escaping import windows_arg
 
     text = literal(arg)
     first = arg[0] if arg else ""

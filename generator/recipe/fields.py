@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from ..backends.escaping import NSIS_MAX_STRLEN, nsis_string, unsafe_reason, windows_command_line
+from ..escaping import NSIS_MAX_STRLEN, nsis_string, unsafe_reason, windows_command_line
 
 DEFAULT_RECIPE = "openstack-clients"
 DEFAULT_INDEX_URL = "https://pypi.org/simple"

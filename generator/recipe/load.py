@@ -202,7 +202,7 @@ def loads_recipe(text: str, source: str = "<recipe>", lock_path: Path | None = N
 
 def builtin_recipe_path(name: str = DEFAULT_RECIPE) -> Path:
     """Path of a recipe shipped inside the package (recipes/NAME.toml)."""
-    from ..backends.templating import template_dir
+    from ..datafiles import template_dir
 
     candidate = template_dir("choconsis._recipes") / f"{name}.toml"
     if not candidate.is_file():

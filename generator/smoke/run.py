@@ -44,7 +44,7 @@ CHECK_TIMEOUT = 300.0
 
 
 def default_wine_cache() -> Path:
-    from ..payload.store import default_cache_dir
+    from ..store import default_cache_dir
 
     return default_cache_dir() / "wine"
 

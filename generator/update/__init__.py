@@ -31,8 +31,8 @@ from typing import Callable
 from ..errors import ChoconsisError
 from ..fileio import stage
 from ..lock.lockfile import Lock, format_lock
-from ..payload.store import ArtifactStore, make_session
 from ..recipe import Recipe, lock_path_for
+from ..store import ArtifactStore, make_session
 from .changes import _resolve_lock, plan_update, release_notes
 from .lookups import Lookups
 from .model import (MAX_RECIPE_WORKERS, Change, RecipeUpdate, UpdateFailed, UpdateOptions)

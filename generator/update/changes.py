@@ -12,11 +12,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import ArtifactError, RecipeError
+from ..index.pythonorg import PythonRelease
 from ..lock.lockfile import Lock, parse_lock
-from ..lock.pythonorg import PythonRelease
-from ..lock.target import Target
-from ..payload.store import ArtifactStore
 from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text
+from ..recipe.target import Target
+from ..store import ArtifactStore
 from .lookups import Lookups
 from .model import MAX_NOTED_DEPENDENCIES, Change, RecipeUpdate, UpdateOptions
 from .rewrite import rewrite_recipe
@@ -26,7 +26,8 @@ from .versioning import next_package_version
 
 def _resolve_lock(recipe: Recipe, index_url: str | None) -> Lock:
     from ..lock.resolve import resolve_lock
-    from ..payload.store import ArtifactStore, wheel_source
+    from ..lock.scripts import wheel_source
+    from ..store import ArtifactStore
 
     return resolve_lock(recipe, index_url=index_url, wheel_source=wheel_source(ArtifactStore()))
 

@@ -10,10 +10,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import RecipeError
-from ..lock.index import ProjectPage, SimpleIndex
-from ..lock.pythonorg import PythonIndex, PythonRelease
-from ..payload.store import ArtifactStore
+from ..index.pythonorg import PythonIndex, PythonRelease
+from ..index.simple import ProjectPage, SimpleIndex
 from ..recipe import Recipe
+from ..store import ArtifactStore
 from .model import MAX_LOOKUP_WORKERS, UpdateOptions
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ChoconsisError
-from ..lock.index import DEFAULT_TIMEOUT
+from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL
+from ..index.simple import DEFAULT_TIMEOUT
 from ..lock.lockfile import Lock
-from ..lock.pythonorg import DEFAULT_PYTHON_INDEX_URL
 from ..recipe import Recipe
 
 MAX_RECIPE_WORKERS = 4

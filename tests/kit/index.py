@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
-from choconsis.lock.index import JSON_TYPE
+from choconsis.index.simple import JSON_TYPE
 
 
 def make_wheel(name: str, version: str, tag: str = "py3-none-any",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ...escaping import xml_text
 from ...plan import InstallPlan
-from ..escaping import xml_text
 from .scripts import environment
 
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"

@@ -13,9 +13,9 @@ from pathlib import Path
 from lxml import etree
 
 from ...errors import BuildError
+from ...escaping import xml_text
 from ...fileio import atomic_path
 from ...reproducible import zip_date_time
-from ..escaping import xml_text
 from .nuspec import NUSPEC_NS
 from .opc import (CONTENT_TYPES_PART, CORE_PROPERTIES_DIR, CT_CORE_PROPERTIES, CT_DEFAULT,
                   CT_RELS, REL_CORE_PROPERTIES, REL_MANIFEST, RELS_PART, part_name)

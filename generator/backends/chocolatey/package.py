@@ -11,9 +11,9 @@ from ...lock.lockfile import format_lock
 from ...payload import Payload
 from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, RECORD_SCRIPT, Delivery,
                      InstallPlan)
+from ...datafiles import template_dir
 from ...reproducible import zip_date_time
 from ..base import Rendered, write_rendered
-from ..templating import template_dir
 from .nuspec import nuspec_name, render_nuspec
 from .scripts import (HELPERS_SCRIPT, INSTALL_SCRIPT, PREINSTALL_ARCHIVE, UNINSTALL_SCRIPT,
                       WHEELS_DIR, render_helpers, render_install, render_uninstall)

@@ -23,7 +23,7 @@ from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CO
                      RemoveTree, RunCheck, RunExe, RunMsi, Step, Templated, UninstallExeRuntime,
                      UninstallMsi, UnpackZip, command_line, python_display_name,
                      state_dir_name, under)
-from ..escaping import ps_string, ps_templated
+from ...escaping import ps_string, ps_templated
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
 from .reasons import download_reasons

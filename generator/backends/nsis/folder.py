@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...datafiles import template_dir
 from ...errors import BuildError
 from ...lock.lockfile import format_lock
 from ...payload import Payload
 from ...plan import DISTS_FILE, LOCK_FILE, Delivery, InstallPlan
 from ..base import Rendered, write_rendered
-from ..templating import template_dir
 from .script import helper_scripts, render_script
 from .steps import PAYLOAD, PREINSTALL_TREE, RUNTIME_TREE, TEMPLATE_PACKAGE
 from .values import WHEELS_DIR

@@ -10,8 +10,8 @@ that includes download.nsh alone puts :func:`reason_macros` before it):
 
 from __future__ import annotations
 
+from ...escaping import nsis_string
 from ...netreasons import HTTP_PHRASES, REASONS, WININET_CODES
-from ..escaping import nsis_string
 
 
 def _select(macro: str, cases: dict[int, str]) -> list[str]:

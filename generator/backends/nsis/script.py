@@ -3,15 +3,14 @@ around them (Add/Remove Programs entry, logs, pages)."""
 
 from __future__ import annotations
 
-import zipfile
-
 from ...errors import BuildError
 from ...payload import Payload
 from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE,
                      RECORD_SCRIPT, PipInstall,
                      PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, Ownership,
                      RunCheck, command_line, state_dir_name, under)
-from .. import escaping
+from ... import escaping
+from ...wheelfiles import unpacked_size
 from ..templating import Code
 from .reasons import reason_macros
 from .steps import NsisSteps, environment
@@ -83,11 +82,8 @@ def estimated_size_kb(plan: InstallPlan, payload: Payload) -> int | None:
         total += sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
     if payload.preinstalled is None:
         for wheel in payload.wheels.values():
-            try:
-                with zipfile.ZipFile(wheel) as archive:
-                    total += sum(info.file_size for info in archive.infolist())
-            except zipfile.BadZipFile:  # not a wheel pip could install: its size, at least
-                total += wheel.stat().st_size
+            size = unpacked_size(wheel)  # None: not a zip; its file size, at least
+            total += wheel.stat().st_size if size is None else size
     return max(1, total // 1024)
 
 

@@ -15,7 +15,7 @@ from ...plan import (BIN_PATH_RECORD, FILE, PATH_RECORD, RUNTIME_DIR, STATE_DIR,
                      PipInstall, PrependPath, RemoveCommands, RemovePathEntries, RemoveRecorded,
                      RemoveTree, RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime,
                      UninstallMsi, UnpackZip, join, under)
-from ..escaping import nsis_string
+from ...escaping import nsis_string
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
 from .values import KEPT_RUNTIMES, PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value

@@ -8,7 +8,7 @@ from ...errors import BuildError
 from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, PROGRAM_FILES,
                      RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
                      Marker, Templated, command_line)
-from .. import escaping
+from ... import escaping
 from ..templating import Code
 
 WHEELS_DIR = "wheels"

@@ -427,7 +427,7 @@ SectionEnd
 def uv_wheel_file(cache: Path) -> Path:
     """PyPI's uv wheel for win_amd64 (the one the test locks pin), fetched once and checked
     against its sha256; served on loopback to web installers that install with uv."""
-    from choconsis.payload.store import ArtifactStore
+    from choconsis.store import ArtifactStore
     from choconsis.plan import Artifact
     from kit.locks import UV_AMD64_SHA256, UV_AMD64_URL
 

@@ -187,7 +187,7 @@ def _lock_code_key() -> str:
 @pytest.fixture(scope="session")
 def wheel_store(test_cache, wine_tools):
     """The artifact cache the builds use (wheels fetched once, sha256-checked)."""
-    from choconsis.payload.store import ArtifactStore
+    from choconsis.store import ArtifactStore
 
     return ArtifactStore(cache_dir=test_cache / "artifacts")
 
@@ -361,7 +361,7 @@ def _build_key(recipe: Path, artifacts: Path | None) -> str:
     import hashlib
 
     import choconsis
-    from choconsis.backends.templating import template_dir
+    from choconsis.datafiles import template_dir
 
     digest = hashlib.sha256()
     package = Path(choconsis.__file__).resolve().parent  # a checkout or an installed wheel

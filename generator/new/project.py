@@ -7,20 +7,18 @@ gives, so the recipe describes the file pip will install, not a web page.
 
 from __future__ import annotations
 
-import configparser
-import zipfile
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
-from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from ..errors import BuildError, UsageError
-from ..lock.index import IndexFile, ProjectPage
-from ..payload.store import ArtifactStore
+from ..errors import UsageError
+from ..index.simple import IndexFile, ProjectPage
+from ..store import ArtifactStore
+from ..wheelfiles import read_dist_info
 
 
 @dataclass(frozen=True)
@@ -104,35 +102,5 @@ def read_wheel(release: Release, store: ArtifactStore) -> ProjectWheel:
         path = store.fetch_url(file.url, file.sha256, file.filename, label)
     else:  # an index without hashes: pinned by what was downloaded, as the lock does
         path, _ = store.fetch_unpinned(file.url, file.filename, label)
-    metadata, entry_points = _wheel_texts(path)
-    return ProjectWheel(file, HeaderParser().parsestr(metadata), _console_scripts(entry_points))
-
-
-def _wheel_texts(path: Path) -> tuple[str, str]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            infos = {n.split("/", 1)[0] for n in names
-                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")}
-            if len(infos) != 1:
-                raise BuildError(f"{path.name}: expected one *.dist-info folder with METADATA, "
-                                 f"found {len(infos)}")
-            info = infos.pop()
-            metadata = zf.read(f"{info}/METADATA").decode("utf-8", "replace")
-            entry = f"{info}/entry_points.txt"
-            entry_points = zf.read(entry).decode("utf-8", "replace") if entry in names else ""
-    except zipfile.BadZipFile as err:
-        raise BuildError(f"{path.name}: not a wheel (zip): {err}") from None
-    return metadata, entry_points
-
-
-def _console_scripts(text: str) -> tuple[str, ...]:
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign] - names keep their case
-    try:
-        parser.read_string(text)
-    except configparser.Error as err:
-        raise BuildError(f"entry_points.txt cannot be read: {err}") from None
-    if not parser.has_section("console_scripts"):
-        return ()
-    return tuple(sorted(parser.options("console_scripts")))
+    info = read_dist_info(path)
+    return ProjectWheel(file, HeaderParser().parsestr(info.metadata), info.scripts())

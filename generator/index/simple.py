@@ -31,7 +31,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
 from ..netreasons import request_error_reason
-from .target import Target
+from ..recipe.target import Target
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -131,7 +131,7 @@ class SimpleIndex:
     def __init__(self, index_url: str, session: "requests.Session | None" = None,
                  timeout: float = DEFAULT_TIMEOUT):
         if session is None:
-            from ..payload.store import make_session
+            from ..store import make_session
 
             session = make_session()
         self.index_url = index_url

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..recipe import Recipe
+    from .model import Recipe
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,26 @@ class Target:
     @classmethod
     def of(cls, recipe: "Recipe") -> "Target":
         return cls(recipe.python.version, recipe.python.platform)
+
+
+def marker_environment(target: Target) -> dict[str, str]:
+    """PEP 508 marker values of CPython ``target`` on Windows.
+
+    platform_release/platform_version describe a Windows 10 machine; they are unknown at build
+    time and no requirement we ship tests them.
+    """
+    py3 = target.version_info[0] != 2
+    return {
+        # Python 2 has no sys.implementation; packaging used "" and "0" there.
+        "implementation_name": "cpython" if py3 else "",
+        "implementation_version": target.python_version if py3 else "0",
+        "os_name": "nt",
+        "platform_machine": "AMD64" if target.platform == "win_amd64" else "x86",
+        "platform_python_implementation": "CPython",
+        "platform_release": "10",
+        "platform_system": "Windows",
+        "platform_version": "10.0.19045",
+        "python_full_version": target.python_version,
+        "python_version": target.minor_version,
+        "sys_platform": "win32",
+    }

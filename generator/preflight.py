@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import UsageError
+from .errors import UsageError
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -15,17 +15,28 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Protocol
 
-from .. import ui
-from ..errors import ArtifactError
+from . import ui
+from .errors import ArtifactError
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
 
-    from ..lock.lockfile import LockedWheel
-    from ..lock.scripts import WheelSource
-    from ..plan import Artifact
+
+class Artifact(Protocol):
+    """What the store reads of an artifact it fetches (plan.Artifact is one): a protocol, so
+    that the store sits below the plan and the index clients below the lock can use it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+
 
 CHUNK = 1 << 20
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -216,16 +227,3 @@ class ArtifactStore:
                 if tmp and os.path.exists(tmp):
                     os.unlink(tmp)
         raise ArtifactError(f"{label}: cannot download {url}: {last_error} (after 4 attempts)")
-
-
-def wheel_source(store: ArtifactStore, *, fetch: bool = True) -> "WheelSource":
-    """Locked wheels from the store, verified (for the lock's console scripts); with
-    ``fetch=False`` only those already in the cache (None for the others)."""
-
-    def source(wheel: "LockedWheel") -> Path | None:
-        cached = store.cached_path(wheel.sha256, wheel.filename)
-        if not (fetch or cached.is_file()):
-            return None
-        return store.fetch_url(wheel.url, wheel.sha256, wheel.filename, wheel.name)
-
-    return source

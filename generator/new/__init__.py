@@ -1,6 +1,6 @@
 """``choconsis new PROJECT[==VERSION]``: a recipe for a Python command-line tool on the index.
 
-1. the project's page on the index (:mod:`..lock.index`): the pinned version, or the newest
+1. the project's page on the index (:mod:`..index.simple`): the pinned version, or the newest
    final release with a wheel;
 2. one of its wheels, verified by the index's sha256: core metadata (summary, authors,
    license, project URLs) and console scripts (:mod:`.project`, :mod:`.metadata`);
@@ -20,16 +20,15 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .. import ui
-from ..cli import preflight
+from .. import preflight, ui
 from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
-from ..lock.index import SimpleIndex
+from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
+from ..index.simple import SimpleIndex
 from ..lock.lockfile import format_lock
-from ..lock.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
-from ..payload.store import ArtifactStore, make_session
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe
 from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
+from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
 from .metadata import package_fields
 from .project import choose_release, parse_spec, read_wheel
@@ -157,7 +156,7 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
         raise BuildError(f"choconsis new wrote a recipe it cannot load: {err}") from None
 
     from ..lock.resolve import resolve_lock
-    from ..payload.store import wheel_source
+    from ..lock.scripts import wheel_source
 
     lock = resolve_lock(recipe, wheel_source=wheel_source(store))
     _write_both(recipe_path, text, lock_path, format_lock(lock, recipe.name))

@@ -27,7 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ChoconsisError
 from ..netreasons import request_error_reason
-from .index import DEFAULT_TIMEOUT, _AnchorParser
+from .simple import DEFAULT_TIMEOUT, _AnchorParser
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -61,7 +61,7 @@ class PythonIndex:
     def __init__(self, url: str = DEFAULT_PYTHON_INDEX_URL,
                  session: "requests.Session | None" = None, timeout: float = DEFAULT_TIMEOUT):
         if session is None:
-            from ..payload.store import make_session
+            from ..store import make_session
 
             session = make_session()
         self.url = url if url.endswith("/") else url + "/"

@@ -15,10 +15,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ..errors import UsageError
-from ..lock.index import IndexFile, accepts
-from ..lock.pythonorg import PythonIndex, PythonRelease
-from ..lock.target import Target
-from ..payload.store import ArtifactStore
+from ..index.pythonorg import PythonIndex, PythonRelease
+from ..index.simple import IndexFile, accepts
+from ..recipe.target import Target
+from ..store import ArtifactStore
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""What choconsis reads inside a wheel file: its one ``*.dist-info`` folder's ``METADATA`` and
+the entry points of ``entry_points.txt``, and the size of what it unpacks to.
+
+One reader for every user, so that ``new`` (the recipe's commands and check command) and
+``build`` (the commands put on PATH) see the same commands in the same order: the order the
+wheel's author wrote them in entry_points.txt, names with their case.
+"""
+
+from __future__ import annotations
+
+import configparser
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+
+CONSOLE_SCRIPTS = "console_scripts"
+GUI_SCRIPTS = "gui_scripts"
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """The texts of a wheel's dist-info folder ("" for a file the wheel does not have)."""
+
+    wheel: str  # the wheel's file name, for messages
+    metadata: str
+    entry_points: str
+
+    def scripts(self, group: str = CONSOLE_SCRIPTS) -> tuple[str, ...]:
+        """The names of an entry-point group (console_scripts, gui_scripts), in file order."""
+        return entry_point_names(self.entry_points, group, self.wheel)
+
+
+def read_dist_info(path: Path, *, need_metadata: bool = True) -> DistInfo:
+    """METADATA and entry_points.txt of the wheel at ``path``, from the one ``*.dist-info``
+    folder at its top. ``need_metadata``: that folder must exist and hold a METADATA (what
+    reads the metadata says so; entry points alone are read from whatever the wheel has)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            infos = {n.split("/", 1)[0] for n in names
+                     if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")}
+            if need_metadata:
+                infos = {i for i in infos if f"{i}/METADATA" in names}
+            if len(infos) > 1 or (need_metadata and not infos):
+                what = " with METADATA" if need_metadata else ""
+                raise BuildError(f"{path.name}: expected one *.dist-info folder{what}, "
+                                 f"found {len(infos)}")
+            texts = []
+            for member in ("METADATA", "entry_points.txt"):
+                name = f"{next(iter(infos))}/{member}" if infos else ""
+                texts.append(zf.read(name).decode("utf-8", "replace") if name in names else "")
+    except zipfile.BadZipFile as err:
+        raise BuildError(f"{path.name}: not a wheel (zip): {err}") from None
+    metadata, entry_points = texts
+    return DistInfo(path.name, metadata, entry_points)
+
+
+def entry_point_names(text: str, group: str, wheel: str = "") -> tuple[str, ...]:
+    """The names of one group of an entry_points.txt text, in file order, case kept."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
+    try:
+        parser.read_string(text)
+    except configparser.Error as err:
+        prefix = f"{wheel}: " if wheel else ""
+        raise BuildError(f"{prefix}unreadable entry_points.txt: {err}") from None
+    return tuple(parser.options(group)) if parser.has_section(group) else ()
+
+
+def console_scripts(path: Path) -> tuple[str, ...]:
+    """The [console_scripts] names of the wheel at ``path``, in file order."""
+    return read_dist_info(path, need_metadata=False).scripts(CONSOLE_SCRIPTS)
+
+
+def wheel_metadata(path: Path) -> str:
+    """The METADATA text of the wheel at ``path``."""
+    return read_dist_info(path).metadata
+
+
+def unpacked_size(path: Path) -> int | None:
+    """Bytes the wheel's members take unpacked; None when the file is not a zip."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile:
+        return None
