@@ -181,6 +181,7 @@ class PipInstall(Action):
     artifact: Artifact | None = None
     prepare: Command | None = None
     tool_folder: Templated | None = None
+    tool_member: str | None = None  # uv.exe's name inside the wheel
     installer: str = "pip"  # pip | uv
     record: Command | None = None  # into the runtime: write down what went in (see undo)
     kind: ClassVar[str] = "pip_install"

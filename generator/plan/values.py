@@ -36,6 +36,8 @@ LOCK = Marker("lock")  # local path of the lock file (a pip requirements file wi
 WHEELS = Marker("wheels")  # local folder of embedded wheels (offline mode only)
 SCRIPTS = Marker("scripts")  # local folder of the helper scripts that ship with the package
 PRODUCT_CODE = Marker("product_code")  # an MSI's ProductCode, read from the MSI at install
+EXPOSE = Marker("expose")  # how the commands are exposed: path (setup.exe) | shims (Chocolatey)
+PREINSTALLED = Marker("preinstalled")  # --preinstall: where the back end staged the tree
 
 Part = Union[str, Marker]
 Templated = tuple[Part, ...]

@@ -10,8 +10,7 @@ from pathlib import Path
 from ...fileio import atomic_path, write_atomic
 from ...lock.lockfile import format_lock
 from ...payload import Payload
-from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, RECORD_SCRIPT, Delivery,
-                     InstallPlan)
+from ...plan import DISTS_FILE, LOCK_FILE, STEPS_FILE, Delivery, InstallPlan, engine_json
 from ...reproducible import zip_date_time
 from ..templating import template_dir
 from .nuspec import nuspec_name, render_nuspec
@@ -19,7 +18,7 @@ from .scripts import (HELPERS_SCRIPT, INSTALL_SCRIPT, PREINSTALL_ARCHIVE, UNINST
                       WHEELS_DIR, render_helpers, render_install, render_uninstall)
 from .verification import embedded_files, license_txt, verification_txt
 
-HELPERS_PACKAGE = "choconsis._nsis"  # the helper scripts both back ends ship
+ENGINE_PACKAGE = "choconsis.engine"  # the engine's files (InstallPlan.target_files)
 
 
 def _ps1_bytes(text: str) -> bytes:
@@ -39,7 +38,7 @@ def _copy(src: Path, dst: Path) -> None:
 
 def render(plan: InstallPlan, payload: Payload, dest: Path) -> None:
     """Write dest/<id>.nuspec and dest/tools/ (install and uninstall scripts, the lock, the
-    helper scripts the steps run).
+    engine's files and its steps description).
 
     An embedding payload makes an internalized package, as organisations without internet
     use Chocolatey: every installer goes into tools/, every locked wheel into tools/wheels/
@@ -55,13 +54,12 @@ def render(plan: InstallPlan, payload: Payload, dest: Path) -> None:
                                                                        LOCK_FILE)))
     write_atomic(tools / HELPERS_SCRIPT, _ps1_bytes(render_helpers(plan)))
     write_atomic(tools / LOCK_FILE, format_lock(plan.lock, plan.recipe_name).encode("utf-8"))
-    helpers = template_dir(HELPERS_PACKAGE)
-    if plan.path_step is not None:  # commands are shims here: no PATH editor needed for them
-        _copy(helpers / PATH_SCRIPT, tools / PATH_SCRIPT)
-    if plan.records_packages:
-        _copy(helpers / RECORD_SCRIPT, tools / RECORD_SCRIPT)
+    engine = template_dir(ENGINE_PACKAGE)
+    for name in plan.target_files:
+        _copy(engine / name, tools / name)
+    if plan.target_files:
+        write_atomic(tools / STEPS_FILE, engine_json(plan).encode("utf-8"))
     if payload.preinstalled is not None:
-        _copy(helpers / LAUNCHER_SCRIPT, tools / LAUNCHER_SCRIPT)
         write_atomic(tools / DISTS_FILE, payload.preinstalled.dists_text.encode("utf-8"))
 
 
