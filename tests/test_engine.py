@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -257,12 +258,17 @@ def test_without_a_value_it_needs_the_engine_stops_before_doing_anything(
 
 
 def test_usage_errors_exit_2_from_the_command_line(tmp_path: Path):
+    """... and the engine's start leaves no __pycache__ beside it (the uninstall removes the
+    files it shipped, then the folder, which must be empty by then)."""
+    for name in ENGINE_FILES:
+        shutil.copyfile(ENGINE_DIR / name, tmp_path / name)
     for args in ([], ["install"], ["remove", "--steps", "x", "--var", "state_dir=y"]):
         proc = subprocess.run([sys.executable, "-E", "-s",
-                               str(ENGINE_DIR / "choconsis_engine.py"), *args],
+                               str(tmp_path / "choconsis_engine.py"), *args],
                               capture_output=True, text=True, check=False)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert proc.stdout.startswith("choconsis_engine: usage error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ENGINE_FILES)
 
 
 def test_it_runs_under_python27_too(tmp_path: Path):

@@ -631,6 +631,13 @@ def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
     state = folder / "choconsis-probe-web"
     log = (state / "probe-web-install.log").read_text("utf-16")
     assert "reboot required (exit code 3010)" in log and "sha256 verified" in log
+    # the PATH and packages steps ran in ONE start of the runtime's python (the engine),
+    # which logged each of them as the other steps are logged
+    assert log.count("one start of the runtime's python.exe") == 1
+    assert "the engine (steps 4 to 5): one start of the runtime's python.exe" in log
+    assert "step 4 (PATH): start (prepend_path; owns: recorded)" in log
+    assert "step 5 (pip install choconsis-probe): done" in log
+    assert "the engine (steps 4 to 5): exit code 0" in log
     assert (prefix.drive_c / "ChoconsisMarker" / "note.txt").is_file()
     assert (folder / "Scripts" / "choconsis-probe.exe").is_file()
     values = prefix.reg_query(UNINSTALL_KEY + "probe-web")

@@ -32,6 +32,10 @@ import os
 import sys
 import time
 
+# No __pycache__ of the engine's own modules in the state folder: the uninstall removes the
+# files it shipped, and a folder left behind would keep the install folder from going.
+if __name__ == "__main__":
+    sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import engine_actions  # noqa: E402 - the sibling module, from this script's own folder
