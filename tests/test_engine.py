@@ -19,7 +19,7 @@ import pytest
 from choconsis.backends.templating import template_dir
 from choconsis.plan import (ENGINE_FILES, ENGINE_KINDS, Delivery, build_plan,
                             engine_description, engine_json)
-from choconsis.plan.engine import engine_variables
+from choconsis.plan.engine import earlier_state, engine_variables
 from choconsis.recipe import parse_recipe
 from test_chocolatey import lock_for
 from test_parity import recipe_data
@@ -323,3 +323,21 @@ def test_install_time_values_are_placeholders_and_never_literal_paths():
 def test_the_engine_files_ship_in_the_wheel():
     assert all((ENGINE_DIR / name).is_file() for name in ENGINE_FILES)
     assert default_plan().target_files == ENGINE_FILES
+
+
+def test_an_upgrade_over_a_version_before_the_engine_replaces_its_environment(
+        tmp_path: Path, registry: FakeRegistry):
+    """The back ends seed the engine's record with what the plan gives when the installer's
+    own records say the environment was made by this app (a version built before the
+    engine); the engine then replaces that folder as its own."""
+    key, text = earlier_state(default_plan())
+    assert key == "environment"
+    app = tmp_path / "app"
+    (app / "env").mkdir(parents=True)
+    (app / "env" / "old.txt").write_text("")
+    (app / "st").mkdir()
+    (app / "st" / "engine-state.json").write_text(text, encoding="utf-8")
+    tool = [[sys.executable], [str(installer_script(tmp_path, FAKE_INSTALLER))],
+            v("install_dir", str(app_site(app))[len(str(app)):])]
+    assert run_engine(tmp_path, "install", description(tool)) == (0, "")
+    assert not (app / "env" / "old.txt").exists() and (app / "env" / "pyvenv.cfg").is_file()

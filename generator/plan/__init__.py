@@ -16,7 +16,7 @@ from .make import (LOCK_FILE, build_plan, default_runtime_args, load_plan, pytho
                    state_dir_name)
 from .policy import DEFAULT_VALID_EXIT_CODES, REBOOT_CODES, ExitPolicy, Ownership
 from .steps import ENGINE_FILES, ENGINE_KINDS, ENGINE_STATE_FILE, ENGINE_SCRIPT, STEPS_FILE, InstallPlan, Step
-from .engine import engine_command, engine_description, engine_json, placeholder
+from .engine import earlier_state, engine_command, engine_description, engine_json, placeholder
 from .values import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
                      RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
                      Marker, Part, Templated, command_line, join, literal, templated, under)

@@ -26,8 +26,8 @@ from .values import (EXPOSE, FILE, LOCK, PREINSTALLED, RUNTIME_DIR, SCRIPTS, STA
 
 DESCRIPTION_VERSION = 1  # choconsis_engine.DESCRIPTION_VERSION
 
-__all__ = ["DESCRIPTION_VERSION", "ENGINE_KINDS", "engine_command", "engine_description",
-           "engine_json", "engine_variables", "placeholder"]
+__all__ = ["DESCRIPTION_VERSION", "ENGINE_KINDS", "earlier_state", "engine_command",
+           "engine_description", "engine_json", "engine_variables", "placeholder"]
 
 
 def placeholder(marker: Marker) -> dict[str, str]:
@@ -109,6 +109,17 @@ def engine_description(plan: InstallPlan) -> dict[str, Any]:
 def engine_json(plan: InstallPlan) -> str:
     """The description file both back ends ship (json.dumps: every value serialized)."""
     return json.dumps(engine_description(plan), indent=1, ensure_ascii=True) + "\n"
+
+
+def earlier_state(plan: InstallPlan) -> tuple[str, str] | None:
+    """(state key, the engine's state file text) for an upgrade over a version built before
+    the engine, which recorded its environment in the installer's own records: that
+    environment is the app's, so the engine may replace it (and refuses any other folder)."""
+    found = [s for s in plan.engine_steps if isinstance(s.install, MakeVenv)]
+    if not found:
+        return None
+    key = found[0].key
+    return key, json.dumps({"version": 1, "done": {key: "made"}})
 
 
 def _markers(value: Any) -> set[str]:

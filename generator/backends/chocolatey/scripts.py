@@ -21,7 +21,7 @@ from ...plan import (ALL_USERS, DISTS_FILE, ENGINE_STATE_FILE, EXPOSE, FILE, INS
                      STATE_DIR, WHEELS, Artifact, Command, CopyPreinstalled, ExposeCommands,
                      InstallPlan, PipInstall, RemoveCommands, RunCheck, RunExe, RunMsi, Step,
                      Templated, UninstallExeRuntime, UninstallMsi, UnpackZip, command_line,
-                     engine_command, python_display_name, state_dir_name, under)
+                     earlier_state, engine_command, python_display_name, state_dir_name, under)
 from ..escaping import ps_string, ps_templated
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
@@ -152,8 +152,12 @@ class ScriptSteps(StepTranslator):
         of those steps: the uv wheel fetched and verified, the preinstalled tree unzipped."""
         program, arguments = _split(engine_command(self.plan, side))
         values: dict[str, Any] = {"program": program, "arguments": arguments}
+        state = ps(under(STATE_DIR, ENGINE_STATE_FILE))
         if side == "undo":
-            return {**values, "state_file": ps(under(STATE_DIR, ENGINE_STATE_FILE))}
+            return {**values, "state_file": state}
+        earlier = earlier_state(self.plan)
+        values["earlier"] = ({"key": earlier[0], "text": earlier[1], "state_file": state}
+                             if earlier else None)
         tool = preinstalled = None
         for step in self.plan.engine_steps:
             action = step.install

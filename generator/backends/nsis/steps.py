@@ -12,7 +12,8 @@ import jinja2
 from ...payload import Payload
 from ...plan import (DISTS_FILE, ENGINE_STATE_FILE, FILE, STATE_DIR, RUNTIME_DIR, Artifact, CopyPreinstalled, Delivery,
                      InstallPlan, PipInstall, RunCheck, RunExe, RunMsi, Step,
-                     UninstallExeRuntime, UninstallMsi, UnpackZip, engine_command, join, under)
+                     UninstallExeRuntime, UninstallMsi, UnpackZip, earlier_state, engine_command,
+                     join, under)
 from ..escaping import nsis_string
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
@@ -114,9 +115,12 @@ class NsisSteps(StepTranslator):
         command = (*engine_command(self.plan, side), ("--log",), (LOG_FILE,), ("--log",),
                    (LOG_COPY,))
         values: dict[str, Any] = {"command": nsis_command(command, "the engine's call")}
+        state = nsis_value(under(STATE_DIR, ENGINE_STATE_FILE), "the engine's state file")
         if side == "undo":
-            state = under(STATE_DIR, ENGINE_STATE_FILE)
-            return {**values, "state_file": nsis_value(state, "the engine's state file")}
+            return {**values, "state_file": state}
+        earlier = earlier_state(self.plan)
+        values["earlier"] = ({"key": earlier[0], "text": earlier[1], "state_file": state}
+                             if earlier else None)
         numbers = [n for n, s in enumerate(self.plan.steps, start=1) if s.in_engine]
         tool = wheels = preinstalled = None
         for number, step in zip(numbers, self.plan.engine_steps):
