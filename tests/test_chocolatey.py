@@ -16,7 +16,8 @@ from lxml import etree
 
 from choconsis.backends import chocolatey
 from choconsis.lock.lockfile import format_lock
-from choconsis.plan import LOCK_FILE, Delivery, InstallPlan, Ownership, RunExe, RunMsi
+from choconsis.plan import (ENGINE_FILES, LOCK_FILE, STEPS_FILE, WHEELS, Delivery, InstallPlan,
+                            Ownership, RunExe, RunMsi, engine_command, engine_json)
 from choconsis.check.powershell import Script, entry_value, syntax_errors, verbatim_value, walk
 from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
@@ -98,7 +99,7 @@ def array_items(script: Script, variable: str, variables: dict[str, str]) -> lis
     return found
 
 
-VARS = {"$installDir": "D:\\Inst Dir", "$lockFile": "C:\\pkg\\tools\\x.lock",
+VARS = {"$preinstalledDir": "C:\\tmp\\preinstall", "$installDir": "D:\\Inst Dir", "$lockFile": "C:\\pkg\\tools\\x.lock",
         "$packageName": "pkg", "$file": "C:\\tmp\\f.msi", "$toolsDir": "C:\\pkg\\tools",
         "$stateDir": "D:\\Inst Dir\\choconsis-pkg", "$productCode": "{PRODUCT}",
         "$wheelsDir": "C:\\pkg\\tools\\wheels", "$runtimeDir": "C:\\Python314",
@@ -107,8 +108,17 @@ VARS = {"$installDir": "D:\\Inst Dir", "$lockFile": "C:\\pkg\\tools\\x.lock",
 
 def substituted(value, variables: dict[str, str] = VARS) -> str:
     """A plan value with each marker replaced as the script's variable evaluates."""
-    return "".join(variables[chocolatey.PS_VARIABLES[p]] if not isinstance(p, str) else p
-                   for p in value)
+    return "".join(_evaluated(chocolatey.PS_VARIABLES[p], variables)
+                   if not isinstance(p, str) else p for p in value)
+
+
+def _evaluated(expression: str, variables: dict[str, str]) -> str:
+    return expression[1:-1] if expression.startswith("'") else variables[expression]
+
+
+def engine_call(plan: InstallPlan, side: str, variables: dict[str, str] = VARS) -> list[str]:
+    """The engine's arguments after python.exe, as the script's values evaluate."""
+    return [substituted(a, variables) for a in engine_command(plan, side)[1:]]
 
 
 # ---------------------------------------------------------------------------- nuspec
@@ -204,17 +214,21 @@ def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
     dest = rendered(plan, tmp_path)
     install = _step_markers(read_script(dest, chocolatey.INSTALL_SCRIPT))
     uninstall = _step_markers(read_script(dest, chocolatey.UNINSTALL_SCRIPT), undo=True)
-    assert install == list(range(1, len(plan.steps) + 1))
+    # the native steps, the engine's call at its first step, the shims of the commands
+    first = plan.engine_steps[0]
+    shown = [(n, s) for n, s in enumerate(plan.steps, start=1)
+             if not s.in_engine or s == first or s.install.kind == "expose_commands"]
+    assert install == [n for n, _ in shown]
     assert uninstall == install[::-1]
     # and the helpers appear in the same order as the steps they implement
     text = read_script(dest, chocolatey.INSTALL_SCRIPT)
     helper = {"run_exe": "Install-ChocolateyPackage", "run_msi": "Install-ChocolateyInstallPackage",
-              "prepend_path": "@pathArgs", "pip_install": "@pipArgs", "run_check": "@checkArgs",
-              "make_venv": "@venvArgs", "expose_commands": "Install-BinFile"}
+              "run_check": "@checkArgs", "expose_commands": "Install-BinFile"}
     blocks = text.split("\n# ---- step ")[1:]
-    assert len(blocks) == len(plan.steps)
-    for step, block in zip(plan.steps, blocks):
-        assert helper[step.install.kind] in block, (step.title, block[:200])
+    assert len(blocks) == len(shown)
+    for (_, step), block in zip(shown, blocks):
+        want = "@engineArgs" if step == first else helper[step.install.kind]
+        assert want in block, (step.title, block[:200])
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -249,25 +263,26 @@ def test_installers_get_silent_args_and_exit_codes_from_the_plan(name, tmp_path)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_pip_install_is_the_plans_command_and_stops_on_failure(name, tmp_path):
+def test_the_engine_gets_the_plans_steps_and_stops_the_install_on_failure(name, tmp_path):
     plan = shipped_plan(name)
-    text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
+    dest = rendered(plan, tmp_path)
+    text = read_script(dest, chocolatey.INSTALL_SCRIPT)
     script = Script(text)
-    (args,) = array_items(script, "$pipArgs", VARS)
+    # the steps description setup.exe also ships: the plan's, with the packages command
+    assert (dest / "tools" / STEPS_FILE).read_text("utf-8") == engine_json(plan)
+    assert all((dest / "tools" / n).is_file() for n in ENGINE_FILES)
+    (args,) = array_items(script, "$engineArgs", VARS)
+    assert args == engine_call(plan, "install")
+    assert args[:4] == ["-E", "-s", "C:\\pkg\\tools\\choconsis_engine.py", "install"]
+    assert "& ($runtimeDir + '\\python.exe') @engineArgs" in text
+    if plan.by_role("commands"):  # shims, not the commands folder on PATH
+        assert "expose=shims" in args
     action = plan.packages_step.install
-    program, *expected = [substituted(a) for a in action.command]
-    assert args == expected  # the plan's argv, item by item
-    if action.installer == "uv":  # uv.exe, taken out of its wheel by the runtime's python
-        assert "& ($stateDir + '\\uv\\uv.exe') @pipArgs" in text
-        (extract,) = array_items(script, "$uvArgs", VARS)
-        assert extract == [substituted(a) for a in action.prepare[1:]]
-        assert "& ($runtimeDir + '\\python.exe') @uvArgs" in text
-        assert "Remove-Item -LiteralPath ($stateDir + '\\uv') -Recurse" in text.split(
-            "@pipArgs", 1)[1]
-    else:
-        assert "& ($runtimeDir + '\\python.exe') @pipArgs" in text  # the runtime's pip
+    if action.installer == "uv":  # its wheel is fetched and checked before the engine starts
+        assert text.index(action.artifact.filename) < text.index("@engineArgs")
+        assert f"file={VARS['$file']}" in args
     assert f"$lockFile = Join-Path $toolsDir '{LOCK_FILE}'" in text
-    block = text.split("@pipArgs", 1)[1]
+    block = text.split("@engineArgs", 1)[1]
     assert block.lstrip("\r\n").startswith("if (@(0) -notcontains $LASTEXITCODE) { throw")
     check = text.split("'run_check'", 1)[1]
     (check_args,) = array_items(script, "$checkArgs", VARS)
@@ -298,29 +313,23 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
     install = read_script(dest, chocolatey.INSTALL_SCRIPT)
     uninstall = read_script(dest, chocolatey.UNINSTALL_SCRIPT)
     script = Script(uninstall)
-    if plan.layout.venv:  # the environment goes as a whole, the commands' shims with it
-        assert "Remove-Item -LiteralPath ($installDir + '\\env') -Recurse -Force" in uninstall
-        assert "Uninstall-BinFile -Name $name -Path (Join-Path ($installDir + '\\env\\Scripts')" \
-            in uninstall
-        assert "@pipArgs" not in uninstall
-    else:
-        # what the install recorded putting into the runtime, by the same script as setup.exe
-        (args,) = array_items(script, "$removeArgs", VARS)
-        assert args == [substituted(a) for a in plan.packages_step.undo.command[1:]]
-        assert "& ($runtimeDir + '\\python.exe') @removeArgs" in uninstall
-        assert "@pipArgs" not in uninstall and "'uninstall'" not in uninstall
-        (record,) = array_items(Script(install), "$recordArgs", VARS)
-        assert record == [substituted(a) for a in plan.packages_step.install.record[1:]]
-        # PATH: the same editor as setup.exe runs, removing exactly what it recorded adding
-        (path_args,) = array_items(script, "$pathArgs", VARS)
-        assert path_args == [substituted(a) for a in plan.path_step.undo.command[1:]]
-        assert path_args[-3:] == ["machine", "--record",
-                                  VARS["$stateDir"] + "\\path-record.txt"]
-    # each step records under its plan key; its undo reads the same key
+    # the engine undoes its steps (environment, PATH, the packages in a runtime) by its record
+    (args,) = array_items(script, "$engineArgs", VARS)
+    assert args == engine_call(plan, "undo")
+    assert "& ($runtimeDir + '\\python.exe') @engineArgs" in uninstall
+    assert "(Test-Path -LiteralPath ($stateDir + '\\engine-state.json'))" in uninstall
+    assert "'uninstall'" not in uninstall  # no pip runs at uninstall
+    if plan.layout.venv:  # the commands' shims go before the engine removes their launchers
+        assert uninstall.index("Uninstall-BinFile -Name $name -Path (Join-Path ($installDir + "
+                               "'\\bin')") < uninstall.index("@engineArgs")
+    # each native step records under its plan key; its undo reads the same key
     for number, step in enumerate(plan.steps, start=1):
-        assert f"Start-ChoconsisStep -Number {number} -Key '{step.key}'" in install
-        assert f"Start-ChoconsisUndo -Number {number} -Key '{step.key}'" in uninstall
-    blocks = dict(zip((s.key for s in plan.steps), install.split("\n# ---- step ")[1:]))
+        key = "engine" if step == plan.engine_steps[0] else step.key
+        if step == plan.engine_steps[0] or not step.in_engine:
+            assert f"Start-ChoconsisStep -Number {number} -Key '{key}'" in install
+            assert f"Start-ChoconsisUndo -Number {number} -Key '{key}'" in uninstall
+    numbered = {int(b.split()[0]): b for b in install.split("\n# ---- step ")[1:]}
+    blocks = {s.key: numbered[n] for n, s in enumerate(plan.steps, start=1) if n in numbered}
     for step in plan.steps:
         if isinstance(step.install, RunMsi):
             # the product code is read before installing; a product already there is left
@@ -344,8 +353,6 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
         assert "Set-StepRecord 'shared'" in block
         assert "$others = Release-SharedRuntime 'python-3.14'" in uninstall
     else:
-        assert "Set-StepRecord 'recorded'" in blocks["path"]
-        assert "if (((Get-StepRecord) -eq 'installed') -and" in uninstall
         assert "$others = Release-SharedRuntime ('msi-' + $productCode)" in uninstall
 
 
@@ -430,9 +437,10 @@ def test_render_writes_the_lock_into_tools(tmp_path):
     dest = rendered(plan, tmp_path)
     lock = dest / "tools" / LOCK_FILE
     assert lock.read_text(encoding="utf-8") == format_lock(plan.lock, plan.recipe_name)
-    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
-        "openstack-clients.nuspec", "tools/chocolateyInstall.ps1",
-        "tools/chocolateyUninstall.ps1", "tools/choconsis.ps1", f"tools/{lock.name}"]
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == \
+        sorted(["openstack-clients.nuspec", f"tools/{STEPS_FILE}", "tools/chocolateyInstall.ps1",
+                "tools/chocolateyUninstall.ps1", "tools/choconsis.ps1",
+                *(f"tools/{n}" for n in ENGINE_FILES), f"tools/{lock.name}"])
 
 
 @pytest.fixture
@@ -453,8 +461,7 @@ def test_nupkg_is_an_opc_package_as_choco_pack_writes_it(packed):
     assert len(psmdcp) == 1 and psmdcp[0].endswith(".psmdcp")
     assert names == sorted(["[Content_Types].xml", "_rels/.rels", psmdcp[0],
                             f"{plan.package.id}.nuspec", "tools/choconsis.ps1",
-                            "tools/choconsis_path.py", *(["tools/choconsis_record.py"]
-                                                         if plan.records_packages else []),
+                            *(f"tools/{n}" for n in (*plan.target_files, STEPS_FILE)),
                             "tools/chocolateyInstall.ps1",
                             "tools/chocolateyUninstall.ps1", f"tools/{LOCK_FILE}"])
     for name in names[2:]:
@@ -586,7 +593,7 @@ def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
     runtime_undo = text.index("# ---- undo step 1 runtime")
     assert runtime_undo < cleanup < text.rindex("Uninstall-ChocolateyPackage @")
     if "2013" in name:  # packages in the runtime: removed by their record before it goes
-        assert text.index("@removeArgs") < runtime_undo
+        assert text.index("@engineArgs") < runtime_undo
 
 
 # ---------------------------------------------------------------------------- offline (embedded)
@@ -667,12 +674,13 @@ def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name
     other = "file" if file_key(plan) == "file64" else "file64"
     for call in calls:
         assert call[file_key(plan)].text.decode() == "$file" and other not in call
-    # pip: the plan's offline command, the WHEELS marker being tools\wheels
+    # the engine's pip or uv: the plan's offline command, the WHEELS marker being tools\wheels
     assert "$wheelsDir = Join-Path $toolsDir 'wheels'" in install
-    program, *arguments = plan.packages_step.install.command
-    expected = [substituted(a, OFFLINE_VARS) for a in arguments]
-    assert array_items(script, "$pipArgs", OFFLINE_VARS) == [expected]
-    assert expected[-3:] == ["--no-index", "--find-links", OFFLINE_VARS["$wheelsDir"]]
+    args = engine_call(plan, "install", OFFLINE_VARS)
+    assert array_items(script, "$engineArgs", OFFLINE_VARS) == [args]
+    assert f"wheels={OFFLINE_VARS['$wheelsDir']}" in args
+    assert plan.packages_step.install.command[-3:] == (("--no-index",), ("--find-links",),
+                                                       (WHEELS,))
 
 
 def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
@@ -745,8 +753,7 @@ def test_web_render_is_unchanged_by_the_offline_mode(name, tmp_path):
                           for p in root.rglob("*") if p.is_file()}
     assert files(default) == files(web)
     assert not any(n.endswith((".exe", ".msi", ".zip", ".whl", ".txt")) for n in files(web))
-    if shipped_plan(name).path_step is not None:
-        assert files(web)["tools/choconsis_path.py"]  # the PATH editor, as setup.exe has it
+    assert files(web)["tools/choconsis_engine.py"]  # the engine, as setup.exe has it
     install = files(web)["tools/" + chocolatey.INSTALL_SCRIPT].decode("utf-8-sig")
     assert "$toolsDir 'wheels'" not in install and "Get-FileHash" not in install
 

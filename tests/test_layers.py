@@ -6,7 +6,11 @@ never of a higher layer, and never a peer package of its own layer (above the fo
     0  foundation  errors, ui, fileio, reproducible, netreasons, escaping, datafiles (where the
                    shipped templates and recipes lie), preflight (checks of command-line
                    paths), store (the sha256-keyed artifact cache and HTTP session), wheelfiles
-                   (the one reader of wheel members), and the package's __init__ (the version)
+                   (the one reader of wheel members), the package's __init__ (the version),
+                   and engine (the target-side install engine the installers ship and run on
+                   Windows with the runtime's python: Python 2.7 and 3, standard library only;
+                   it imports nothing of choconsis at all, which test_the_engine_stands_alone
+                   checks)
     1  recipe      the typed schema, its loading, the Windows target it describes (target.py)
     2  index       clients of package indexes (PEP 503/691) and of python.org
     3  lock        resolution with pip, the PEP 751 lock
@@ -39,7 +43,7 @@ TOP = "choconsis"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "ui", "fileio", "reproducible", "netreasons", "escaping", "datafiles",
-     "preflight", "store", "wheelfiles", "__init__"),
+     "preflight", "store", "wheelfiles", "__init__", "engine"),
     ("recipe",),
     ("index",),
     ("lock",),
@@ -287,3 +291,26 @@ def test_the_checks_can_fail(tmp_path):
 def test_a_module_in_no_layer_is_named():
     with pytest.raises(AssertionError, match="'nowhere' .generator/nowhere. is in no layer"):
         layer_of("nowhere")
+
+
+def test_the_engine_stands_alone():
+    """The engine runs on the target from the installer's state folder, where no choconsis
+    is installed: it may import only the standard library and its own sibling modules."""
+    modules = all_modules()
+    siblings = {path.stem for path in (SOURCE / "engine").glob("*.py")}
+    found = []
+    for module, path in modules.items():
+        if not module.startswith(f"{TOP}.engine"):
+            continue
+        for name, line in imports_of(module, path, modules):
+            found.append(where(module, line))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                found.append(where(module, node.lineno))
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [where(module, node.lineno) for n in names
+                      if n.split(".")[0] == TOP or n.split(".")[0] == "generator"]
+    assert siblings >= {"choconsis_engine"}
+    assert found == [], "the engine imports choconsis: " + ", ".join(found)

@@ -26,7 +26,9 @@ from choconsis.store import ArtifactStore
 from choconsis.errors import BuildError, RecipeError, ToolMissingError
 from choconsis.lock.lockfile import Lock, LockedWheel, parse_lock
 from choconsis.payload import Payload, resolve_payload
-from choconsis.plan import Delivery, InstallPlan, build_plan, command_line
+from choconsis.backends.nsis.values import LOG_COPY, LOG_FILE
+from choconsis.plan import (STEPS_FILE, Delivery, InstallPlan, build_plan, command_line,
+                            engine_command, engine_description, engine_json)
 from choconsis.recipe import Recipe, parse_recipe
 from kit.decoders import failure_log
 from kit.locks import fake_lock
@@ -80,6 +82,13 @@ def step_markers(script: str) -> list[tuple[int, str, str]]:
             re.findall(r"^  ; ---- step (\d+) (\S+): (\w+)", install, re.M)]
 
 
+def engine_call(plan: InstallPlan, side: str) -> str:
+    """The engine's command line as setup.exe runs it (its log files added)."""
+    return escaping.nsis_templated(command_line((*engine_command(plan, side), ("--log",),
+                                                 (LOG_FILE,), ("--log",), (LOG_COPY,))),
+                                   nsis.NSIS_VARIABLES)[1:-1]
+
+
 # ---------------------------------------------------------------------------- rendering
 
 
@@ -88,11 +97,17 @@ def step_markers(script: str) -> list[tuple[int, str, str]]:
 def test_steps_are_rendered_in_plan_order(name: str, delivery: Delivery):
     plan = shipped_plan(name, delivery)
     script = script_of(plan)
-    assert step_markers(script) == [(i, s.key, s.install.kind)
-                                    for i, s in enumerate(plan.steps, start=1)]
+    first = plan.engine_steps[0]  # the engine's one call stands for its steps
+    shown = [(i, s) for i, s in enumerate(plan.steps, start=1) if not s.in_engine or s == first]
+    assert step_markers(script) == [(i, "engine", "engine") if s == first
+                                    else (i, s.key, s.install.kind) for i, s in shown]
     titles = re.findall(r'^  StrCpy \$StepName "step \d+ \((.*)\)"$', script.split(
         "; ---------------------------------------------------------------- install")[-1], re.M)
-    assert titles == [s.title for s in plan.steps]
+    fetching = [s.title for s in plan.engine_steps if getattr(s.install, "artifact", None)]
+    assert titles == [s.title for s in plan.steps if not s.in_engine or s.title in fetching]
+    numbers = [i for i, s in enumerate(plan.steps, start=1) if s.in_engine]
+    span = f"steps {numbers[0]} to {numbers[-1]}" if len(numbers) > 1 else f"step {numbers[0]}"
+    assert f'  StrCpy $StepName "the engine ({span})"' in script
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -121,11 +136,10 @@ def test_web_mode_downloads_each_artifact_verified_and_pip_uses_the_index():
         line = (f"!insertmacro ChoconsisDownloadVerified {escaping.nsis_string(artifact.url)} "
                 f"\"$StepFile\" {escaping.nsis_string(artifact.sha256)}")
         assert line in script
-    pip = escaping.nsis_templated(command_line(plan.packages_step.install.command),
-                                  nsis.NSIS_VARIABLES)
-    assert f"nsExec::ExecToLog {pip}" in script
-    assert "--require-hashes" in pip and "--index-url" in pip
     assert "File /oname=" not in script and "payload\\" not in script
+    assert ("--index-url",) in plan.packages_step.install.command
+    assert engine_call(plan, "install") in script
+    assert "--var wheels=" not in engine_call(plan, "install")
 
 
 def test_offline_mode_embeds_and_pip_uses_the_wheels_folder():
@@ -134,10 +148,9 @@ def test_offline_mode_embeds_and_pip_uses_the_wheels_folder():
     assert "ChoconsisDownloadVerified" not in script.split("Section \"-install\"")[1]
     for artifact in plan.artifacts:
         assert f"\"payload\\{artifact.filename}\"" in script
-    pip = escaping.nsis_templated(command_line(plan.packages_step.install.command),
-                                  nsis.NSIS_VARIABLES)
-    assert f"nsExec::ExecToLog {pip}" in script
-    assert "--no-index" in pip and "$PLUGINSDIR\\wheels" in pip
+    assert ("--no-index",) in plan.packages_step.install.command
+    call = engine_call(plan, "install")
+    assert call in script and '--var wheels=$\\"$PLUGINSDIR\\wheels$\\"' in call
     # already-compressed payloads are stored, not recompressed
     assert script.count("SetCompress off") == len(plan.artifacts) + 1
 
@@ -203,16 +216,21 @@ def test_a_value_longer_than_an_nsis_string_is_refused():
 
 
 def test_a_runtime_install_records_what_went_in_and_its_uninstall_runs_no_pip():
-    """The 2013 shape installs into the runtime: after the packages step choconsis_record.py
-    writes the installed files down (the lock's names come from the lock file, so the
-    command fits an NSIS string whatever the lock's size); the undo removes them by that
-    record, in one command, in the uninstaller and the rollback alike."""
+    """The 2013 shape installs into the runtime: after the packages step the engine writes
+    the installed files down (the lock's names come from the lock file, so the engine's
+    command fits an NSIS string whatever the lock's size); its undo removes them by that
+    record, in one call, in the uninstaller and the rollback alike."""
     plan = plan_of(recipe_data("openstack-clients-2013"), extra=120)  # packages in the runtime
     script = script_of(plan)
     assert "-m pip uninstall" not in script
-    assert script.count("choconsis_record.py$\\\" write") == 1
-    assert script.count("choconsis_record.py$\\\" remove") == 1  # one macro: uninstall + rollback
-    assert 'File "choconsis_record.py"' in script
+    packages = next(s for s in engine_description(plan)["steps"] if s["key"] == "packages")
+    assert packages["install"]["record"]["out"] == [{"var": "state_dir"},
+                                                    "\\packages-record.txt"]
+    assert packages["undo"] == {"kind": "remove_recorded", "record": [
+        {"var": "state_dir"}, "\\packages-record.txt"], "root": [{"var": "runtime_dir"}]}
+    assert script.count(engine_call(plan, "install")) == 1
+    assert script.count(engine_call(plan, "undo")) == 1  # one macro: uninstall + rollback
+    assert 'File "choconsis_record.py"' in script and 'File "choconsis-steps.json"' in script
 
 
 def test_vi_version_has_four_numbers():
@@ -229,8 +247,9 @@ def test_render_writes_a_self_contained_folder(tmp_path: Path):
     script = nsis.render(plan, payload, tmp_path / "nsis")
     folder = script.parent
     names = {p.name for p in folder.iterdir()}
-    assert {"installer.nsi", "choconsis.nsh", "download.nsh", "choconsis_path.py",
+    assert {"installer.nsi", "choconsis.nsh", "download.nsh", *plan.target_files, STEPS_FILE,
             "requirements.lock", "payload"} <= names
+    assert (folder / STEPS_FILE).read_text("utf-8") == engine_json(plan)
     written = parse_lock((folder / "requirements.lock").read_text()).wheels
     assert set(written) == set(plan.lock.wheels)
     for artifact in plan.artifacts:
@@ -566,6 +585,13 @@ def test_wine_web_install_then_uninstall(tmp_path: Path, loopback, wine_kit):
     state = folder / "choconsis-probe-web"
     log = (state / "probe-web-install.log").read_text("utf-16")
     assert "reboot required (exit code 3010)" in log and "sha256 verified" in log
+    # the PATH and packages steps ran in ONE start of the runtime's python (the engine),
+    # which logged each of them as the other steps are logged
+    assert log.count("one start of the runtime's python.exe") == 1
+    assert "the engine (steps 4 to 5): one start of the runtime's python.exe" in log
+    assert "step 4 (PATH): start (prepend_path; owns: recorded)" in log
+    assert "step 5 (pip install choconsis-probe): done" in log
+    assert "the engine (steps 4 to 5): exit code 0" in log
     assert (prefix.drive_c / "ChoconsisMarker" / "note.txt").is_file()
     assert (folder / "Scripts" / "choconsis-probe.exe").is_file()
     values = prefix.reg_query(UNINSTALL_KEY + "probe-web")

@@ -1,5 +1,5 @@
-"""The NSIS building blocks: nsis/download.nsh and nsis/choconsis_path.py (driven from NSIS
-by the test-only macros of tests/kit/nsis_probe/path.nsh).
+"""The NSIS building blocks: nsis/download.nsh and choconsis.engine's choconsis_path.py (driven
+from NSIS by the test-only macros of tests/kit/nsis_probe/path.nsh).
 
 Fast tests check the PATH string logic under Linux Python and that the .nsh files compile for
 both targets. Slow tests run the real thing under Wine: tiny amd64 installers that download from
@@ -26,7 +26,7 @@ from choconsis.backends.nsis.reasons import reason_macros
 ROOT = Path(__file__).resolve().parent.parent
 NSIS_DIR = ROOT / "nsis"
 PROBE_DIR = Path(__file__).resolve().parent / "kit" / "nsis_probe"  # test-only NSIS macros
-PATH_SCRIPT = NSIS_DIR / "choconsis_path.py"
+PATH_SCRIPT = ROOT / "generator" / "engine" / "choconsis_path.py"
 REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ = 1, 2, 7
 
 

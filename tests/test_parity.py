@@ -5,6 +5,10 @@ Chocolatey scripts are parsed (NSIS by its lines, PowerShell with tree-sitter) a
 the same sequence of (step number, state key, install action, ownership rule) at install and
 of (step number, state key, undo action) at uninstall, the plan's; and per step the same exit
 codes, the same kind of "was it there before" probe, and a record of what the step did.
+
+The steps the target-side engine runs are one call of choconsis_engine.py in both, at the
+first of them (install and undo), with the same steps description and the same install-time
+variables; Chocolatey adds its shims of the commands after it (its own way of exposing them).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import pytest
 from choconsis.backends import chocolatey, nsis
 from choconsis.check.powershell import Script
 from choconsis.payload import Payload
-from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan
+from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan, engine_description
+from choconsis.plan.engine import engine_variables
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock
 from kit.plans import web_payload
@@ -90,17 +95,27 @@ def nsis_install(script: str) -> list[tuple[int, str, str, str]]:
 
 
 def nsis_undo(script: str) -> list[tuple[int, str, str]]:
-    """The undo macros in the order the uninstaller inserts them."""
+    """The undo macros in the order the uninstaller inserts them (an engine step other than
+    the first has none of its own: the engine's call undoes it)."""
     bodies = dict(re.findall(r"^!macro ChoconsisUndoStep(\d+) PREFIX\n(.*?)^!macroend",
                              script, re.M | re.S))
     uninstall = script.split('Section "Uninstall"')[1]
     order = re.findall(r'!insertmacro ChoconsisUndoStep(\d+) "un\."', uninstall)
     out = []
     for n in order:
-        key, action = re.search(r'StrCpy \$StepKey "([^"]*)"\n  !insertmacro ChoconsisBeginUndo '
-                                r'"\$\{PREFIX\}" "(\w+)"', bodies[n]).groups()
-        out.append((int(n), key, action))
+        for key, action in re.findall(r'StrCpy \$StepKey "([^"]*)"\n  !insertmacro '
+                                      r'ChoconsisBeginUndo "\$\{PREFIX\}" "(\w+)"', bodies[n]):
+            out.append((int(n), key, action))
     return out
+
+
+def engine_calls(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(side, the --var names in order) of each call of choconsis_engine.py, NSIS or
+    PowerShell alike (the names are plain words in both)."""
+    return [(side, tuple(re.findall(r"--var\W+(\w+)=", rest.split("\n\n")[0])))
+            for side, rest in re.findall(
+                r"choconsis_engine\.py\W+(install|undo)\W+--steps\W+[^\n]*?"
+                r"choconsis-steps\.json(.*?)(?=^\S|\Z)", text, re.M | re.S)]
 
 
 def nsis_codes(block: str) -> set[int]:
@@ -151,31 +166,86 @@ PROBES = {  # probe kind -> what each back end runs for it
 }
 
 
+def expected(plan: InstallPlan) -> tuple[list, list]:
+    """The plan's native steps, and the engine's call in place of its first engine step."""
+    first = plan.engine_steps[0] if plan.engine_steps else None
+    install, undo = [], []
+    for number, step in enumerate(plan.steps, start=1):
+        if step == first:
+            install.append((number, "engine", "engine", "recorded"))
+        elif not step.in_engine:
+            install.append((number, step.key, step.install.kind, str(step.owns)))
+    for step in plan.undo_order():
+        number = plan.steps.index(step) + 1
+        if step == first:
+            undo.append((number, "engine", "engine"))
+        elif not step.in_engine:
+            undo.append((number, step.key, step.undo.kind))
+    return install, undo
+
+
+def native(found: list, plan: InstallPlan) -> list:
+    """Chocolatey's own parts of engine steps (the shims) left out."""
+    keys = {s.key for s in plan.engine_steps}
+    return [entry for entry in found if entry[1] not in keys]
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_both_back_ends_render_the_plans_steps_in_order(case):
     plan, nsi, ps_in, ps_un = rendered(case)
-    want_install = [(i, s.key, s.install.kind, str(s.owns))
-                    for i, s in enumerate(plan.steps, start=1)]
-    want_undo = [(plan.steps.index(s) + 1, s.key, s.undo.kind) for s in plan.undo_order()]
+    want_install, want_undo = expected(plan)
     assert nsis_install(nsi) == want_install
-    assert ps_install(ps_in) == want_install
+    assert native(ps_install(ps_in), plan) == want_install
     assert nsis_undo(nsi) == want_undo
-    assert ps_undo(ps_un) == want_undo
+    assert native(ps_undo(ps_un), plan) == want_undo
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_both_back_ends_call_the_engine_once_each_way_with_the_same_values(case):
+    """One engine call for install (in the install section) and one for undo (in the undo
+    macro both the uninstaller and the rollback use), with the same --var names, which are
+    every placeholder of the description's side."""
+    plan, nsi, ps_in, ps_un = rendered(case)
+    assert plan.engine_steps, case
+    want = [("install", engine_variables(plan, "install"))]
+    assert engine_calls(nsi.split('Section "-install"')[1].split("SectionEnd")[0]) == want
+    assert engine_calls(ps_in) == want
+    want_undo = [("undo", engine_variables(plan, "undo"))]
+    assert engine_calls(nsi.split("Function ChoconsisRollback")[0]) == want_undo
+    assert engine_calls(ps_un) == want_undo
+    names = {p["var"] for s in engine_description(plan)["steps"] for side in ("install", "undo")
+             for p in _placeholders(s[side])}
+    assert names <= set(engine_variables(plan, "install")) | set(engine_variables(plan, "undo"))
+
+
+def _placeholders(value):
+    if isinstance(value, dict):
+        if set(value) == {"var"}:
+            yield value
+        else:
+            for v in value.values():
+                yield from _placeholders(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _placeholders(v)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_step_has_the_same_exit_codes_probe_and_record(case):
+    """Per native step (the engine's are its own: tests/test_engine.py)."""
     plan, nsi, ps_in, ps_un = rendered(case)
     install = nsi.split('Section "-install"')[1].split("SectionEnd")[0]
-    nsis_steps = _nsis_blocks(install, "ChoconsisBeginStep")
-    ps_steps = ps_blocks(ps_in, "Start-ChoconsisStep")
+    nsis_steps = dict(_nsis_blocks(install, "ChoconsisBeginStep"))
+    ps_steps = dict(zip([k for _, k, _, _ in ps_install(ps_in)],
+                        ps_blocks(ps_in, "Start-ChoconsisStep")))
     bodies = dict(re.findall(r"^!macro ChoconsisUndoStep(\d+) PREFIX\n(.*?)^!macroend",
                              nsi, re.M | re.S))
-    ps_undos = dict(zip([n for n, _, _ in ps_undo(ps_un)], ps_blocks(ps_un, "Start-ChoconsisUndo")))
-    assert len(nsis_steps) == len(ps_steps) == len(plan.steps)
-    for number, (step, (key, n_block), p_block) in enumerate(
-            zip(plan.steps, nsis_steps, ps_steps), start=1):
-        assert key == step.key
+    ps_undos = dict(zip([(n, k) for n, k, _ in ps_undo(ps_un)],
+                        ps_blocks(ps_un, "Start-ChoconsisUndo")))
+    native_steps = [(n, s) for n, s in enumerate(plan.steps, start=1) if not s.in_engine]
+    assert {k for k in nsis_steps if k != "engine"} == {s.key for _, s in native_steps}
+    for number, step in native_steps:
+        n_block, p_block = nsis_steps[step.key], ps_steps[step.key]
         codes = set(getattr(step.install, "exit").accepted) if hasattr(step.install, "exit") \
             else set()
         assert nsis_codes(n_block) == codes, (case, step.key, "NSIS install codes")
@@ -190,7 +260,7 @@ def test_each_step_has_the_same_exit_codes_probe_and_record(case):
         assert ("Set-StepRecord" in p_block) == records, (case, step.key, "PS record")
         undo_codes = set(getattr(step.undo, "exit").accepted) if hasattr(step.undo, "exit") \
             else set()
-        n_undo, p_undo = bodies[str(number)], ps_undos[number]
+        n_undo, p_undo = bodies[str(number)], ps_undos[(number, step.key)]
         assert nsis_codes(n_undo) == undo_codes, (case, step.key, "NSIS undo codes")
         assert ps_codes(p_undo) == undo_codes, (case, step.key, "PowerShell undo codes")
 
@@ -201,8 +271,11 @@ def test_the_parsers_see_what_a_back_end_renders():
     plan, nsi, ps_in, _ = rendered("openstack-clients-2013")
     swapped = nsi.replace('"installer:pyOpenSSL-0.13.winxp32-py2.7.msi"', '"installer:other"')
     assert nsis_install(swapped) != nsis_install(nsi)
-    assert [a for _, _, a, _ in nsis_install(nsi)] == [s.install.kind for s in plan.steps]
-    changed = ps_in.replace("-Action 'pip_install'", "-Action 'copy_preinstalled'")
+    assert [a for _, _, a, _ in nsis_install(nsi)] == [
+        "engine" if s == plan.engine_steps[0] else s.install.kind
+        for s in plan.steps if not s.in_engine or s == plan.engine_steps[0]]
+    assert engine_calls(nsi.replace("--var", "--other")) != engine_calls(nsi)
+    changed = ps_in.replace("-Action 'run_msi'", "-Action 'run_exe'")
     assert ps_install(changed) != ps_install(ps_in)
     assert ps_codes("validExitCodes = @(0, 3010, 1641)\nif (@(0) -notcontains $x)") == {
         0, 3010, 1641}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -29,15 +30,15 @@ from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import Lock
 from choconsis.payload import resolve_payload
 from choconsis.payload.preinstall import INSTALLER_NAME
-from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE_DIR, Delivery,
-                            InstallPlan, build_plan, command_line, literal)
+from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE_DIR, STEPS_FILE,
+                            Delivery, InstallPlan, build_plan, command_line, literal)
 from choconsis.recipe import Recipe, parse_recipe
 from kit.locks import file_wheel, lock_of
 from kit.recipes import recipe_data
 from kit.wheels import make_wheel, record_hash
 
 ROOT = Path(__file__).resolve().parent.parent
-LAUNCHERS = ROOT / "nsis" / "make_launchers.py"
+LAUNCHERS = ROOT / "generator" / "engine" / "make_launchers.py"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -186,15 +187,24 @@ def test_the_script_copies_the_tree_and_runs_make_launchers_instead_of_pip(tmp_p
     out = render(make_kit(tmp_path), tmp_path / "nsis")
     script = (out / "installer.nsi").read_text("utf-8")
     assert (out / "make_launchers.py").read_bytes() == LAUNCHERS.read_bytes()
-    assert 'File /r "payload\\preinstall\\*.*"' in script
+    # the tree is unpacked where the engine takes it from, before the engine's one call
+    assert 'SetOutPath "$PLUGINSDIR\\preinstall"\n  File /r "payload\\preinstall\\*.*"' in script
+    assert script.index('File /r "payload\\preinstall') < script.index(
+        'choconsis_engine.py$\\" install')
     assert "-m pip install" not in script and "payload\\wheels" not in script
-    assert ('"$RuntimeDir\\python.exe$\\" -E -s $\\"$StateDir\\make_launchers.py$\\" '
-            '--python $\\"$RuntimeDir\\python.exe$\\" --site-packages '
-            '$\\"$RuntimeDir\\Lib\\site-packages$\\" --scripts $\\"$RuntimeDir\\Scripts$\\" '
-            '--dists $\\"$StateDir\\preinstalled-dists.txt') in script
+    assert "--var preinstalled=$\\\"$PLUGINSDIR\\preinstall$\\\"" in script
+    steps = json.loads((out / STEPS_FILE).read_text("utf-8"))["steps"]
+    (copy,) = [s["install"] for s in steps if s["key"] == "packages"]
+    assert copy["kind"] == "copy_preinstalled"
+    assert copy["source"] == [{"var": "preinstalled"}]
+    assert copy["destination"] == [{"var": "runtime_dir"}]
+    assert copy["python"] == [{"var": "runtime_dir"}, "\\python.exe"]
+    assert copy["scripts"] == [{"var": "runtime_dir"}, "\\Scripts"]
+    assert copy["dists"] == [{"var": "state_dir"}, "\\preinstalled-dists.txt"]
+    assert copy["record"]["out"] == [{"var": "state_dir"}, "\\packages-record.txt"]
     assert "pip uninstall" not in script  # the undo removes what the record lists
-    assert script.count("choconsis_record.py$\\\" write") == 1
-    assert script.count("choconsis_record.py$\\\" remove") == 1
+    assert script.count("choconsis_engine.py$\\\" install") == 1
+    assert script.count("choconsis_engine.py$\\\" undo") == 1
     assert (out / "choconsis_record.py").is_file()
     assert 'Delete "$StateDir\\make_launchers.py"' in script
 
@@ -254,8 +264,11 @@ def test_a_venv_takes_the_preinstalled_tree_and_leaves_the_runtime_alone(tmp_pat
     runtime_site = out / "payload" / "runtime" / "Lib" / "site-packages"
     assert (runtime_site / "helper-0.9.dist-info").is_dir()  # the runtime's own: untouched
     script = (out / "installer.nsi").read_text("utf-8")
-    assert 'SetOutPath "$INSTDIR\\env"\n  !insertmacro ChoconsisRecord "installed"\n' \
-        '  File /r "payload\\preinstall\\*.*"' in script
+    assert 'SetOutPath "$PLUGINSDIR\\preinstall"\n  File /r "payload\\preinstall\\*.*"' in script
+    steps = json.loads((out / STEPS_FILE).read_text("utf-8"))["steps"]
+    (copy,) = [s["install"] for s in steps if s["key"] == "packages"]
+    assert copy["destination"] == [{"var": "install_dir"}, "\\env"]
+    assert copy["python"] == [{"var": "install_dir"}, "\\env\\Scripts\\python.exe"]
 
 
 def test_a_zip_runtime_without_site_packages_is_refused(tmp_path: Path):

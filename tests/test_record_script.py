@@ -1,5 +1,5 @@
-"""nsis/choconsis_record.py: what a runtime-shaped install put into the runtime is written down
-at install and removed exactly at uninstall (run here with the machine's python, on a runtime
+"""choconsis_record.py (choconsis.engine): what a runtime-shaped install put into the runtime
+is written down at install and removed exactly at uninstall (run here with the machine's python, on a runtime
 tree laid out as on Windows by the same wheel installer --preinstall uses)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from choconsis.payload.preinstall import install_wheels
 from kit.wheels import make_wheel
 
-SCRIPT = Path(__file__).resolve().parent.parent / "nsis" / "choconsis_record.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "generator" / "engine" / "choconsis_record.py"
 LOCK = """# choconsis lock of demo: made by 'choconsis lock'; edit the recipe, not this file
 # target: cp312 win_amd64
 demo-app==1.0 \\

@@ -5,7 +5,7 @@ time, so that setup.exe only copies files: every locked wheel (already sha256-ve
 artifact store) is installed with PyPA's ``installer`` library, the reference wheel installer,
 into a tree laid out like the runtime folder (``Lib/site-packages``, ``Scripts``, ``Include``,
 data at the root). setup.exe copies that tree into ``$INSTDIR`` and then runs one python.exe
-with ``nsis/make_launchers.py``, which writes the console-script launchers with the real
+with the engine's ``make_launchers.py``, which writes the console-script launchers with the real
 interpreter path (known only at install time) and appends them to each RECORD, so the usual
 ``pip uninstall`` undo removes everything.
 

@@ -3,7 +3,10 @@
 Each action is data: a back end translates it into its language with one template macro per
 action kind (``install_<kind>`` / ``undo_<kind>``, the same names in ``nsis/steps.nsh.j2``
 and ``nuspec/steps.ps1.j2``). Where a back end cannot do what an action says with its own
-means, it does the same thing another way, and its macro says why.
+means, it does the same thing another way, and its macro says why. The actions that run in
+the runtime's python (``steps.ENGINE_KINDS``) are run by the target-side engine instead, from
+the description :mod:`.engine` makes of them; their commands say what each does as a
+separate program would (the benchmarks run them so, one at a time).
 """
 
 from __future__ import annotations
@@ -139,10 +142,10 @@ class MakeVenv(Action):
 
 @dataclass(frozen=True)
 class ExposeCommands(Action):
-    """Put the app's commands, and only those, on PATH. setup.exe writes a launcher for each
-    into the app's bin folder (make_launchers.py: starting the environment's python.exe by its
-    absolute path) and puts that folder on PATH; Chocolatey makes a shim of each launcher in
-    the environment (Install-BinFile), its own way."""
+    """Put the app's commands, and only those, on PATH. The engine writes a launcher for each
+    into the app's bin folder (make_launchers.py's logic: starting the environment's
+    python.exe by its absolute path); setup.exe has it put that folder on PATH, Chocolatey
+    makes a shim of each launcher (Install-BinFile) and changes no PATH."""
 
     names: tuple[str, ...]
     scripts: Templated  # where pip wrote the launchers
@@ -156,7 +159,7 @@ class ExposeCommands(Action):
 @dataclass(frozen=True)
 class PrependPath(Action):
     """Put entries at the front of the machine or user PATH (those not there yet), recording
-    what was added. Both back ends run nsis/choconsis_path.py with the installed python.exe:
+    what was added. The engine does it (choconsis_path.py's logic, in the runtime's python):
     neither NSIS (1024-character strings) nor Chocolatey (Install-ChocolateyPath appends)
     can prepend to a PATH of any length and keep its type."""
 
@@ -181,6 +184,7 @@ class PipInstall(Action):
     artifact: Artifact | None = None
     prepare: Command | None = None
     tool_folder: Templated | None = None
+    tool_member: str | None = None  # uv.exe's name inside the wheel
     installer: str = "pip"  # pip | uv
     record: Command | None = None  # into the runtime: write down what went in (see undo)
     kind: ClassVar[str] = "pip_install"
@@ -189,7 +193,8 @@ class PipInstall(Action):
 @dataclass(frozen=True)
 class CopyPreinstalled(Action):
     """--preinstall: copy the tree the build installed the wheels into, then write the
-    console-script launchers with the installed interpreter (nsis/make_launchers.py)."""
+    console-script launchers with the installed interpreter (the engine: make_launchers.py's
+    logic). The back end unpacks the tree to a staging folder; the engine moves it in."""
 
     command: Command
     exit: ExitPolicy = PROGRAM

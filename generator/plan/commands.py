@@ -8,12 +8,12 @@ from .layout import Layout
 from .values import (FILE, LOCK, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Command,
                      Templated, under)
 
-PATH_SCRIPT = "choconsis_path.py"  # nsis/choconsis_path.py, shipped with both back ends
-LAUNCHER_SCRIPT = "make_launchers.py"  # nsis/make_launchers.py (--preinstall)
+PATH_SCRIPT = "choconsis_path.py"  # choconsis.engine's, shipped with both back ends
+LAUNCHER_SCRIPT = "make_launchers.py"  # choconsis.engine's launcher writer
 DISTS_FILE = "preinstalled-dists.txt"  # the dist-info folders make_launchers.py reads
 PATH_RECORD = "path-record.txt"  # what choconsis_path.py added for [path] (state folder)
 BIN_PATH_RECORD = "bin-path-record.txt"  # ... and for the commands folder
-RECORD_SCRIPT = "choconsis_record.py"  # nsis/choconsis_record.py: a runtime's packages
+RECORD_SCRIPT = "choconsis_record.py"  # choconsis.engine's record of a runtime's packages
 PACKAGES_RECORD = "packages-record.txt"  # ... what the packages step put into the runtime
 UV_FOLDER = "uv"  # <state folder>\uv\uv.exe: taken out of its wheel for the install only
 

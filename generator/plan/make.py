@@ -132,7 +132,8 @@ def packages_install(recipe: Recipe, lock: Lock, delivery: Delivery, layout: Lay
     return PipInstall(uv_install_command(lock, index, delivery, layout),
                       artifact=Artifact(f"uv {uv.version}", uv.url, uv.sha256),
                       prepare=uv_extract_command(uv_member(uv)),
-                      tool_folder=under(STATE_DIR, UV_FOLDER), installer="uv")
+                      tool_folder=under(STATE_DIR, UV_FOLDER), tool_member=uv_member(uv),
+                      installer="uv")
 
 
 def check_preinstallable(recipe: Recipe, lock: Lock, layout: Layout) -> None:

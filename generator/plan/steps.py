@@ -18,6 +18,18 @@ from .layout import Layout
 from .policy import Ownership
 
 
+# The install actions the target-side engine runs (generator/engine/: one start of the
+# runtime's python.exe for all of them); the others stay native to each back end.
+ENGINE_KINDS = frozenset({"make_venv", "prepend_path", "pip_install", "copy_preinstalled",
+                          "expose_commands"})
+ENGINE_SCRIPT = "choconsis_engine.py"  # the engine's entry point
+STEPS_FILE = "choconsis-steps.json"  # its steps description, written by each back end
+ENGINE_STATE_FILE = "engine-state.json"  # what the engine did (state folder), for its undo
+# The engine's files, shipped from choconsis.engine beside the steps description.
+ENGINE_FILES = (ENGINE_SCRIPT, "engine_actions.py", "choconsis_path.py", "make_launchers.py",
+                "choconsis_record.py")
+
+
 @dataclass(frozen=True)
 class Step:
     """One step: ``title`` names it in logs and errors, ``key`` in the install records."""
@@ -32,6 +44,11 @@ class Step:
     @property
     def artifact(self) -> Artifact | None:
         return getattr(self.install, "artifact", None)
+
+    @property
+    def in_engine(self) -> bool:
+        """Run by the target-side engine (its install and its undo), not by the back end."""
+        return self.install.kind in ENGINE_KINDS
 
 
 @dataclass(frozen=True)
@@ -93,9 +110,20 @@ class InstallPlan:
         return found[0] if found else None
 
     @property
+    def engine_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.in_engine)
+
+    @property
+    def target_files(self) -> tuple[str, ...]:
+        """The files of choconsis.engine that ship with the installer (into the state folder
+        of setup.exe, tools/ of the Chocolatey package); the steps description goes with
+        them, written by the back end."""
+        return ENGINE_FILES if self.engine_steps else ()
+
+    @property
     def records_packages(self) -> bool:
         """Whether the packages step writes down what it put into the runtime (and its undo
-        needs nsis/choconsis_record.py)."""
+        removes exactly that)."""
         return getattr(self.packages_step.install, "record", None) is not None
 
     @property

@@ -65,8 +65,8 @@ class RemoveTree(Action):
 
 @dataclass(frozen=True)
 class RemoveCommands(Action):
-    """Take the commands off PATH again: setup.exe removes its bin entry (choconsis_path.py)
-    and the launcher copies; Chocolatey removes the shims (Uninstall-BinFile)."""
+    """Take the commands off PATH again: the engine removes the launchers and, for setup.exe,
+    the bin folder's PATH entry; Chocolatey first removes its shims (Uninstall-BinFile)."""
 
     names: tuple[str, ...]
     scripts: Templated
@@ -78,7 +78,7 @@ class RemoveCommands(Action):
 
 @dataclass(frozen=True)
 class RemovePathEntries(Action):
-    """Take out exactly the PATH entries the install recorded adding (choconsis_path.py)."""
+    """Take out exactly the PATH entries the install recorded adding (the engine)."""
 
     scope: str
     command: Command
@@ -89,7 +89,7 @@ class RemovePathEntries(Action):
 @dataclass(frozen=True)
 class RemoveRecorded(Action):
     """Remove exactly the files the packages step recorded putting into the runtime (the
-    installers' own records, gathered at install by nsis/choconsis_record.py), their bytecode
+    installers' own records, gathered at install by the engine), their bytecode
     and the folders left empty, before the runtime goes. No pip runs at uninstall."""
 
     command: Command

@@ -34,8 +34,10 @@ USER_PROGRAMS = Marker("user_programs")  # %LOCALAPPDATA%\Programs (per-user ins
 FILE = Marker("file")  # local path of the step's artifact (downloaded or embedded)
 LOCK = Marker("lock")  # local path of the lock file (a pip requirements file with hashes)
 WHEELS = Marker("wheels")  # local folder of embedded wheels (offline mode only)
-SCRIPTS = Marker("scripts")  # local folder of the helper scripts that ship with the package
+SCRIPTS = Marker("scripts")  # local folder of the engine's files that ship with the package
 PRODUCT_CODE = Marker("product_code")  # an MSI's ProductCode, read from the MSI at install
+EXPOSE = Marker("expose")  # how the commands are exposed: path (setup.exe) | shims (Chocolatey)
+PREINSTALLED = Marker("preinstalled")  # --preinstall: where the back end staged the tree
 
 Part = Union[str, Marker]
 Templated = tuple[Part, ...]

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ...lock.lockfile import format_lock
 from ...payload import Payload
-from ...plan import (DISTS_FILE, LAUNCHER_SCRIPT, LOCK_FILE, PATH_SCRIPT, RECORD_SCRIPT, Delivery,
-                     InstallPlan)
+from ...plan import DISTS_FILE, LOCK_FILE, STEPS_FILE, Delivery, InstallPlan, engine_json
 from ...datafiles import template_dir
 from ...reproducible import zip_date_time
 from ..base import Rendered, write_rendered
@@ -19,7 +18,7 @@ from .scripts import (HELPERS_SCRIPT, INSTALL_SCRIPT, PREINSTALL_ARCHIVE, UNINST
                       WHEELS_DIR, render_helpers, render_install, render_uninstall)
 from .verification import embedded_files, license_txt, verification_txt
 
-HELPERS_PACKAGE = "choconsis._nsis"  # the helper scripts both back ends ship
+ENGINE_PACKAGE = "choconsis.engine"  # the engine's files (InstallPlan.target_files)
 
 
 def _ps1_bytes(text: str) -> bytes:
@@ -50,13 +49,12 @@ def package_files(plan: InstallPlan, payload: Payload) -> Rendered:
                                                                      LOCK_FILE)))
     out.add(f"tools/{HELPERS_SCRIPT}", _ps1_bytes(render_helpers(plan)))
     out.add(f"tools/{LOCK_FILE}", format_lock(plan.lock, plan.recipe_name))
-    helpers = template_dir(HELPERS_PACKAGE)
-    if plan.path_step is not None:  # commands are shims here: no PATH editor needed for them
-        out.add(f"tools/{PATH_SCRIPT}", helpers / PATH_SCRIPT)
-    if plan.records_packages:
-        out.add(f"tools/{RECORD_SCRIPT}", helpers / RECORD_SCRIPT)
+    engine = template_dir(ENGINE_PACKAGE)
+    for name in plan.target_files:
+        out.add(f"tools/{name}", engine / name)
+    if plan.target_files:
+        out.add(f"tools/{STEPS_FILE}", engine_json(plan))
     if payload.preinstalled is not None:
-        out.add(f"tools/{LAUNCHER_SCRIPT}", helpers / LAUNCHER_SCRIPT)
         out.add(f"tools/{DISTS_FILE}", payload.preinstalled.dists_text)
     return out
 

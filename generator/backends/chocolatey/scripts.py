@@ -16,13 +16,12 @@ from typing import Any, Callable
 import jinja2
 
 from ...payload import Payload
-from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PATH_RECORD, PRODUCT_CODE,
-                     PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, WHEELS, Artifact,
-                     Command, CopyPreinstalled, ExposeCommands, InstallPlan, MakeVenv,
-                     PipInstall, PrependPath, RemoveCommands, RemovePathEntries, RemoveRecorded,
-                     RemoveTree, RunCheck, RunExe, RunMsi, Step, Templated, UninstallExeRuntime,
-                     UninstallMsi, UnpackZip, command_line, python_display_name,
-                     state_dir_name, under)
+from ...plan import (ALL_USERS, DISTS_FILE, ENGINE_STATE_FILE, EXPOSE, FILE, INSTALL_DIR, LOCK,
+                     PREINSTALLED, PRODUCT_CODE, PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS,
+                     STATE_DIR, WHEELS, Artifact, Command, CopyPreinstalled, ExposeCommands,
+                     InstallPlan, PipInstall, RemoveCommands, RunCheck, RunExe, RunMsi, Step,
+                     Templated, UninstallExeRuntime, UninstallMsi, UnpackZip, command_line,
+                     earlier_state, engine_command, python_display_name, state_dir_name, under)
 from ...escaping import ps_string, ps_templated
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
@@ -40,7 +39,9 @@ PREINSTALL_ARCHIVE = "preinstall.zip"  # tools/: the preinstalled tree (--preins
 PS_VARIABLES = {INSTALL_DIR: "$installDir", RUNTIME_DIR: "$runtimeDir", FILE: "$file",
                 LOCK: "$lockFile", WHEELS: "$wheelsDir", SCRIPTS: "$toolsDir",
                 STATE_DIR: "$stateDir", PRODUCT_CODE: "$productCode", SCOPE: "$scope",
-                ALL_USERS: "$allUsers", PROGRAM_FILES: "$programFiles"}
+                ALL_USERS: "$allUsers", PROGRAM_FILES: "$programFiles",
+                EXPOSE: "'shims'",  # the commands become Chocolatey shims, PATH is not changed
+                PREINSTALLED: "$preinstalledDir"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -146,38 +147,37 @@ class ScriptSteps(StepTranslator):
         program, arguments = _split(command)
         return {"program": program, "arguments": arguments, "exit_codes": ps_array(exit_codes)}
 
-    def values_make_venv(self, step: Step, action: MakeVenv) -> dict[str, Any]:
-        return {"folder": ps(action.folder), **self._run(action.command, action.exit.accepted)}
+    def values_engine(self, side: str) -> dict[str, Any]:
+        """One start of choconsis_engine.py for every engine step; before it, the native part
+        of those steps: the uv wheel fetched and verified, the preinstalled tree unzipped."""
+        program, arguments = _split(engine_command(self.plan, side))
+        values: dict[str, Any] = {"program": program, "arguments": arguments}
+        state = ps(under(STATE_DIR, ENGINE_STATE_FILE))
+        if side == "undo":
+            return {**values, "state_file": state}
+        earlier = earlier_state(self.plan)
+        values["earlier"] = ({"key": earlier[0], "text": earlier[1], "state_file": state}
+                             if earlier else None)
+        tool = preinstalled = None
+        for step in self.plan.engine_steps:
+            action = step.install
+            if isinstance(action, PipInstall) and action.artifact is not None:
+                tool = {"source": self._source(action.artifact)}
+            if isinstance(action, CopyPreinstalled):
+                preinstalled = {"archive": PREINSTALL_ARCHIVE, "dists_file": DISTS_FILE}
+        return {**values, "tool": tool, "preinstalled": preinstalled}
 
-    def values_expose_commands(self, step: Step, action: ExposeCommands) -> dict[str, Any]:
+    def values_engine_expose_commands(self, step: Step, action: ExposeCommands
+                                      ) -> dict[str, Any]:
+        """Chocolatey's own part of the commands step: a shim of each launcher the engine
+        wrote into the commands folder (setup.exe puts that folder on PATH instead)."""
         return {"names": Code(", ".join(ps_string(n) for n in action.names)),
-                "scripts": ps(action.scripts)}
+                "bin": ps(action.bin)}
 
-    def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
-        return self._run(action.command, action.exit.accepted)
-
-    def values_pip_install(self, step: Step, action: PipInstall) -> dict[str, Any]:
-        tool = None
-        if action.artifact is not None and action.prepare and action.tool_folder:
-            program, arguments = _split(action.prepare)
-            tool = {"source": self._source(action.artifact), "program": program,
-                    "arguments": arguments, "folder": ps(action.tool_folder)}
-        return {"tool": tool, "record": self._record(action),
-                **self._run(action.command, action.exit.accepted)}
-
-    @staticmethod
-    def _record(action: PipInstall | CopyPreinstalled) -> dict[str, Any] | None:
-        if action.record is None:
-            return None
-        program, arguments = _split(action.record)
-        return {"program": program, "arguments": arguments}
-
-    def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
-        from ...plan import DISTS_FILE
-
-        return {"archive": PREINSTALL_ARCHIVE, "dists_file": DISTS_FILE,
-                "destination": ps(self.plan.layout.env_dir), "record": self._record(action),
-                **self._run(action.command, action.exit.accepted)}
+    def values_engine_remove_commands(self, step: Step, action: RemoveCommands
+                                      ) -> dict[str, Any]:
+        return {"names": Code(", ".join(ps_string(n) for n in action.names)),
+                "bin": ps(action.bin)}
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = Code(", ".join(ps(e) for e in action.path_entries))
@@ -198,24 +198,10 @@ class ScriptSteps(StepTranslator):
                 "silent_args": ps(command_line(action.args)),
                 "exit_codes": ps_array(action.exit.accepted), "shared": action.shared}
 
-    def values_remove_tree(self, step: Step, action: RemoveTree) -> dict[str, Any]:
-        return {"folder": ps(action.folder)}
-
-    def values_remove_commands(self, step: Step, action: RemoveCommands) -> dict[str, Any]:
-        return {"names": Code(", ".join(ps_string(n) for n in action.names)),
-                "scripts": ps(action.scripts)}
-
     def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
         tree = self.payload.runtime
         names = (*tree.dirs, *tree.files) if tree is not None else ()
         return {"entries": Code(", ".join(ps_string(n) for n in names) or "@()")}
-
-    def values_remove_path_entries(self, step: Step, action: RemovePathEntries) -> dict[str, Any]:
-        return {"record_file": ps(under(STATE_DIR, PATH_RECORD)),
-                **self._run(action.command, action.exit.accepted)}
-
-    def values_remove_recorded(self, step: Step, action: RemoveRecorded) -> dict[str, Any]:
-        return self._run(action.command, action.exit.accepted)
 
     def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
         return {}

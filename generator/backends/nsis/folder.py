@@ -6,9 +6,10 @@ Layout::
     installer.nsi          the script
     choconsis.nsh          logging, records, probes, process PATH (static NSIS helpers)
     download.nsh           verified download, SHA-256 and MSI ProductCode (System plugin)
-    choconsis_path.py      the PATH editor run by the installed python.exe (a path step)
-    make_launchers.py      --preinstall: writes the console-script launchers at install time
-    preinstalled-dists.txt --preinstall: the dist-info folders make_launchers.py reads
+    choconsis_engine.py    the target-side engine (and its modules, from choconsis.engine):
+                           the steps that run in the runtime's python, in one start
+    choconsis-steps.json   the engine's steps description (choconsis.plan.engine)
+    preinstalled-dists.txt --preinstall: the dist-info folders the engine's launchers read
     requirements.lock      the lock (a pip requirements file with hashes)
     payload/               embedded files, linked from the payload stage: installers and
                            wheels/ (offline), runtime/ (a zip runtime, in both modes),
@@ -23,14 +24,15 @@ from ...datafiles import template_dir
 from ...errors import BuildError
 from ...lock.lockfile import format_lock
 from ...payload import Payload
-from ...plan import DISTS_FILE, LOCK_FILE, Delivery, InstallPlan
+from ...plan import DISTS_FILE, LOCK_FILE, STEPS_FILE, Delivery, InstallPlan, engine_json
 from ..base import Rendered, write_rendered
-from .script import helper_scripts, render_script
+from .script import render_script
 from .steps import PAYLOAD, PREINSTALL_TREE, RUNTIME_TREE, TEMPLATE_PACKAGE
 from .values import WHEELS_DIR
 
 INCLUDES = ("choconsis.nsh", "download.nsh")
 SCRIPT = "installer.nsi"
+ENGINE_PACKAGE = "choconsis.engine"  # the engine's files (InstallPlan.target_files)
 
 
 def stage_payload(plan: InstallPlan, payload: Payload, out: Rendered) -> None:
@@ -56,11 +58,14 @@ def nsis_files(plan: InstallPlan, payload: Payload) -> Rendered:
     stage_payload(plan, payload, out)
     out.add(SCRIPT, render_script(plan, payload))
     out.add(LOCK_FILE, format_lock(plan.lock, plan.recipe_name))
-    source = template_dir(TEMPLATE_PACKAGE)
-    for name in (*INCLUDES, *helper_scripts(plan, payload)):
+    copies = [(template_dir(TEMPLATE_PACKAGE), name) for name in INCLUDES]
+    copies += [(template_dir(ENGINE_PACKAGE), name) for name in plan.target_files]
+    for source, name in copies:
         if not (source / name).is_file():
-            raise BuildError(f"the NSIS template folder {source} lacks {name}")
+            raise BuildError(f"the package folder {source} lacks {name}")
         out.add(name, source / name)
+    if plan.target_files:
+        out.add(STEPS_FILE, engine_json(plan))
     return out
 
 

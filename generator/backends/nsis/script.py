@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from ...errors import BuildError
 from ...payload import Payload
-from ...plan import (BIN_PATH_RECORD, DISTS_FILE, INSTALL_DIR, LAUNCHER_SCRIPT, LOCK_FILE,
-                     RECORD_SCRIPT, PipInstall,
-                     PATH_RECORD, PATH_SCRIPT, STATE_DIR, Delivery, InstallPlan, Ownership,
-                     RunCheck, command_line, state_dir_name, under)
+from ...plan import (BIN_PATH_RECORD, DISTS_FILE, ENGINE_STATE_FILE, INSTALL_DIR, LOCK_FILE,
+                     PATH_RECORD, STATE_DIR, STEPS_FILE, Delivery, InstallPlan, Ownership,
+                     PipInstall, RunCheck, command_line, state_dir_name, under)
 from ... import escaping
 from ...wheelfiles import unpacked_size
 from ..templating import Code
@@ -26,15 +25,10 @@ TEMPLATE = "installer.nsi.j2"
 PREINSTALL_COMPRESSOR = "/SOLID zlib"
 
 
-def helper_scripts(plan: InstallPlan, payload: Payload) -> list[str]:
-    """The helper files setup.exe unpacks into the state folder for its steps."""
-    kinds = {s.install.kind for s in plan.steps}
-    names = [PATH_SCRIPT] if kinds & {"prepend_path", "expose_commands"} else []
-    if payload.preinstalled is not None or "expose_commands" in kinds:
-        names.append(LAUNCHER_SCRIPT)
-    if plan.records_packages:
-        names.append(RECORD_SCRIPT)
-    return names
+def shipped_files(plan: InstallPlan) -> list[str]:
+    """What setup.exe unpacks into the state folder for the engine: its files (the plan's
+    list) and the steps description the back end writes."""
+    return [*plan.target_files, STEPS_FILE] if plan.target_files else []
 
 
 def compressor(plan: InstallPlan, payload: Payload) -> str:
@@ -103,7 +97,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
              packer: str) -> dict[str, object]:
     pkg = plan.package
     uninstaller = under(STATE_DIR, "uninstall.exe")
-    helpers = helper_scripts(plan, payload)
+    helpers = shipped_files(plan)
     check = plan.check_step.install if plan.check_step else None
     assert check is None or isinstance(check, RunCheck)
     scope_values = {
@@ -125,6 +119,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "lock_name": LOCK_FILE,
         "helper_scripts": helpers,
         "helper_files": [_in_state_dir(n) for n in helpers]
+        + ([_in_state_dir(ENGINE_STATE_FILE)] if helpers else [])
         + ([_in_state_dir(DISTS_FILE)] if payload.preinstalled is not None else []),
         "path_records": [_in_state_dir(PATH_RECORD), _in_state_dir(BIN_PATH_RECORD)],
         "state_ini": _in_state_dir("state.ini"),

@@ -10,15 +10,15 @@ from typing import Any
 import jinja2
 
 from ...payload import Payload
-from ...plan import (BIN_PATH_RECORD, FILE, PATH_RECORD, RUNTIME_DIR, STATE_DIR, Artifact,
-                     CopyPreinstalled, Delivery, ExposeCommands, InstallPlan, MakeVenv,
-                     PipInstall, PrependPath, RemoveCommands, RemovePathEntries, RemoveRecorded,
-                     RemoveTree, RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime,
-                     UninstallMsi, UnpackZip, join, under)
+from ...plan import (DISTS_FILE, ENGINE_STATE_FILE, FILE, RUNTIME_DIR, STATE_DIR, Artifact,
+                     CopyPreinstalled, Delivery, InstallPlan, PipInstall, RunCheck, RunExe,
+                     RunMsi, Step, UninstallExeRuntime, UninstallMsi, UnpackZip, earlier_state,
+                     engine_command, join, under)
 from ...escaping import nsis_string
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
-from .values import KEPT_RUNTIMES, PLUGINSDIR, SYSDIR, WHEELS_DIR, nsis_command, nsis_value
+from .values import (KEPT_RUNTIMES, LOG_COPY, LOG_FILE, PLUGINSDIR, PREINSTALL_DIR, SYSDIR,
+                     WHEELS_DIR, nsis_command, nsis_value)
 
 TEMPLATE_PACKAGE = "choconsis._nsis"
 PAYLOAD = "payload"
@@ -108,44 +108,34 @@ class NsisSteps(StepTranslator):
         return {"payload": f"{PAYLOAD}\\{RUNTIME_TREE}\\*.*",
                 "probe_file": nsis_value(action.probe.path, self._where(step))}  # type: ignore[attr-defined]
 
-    def values_make_venv(self, step: Step, action: MakeVenv) -> dict[str, Any]:
-        where = self._where(step)
-        return {"folder": nsis_value(action.folder, where),
-                "command": nsis_command(action.command, where), "exit": action.exit}
-
-    def values_expose_commands(self, step: Step, action: ExposeCommands) -> dict[str, Any]:
-        where = self._where(step)
-        return {"names": action.names, "bin": nsis_value(action.bin, where),
-                "launchers": nsis_command(action.command, where),
-                "command": nsis_command(action.path_command, where), "exit": action.exit}
-
-    def values_prepend_path(self, step: Step, action: PrependPath) -> dict[str, Any]:
-        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit}
-
-    def values_pip_install(self, step: Step, action: PipInstall) -> dict[str, Any]:
-        wheels = ({"dir": WHEELS_DIR, "payload": f"{PAYLOAD}\\{WHEELS_DIR}\\*.whl"}
-                  if self.payload.delivery is Delivery.OFFLINE else None)
-        where = self._where(step)
-        tool = None
-        if action.artifact is not None and action.prepare and action.tool_folder:
-            tool = {"src": self._source(step, action.artifact),
-                    "prepare": nsis_command(action.prepare, where),
-                    "folder": nsis_value(action.tool_folder, where)}
-        return {"command": nsis_command(action.command, where), "exit": action.exit,
-                "wheels": wheels, "tool": tool, "record": self._record(action, where)}
-
-    @staticmethod
-    def _record(action: PipInstall | CopyPreinstalled, where: str) -> str | None:
-        return nsis_command(action.record, where) if action.record else None
-
-    def values_copy_preinstalled(self, step: Step, action: CopyPreinstalled) -> dict[str, Any]:
-        from ...plan import DISTS_FILE, LAUNCHER_SCRIPT
-
-        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
-                "payload": f"{PAYLOAD}\\{PREINSTALL_TREE}\\*.*",
-                "launcher_script": LAUNCHER_SCRIPT, "dists_file": DISTS_FILE,
-                "destination": nsis_value(self.plan.layout.env_dir, self._where(step)),
-                "record": self._record(action, self._where(step))}
+    def values_engine(self, side: str) -> dict[str, Any]:
+        """One start of choconsis_engine.py for every engine step; before it, the native
+        part of those steps: the uv wheel fetched and verified, the wheels (offline) and the
+        preinstalled tree unpacked for it."""
+        command = (*engine_command(self.plan, side), ("--log",), (LOG_FILE,), ("--log",),
+                   (LOG_COPY,))
+        values: dict[str, Any] = {"command": nsis_command(command, "the engine's call")}
+        state = nsis_value(under(STATE_DIR, ENGINE_STATE_FILE), "the engine's state file")
+        if side == "undo":
+            return {**values, "state_file": state}
+        earlier = earlier_state(self.plan)
+        values["earlier"] = ({"key": earlier[0], "text": earlier[1], "state_file": state}
+                             if earlier else None)
+        numbers = [n for n, s in enumerate(self.plan.steps, start=1) if s.in_engine]
+        tool = wheels = preinstalled = None
+        for number, step in zip(numbers, self.plan.engine_steps):
+            action = step.install
+            if isinstance(action, PipInstall) and action.artifact is not None:
+                tool = {"src": self._source(step, action.artifact),
+                        "name": self.head(number, step).name}
+            if isinstance(action, PipInstall) and self.payload.delivery is Delivery.OFFLINE:
+                wheels = {"dir": WHEELS_DIR, "payload": f"{PAYLOAD}\\{WHEELS_DIR}\\*.whl"}
+            if isinstance(action, CopyPreinstalled):
+                preinstalled = {"dir": PREINSTALL_DIR,
+                                "payload": f"{PAYLOAD}\\{PREINSTALL_TREE}\\*.*",
+                                "dists_file": DISTS_FILE}
+        return {**values, "last": numbers[-1], "tool": tool, "wheels": wheels,
+                "preinstalled": preinstalled}
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = None
@@ -173,29 +163,12 @@ class NsisSteps(StepTranslator):
                                          *action.args), where),
                 "exit": action.exit, "shared": action.shared}
 
-    def values_remove_tree(self, step: Step, action: RemoveTree) -> dict[str, Any]:
-        return {"folder": nsis_value(action.folder, self._where(step))}
-
-    def values_remove_commands(self, step: Step, action: RemoveCommands) -> dict[str, Any]:
-        where = self._where(step)
-        return {"names": action.names, "bin": nsis_value(action.bin, where),
-                "command": nsis_command(action.path_command, where), "exit": action.exit,
-                "record_file": nsis_value(under(STATE_DIR, BIN_PATH_RECORD), where)}
-
     def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
         tree, where = self.payload.runtime, self._where(step)
         dirs = tree.dirs if tree is not None else ()
         files = tree.files if tree is not None else ()
         return {"dirs": [nsis_value(under(RUNTIME_DIR, d), where) for d in dirs],
                 "files": [nsis_value(under(RUNTIME_DIR, f), where) for f in files]}
-
-    def values_remove_path_entries(self, step: Step, action: RemovePathEntries) -> dict[str, Any]:
-        where = self._where(step)
-        return {"command": nsis_command(action.command, where), "exit": action.exit,
-                "record_file": nsis_value(under(STATE_DIR, PATH_RECORD), where)}
-
-    def values_remove_recorded(self, step: Step, action: RemoveRecorded) -> dict[str, Any]:
-        return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit}
 
     def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
         return {}

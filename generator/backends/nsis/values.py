@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ...errors import BuildError
-from ...plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, PROGRAM_FILES,
+from ...plan import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, PROGRAM_FILES,
                      RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
                      Marker, Templated, command_line)
 from ... import escaping
@@ -18,6 +18,9 @@ SYSDIR = Marker("nsis_sysdir")
 PLUGINSDIR = Marker("nsis_pluginsdir")
 TEMP = Marker("nsis_temp")
 KEPT_RUNTIMES = Marker("nsis_kept_runtimes")  # where a shared runtime's installer is kept
+LOG_FILE = Marker("nsis_log_file")  # the install log in the state folder ("" at uninstall)
+LOG_COPY = Marker("nsis_log_copy")  # its copy in %TEMP%
+PREINSTALL_DIR = "preinstall"  # $PLUGINSDIR\preinstall: --preinstall's tree, for the engine
 
 NSIS_VARIABLES: dict[Marker, str] = {
     INSTALL_DIR: "$INSTDIR",
@@ -36,6 +39,10 @@ NSIS_VARIABLES: dict[Marker, str] = {
     SYSDIR: "$SYSDIR",
     PLUGINSDIR: "$PLUGINSDIR",
     TEMP: "$TEMP",
+    EXPOSE: "path",  # setup.exe puts the commands folder on PATH
+    PREINSTALLED: "$PLUGINSDIR\\" + PREINSTALL_DIR,
+    LOG_FILE: "$LogFile",
+    LOG_COPY: "$LogCopy",
 }
 
 # What $INSTDIR may expand to at install time (MAX_PATH), for measuring command lines.

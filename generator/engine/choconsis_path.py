@@ -220,21 +220,35 @@ def broadcast_environment_change():
 # --------------------------------------------------------------------------- commands
 
 
+class WindowsRegistry(object):
+    """The registry layer of the commands below: the Path value of one scope's environment
+    key. A test puts another object with the same methods in :data:`registry`."""
+
+    open_key = staticmethod(_open_key)
+    read_path = staticmethod(read_path)
+    write_path = staticmethod(write_path)
+    delete_path = staticmethod(delete_path)
+    broadcast = staticmethod(broadcast_environment_change)
+
+
+registry = WindowsRegistry()
+
+
 def command_add(scope, record_path, entries):
     # type: (text_type, text_type, list) -> text_type
-    key = _open_key(scope)
+    key = registry.open_key(scope)
     try:
-        value, kind, existed = read_path(key)
+        value, kind, existed = registry.read_path(key)
         new_value, added = add_entries(value, entries)
         record = merge_record(read_record(record_path), scope, added,
                               created=not existed and bool(added))
         write_record(record_path, record)  # first: the registry change is never unrecorded
         if added:
-            write_path(key, new_value, kind)
+            registry.write_path(key, new_value, kind)
     finally:
         key.Close()
     if added:
-        broadcast_environment_change()
+        registry.broadcast()
         return "added to the %s Path: %s" % (scope, "; ".join(added))
     return "the %s Path already holds every entry; nothing added" % scope
 
@@ -247,20 +261,20 @@ def command_remove(scope, record_path):
     if record.get("scope") != scope:
         raise PathError("the PATH record %s belongs to scope %r, not %r"
                         % (record_path, record.get("scope"), scope))
-    key = _open_key(scope)
+    key = registry.open_key(scope)
     try:
-        value, kind, existed = read_path(key)
+        value, kind, existed = registry.read_path(key)
         new_value, removed = remove_entries(value, record["added"])
         if removed:
             if new_value == "" and record.get("created"):
-                delete_path(key)
+                registry.delete_path(key)
             else:
-                write_path(key, new_value, kind)
+                registry.write_path(key, new_value, kind)
     finally:
         key.Close()
     os.remove(record_path)
     if removed:
-        broadcast_environment_change()
+        registry.broadcast()
         return "removed from the %s Path: %s" % (scope, "; ".join(removed))
     return "none of the recorded entries is in the %s Path any more" % scope
 
