@@ -218,6 +218,18 @@ def test_lock_picks_the_target_wheels_with_markers_for_the_target(tmp_path, inde
     lock.check_matches(recipe)
 
 
+def test_lock_of_a_recipe_with_an_old_lock_writes_the_pylock_and_removes_it(tmp_path, index):
+    from choconsis.lock.lockfile import write_lock
+
+    recipe = make_recipe(tmp_path, index.url, ("helper==2.1",))
+    old = tmp_path / "demo.lock"
+    write_lock(old, replace(resolve_lock(recipe), wheels=()), "demo")  # content does not matter
+    lock = lock_recipe(recipe)
+    assert not old.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.toml", "pylock.demo.toml"]
+    assert read_lock(tmp_path / "pylock.demo.toml") == replace(lock, source=str(recipe.lock_path))
+
+
 def test_win32_target_gets_win32_wheels(tmp_path, index):
     recipe = make_recipe(tmp_path, index.url, ("helper==2.1",), arch="x86")
     lock = resolve_lock(recipe)
@@ -280,6 +292,15 @@ def test_pip_environment_drops_pip_settings():
                            "HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin"})
     assert env == {"HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin",
                    "PIP_CONFIG_FILE": __import__("os").devnull}
+
+
+def test_uv_environment_drops_uv_settings_but_the_cache():
+    from choconsis.lock.uvresolve import uv_environment
+
+    env = uv_environment({"UV_INDEX_URL": "https://other/simple", "uv_find_links": "/x",
+                          "UV_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://proxy"})
+    assert env == {"UV_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://proxy",
+                   "UV_PYTHON_DOWNLOADS": "never"}
 
 
 @pytest.fixture
