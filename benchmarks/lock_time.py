@@ -14,7 +14,8 @@ cache the cold run filled (warm, median); the ratios are against choconsis with 
 * pip        ``pip download --only-binary=:all: --platform win_amd64 --python-version 3.14
   --implementation cp -d TMP REQS`` (downloads every wheel; hashes would need a second step);
 * uv         ``uv pip compile --python-platform x86_64-pc-windows-msvc --python-version 3.14
-  --generate-hashes`` alone (the uv of the ``uv`` package choconsis depends on).
+  --generate-hashes --python THIS-PYTHON`` alone (the uv of the ``uv`` package choconsis
+  depends on; ``--python`` spares it the search for an interpreter, as choconsis does).
 
 Caches are isolated per tool and per run: pip's through XDG_CACHE_HOME (choconsis clears every
 PIP_* variable, so PIP_CACHE_DIR would not reach it), uv's through UV_CACHE_DIR (the one UV_*
@@ -110,6 +111,7 @@ def main() -> None:
 
         def uv_compile(cache: Path) -> int:
             out = run([uv, "pip", "compile", "--quiet", "--cache-dir", str(cache),
+                       "--python", sys.executable,
                        "--python-platform", UV_PLATFORM[platform], "--python-version", minor,
                        "--generate-hashes", "--index-url", recipe.pip.index_url,
                        "--no-header", str(work / "requirements.in")]).stdout

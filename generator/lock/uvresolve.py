@@ -70,6 +70,8 @@ def uv_args(target: Target, requirements_in: Path, index_url: str, output: Path,
     if target.platform not in UV_PLATFORM:
         raise BuildError(f"uv cannot resolve for the platform {target.platform}")
     hashes = ["--generate-hashes"] if fmt == "pylock.toml" else []  # the other: the graph only
+    # --python: this interpreter, only so that uv does not search the machine for one (that
+    # search took ~10 s of a 12 s lock here); the target's version is --python-version's
     return ["pip", "compile", "--no-config", "--python", sys.executable,
             "--python-platform", UV_PLATFORM[target.platform],
             "--python-version", target.python_version, "--only-binary", ":all:",
