@@ -1,4 +1,4 @@
-"""Lock time of the default recipe: choconsis's two resolvers next to pip download and uv pip compile.
+"""Lock time of the default recipe: choconsis's two resolvers, pip download, uv pip compile.
 
     python benchmarks/lock_time.py [RECIPE] [--warm N]
 

@@ -195,6 +195,9 @@ def test_convert_keeps_the_pins_and_removes_the_old_lock(tmp_path, capsys):
     assert f"{tmp_path / 'demo.lock'}: replaced by pylock.demo.toml and removed" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.toml", "pylock.demo.toml"]
     assert read_lock_file(pylock) == replace(old, source=str(pylock))
+    write_lock(tmp_path / "demo.lock", old, "demo")  # both: the pylock is never overwritten
+    with pytest.raises(RecipeError, match=r"pylock\.demo\.toml: exists, and builds use it"):
+        convert_lock(load_recipe(path))
 
 
 def test_convert_refuses_a_stale_old_lock_and_writes_nothing(tmp_path, capsys):

@@ -171,7 +171,8 @@ def package_file(pkg: Any, i: int, target: Target) -> LockedWheel:
                        f"({', '.join(f.filename for f in files)})")
     if "sdist" in pkg:
         return _locked_file(name, version, pkg["sdist"], f"{where}: sdist")
-    raise PylockError(f"{where}: neither wheels nor an sdist (choconsis installs files from an index)")
+    raise PylockError(f"{where}: neither wheels nor an sdist (choconsis installs files from "
+                      "an index)")
 
 
 def _console_scripts(tool: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
@@ -185,7 +186,8 @@ def _console_scripts(tool: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
         names = _strings(table, dist, "tool.choconsis.console-scripts.")
         bad = [n for n in names if not _SCRIPT_RE.fullmatch(n)]
         if bad:
-            raise PylockError(f"tool.choconsis.console-scripts.{dist}: not a command name: {bad[0]!r}")
+            raise PylockError(f"tool.choconsis.console-scripts.{dist}: not a command name: "
+                              f"{bad[0]!r}")
         out[canonicalize_name(dist)] = names
     return out
 

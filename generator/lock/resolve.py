@@ -235,9 +235,13 @@ def convert_lock(recipe: "Recipe", *, wheel_source: WheelSource | None = None) -
     if not old.is_file():
         raise RecipeError(str(old), None, "no old-format lock to convert; 'choconsis lock "
                           f"{recipe.source}' makes the pylock")
+    assert recipe.lock_path is not None  # old_lock_of found one
+    if recipe.lock_path.exists():
+        raise RecipeError(str(recipe.lock_path), None, f"exists, and builds use it rather than "
+                          f"{old.name}: converting would overwrite it (delete {old.name}, or "
+                          f"run 'choconsis lock {recipe.source}' without --convert)")
     lock = read_lock_file(old, recipe.source)
     lock.check_matches(recipe)
-    assert recipe.lock_path is not None  # old_lock_of found one
     lock = dataclasses.replace(lock, source=str(recipe.lock_path))
     if lock.console_scripts is None and wheel_source is not None:
         lock = record_scripts(lock, recipe.pip.requirements, recipe.install.commands,
