@@ -4,7 +4,8 @@ holds, refusing bad files with one line, and a recipe whose lock is still the ol
 from __future__ import annotations
 
 import hashlib
-import shutil
+import subprocess
+import sys
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from choconsis.lock.files import found_lock, read_lock_file, read_recipe_lock, w
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, read_lock, write_lock
 from choconsis.lock.pylock import format_pylock, parse_pylock
 from choconsis.lock.resolve import convert_lock
+from choconsis.lock.uvresolve import uv_binary, uv_environment
 from choconsis.recipe import load_recipe, lock_path_for
 
 from kit.cli import one_error_line, run_cli
@@ -103,6 +105,30 @@ def test_of_several_wheels_the_target_ranks_first_is_taken():
     assert parse_pylock(text).wheel("helper") == amd64  # win_amd64 before py3-none-any
     assert parse_pylock(text.replace('platform = "win_amd64"', 'platform = "win32"')
                         ).wheel("helper") == x86
+
+
+def test_uv_installs_from_the_pylock_only_on_its_environment(tmp_path):
+    """A real PEP 751 consumer reads the file: uv would install it on the Windows target and
+    refuses it for another platform (its 'environments')."""
+    major, minor = sys.version_info[:2]  # uv checks requires-python against its interpreter
+    lock = make_lock(python_tag=f"cp{major}{minor}", installer=None,
+                     wheels=(wheel("demo-app", "1.0"), wheel("helper", "2.1")))
+    (tmp_path / "pylock.toml").write_text(format_pylock(lock, "demo"), encoding="utf-8")
+
+    def dry_run(platform: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [uv_binary(), "pip", "install", "--dry-run", "--offline", "--no-config",
+             "--preview-features", "pylock", "--python", sys.executable,
+             "--target", str(tmp_path / "target"), "--python-platform", platform,
+             "--python-version", f"{major}.{minor}", "-r", "pylock.toml"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**uv_environment(), "UV_CACHE_DIR": str(tmp_path / "cache")})
+
+    windows = dry_run("x86_64-pc-windows-msvc")
+    assert windows.returncode == 0, windows.stderr
+    assert "+ demo-app==1.0" in windows.stderr and "+ helper==2.1" in windows.stderr
+    linux = dry_run("x86_64-unknown-linux-gnu")
+    assert linux.returncode != 0 and "not supported by the lockfile" in linux.stderr
 
 
 def _without(text: str, line_start: str) -> str:
