@@ -1,20 +1,25 @@
-"""Lock time of the default recipe: choconsis's resolver next to pip download and uv pip compile.
+"""Lock time of the default recipe: choconsis's two resolvers, pip download, uv pip compile.
 
     python benchmarks/lock_time.py [RECIPE] [--warm N]
 
-Resolves the recipe's [pip] requirements for its Windows target three ways, one after the other
+Resolves the recipe's [pip] requirements for its Windows target four ways, one after the other
 on this machine in this run, each first with an empty cache (cold) and then N times with the
-cache the cold run filled (warm, median):
+cache the cold run filled (warm, median); the ratios are against choconsis with pip:
 
-* choconsis  ``generator.wheels.resolve_lock`` (pip's resolver, ``install --dry-run --report``;
-  reads PEP 658 metadata, hashes come from the index);
+* choconsis, pip  ``choconsis.lock.resolve.resolve_lock(resolver="pip")``: pip's resolver
+  through the shim, ``install --dry-run --report`` (reads PEP 658 metadata, hashes come from the
+  index): what a Python 2 lock uses, and what a Python 3 lock used before;
+* choconsis, uv   ``resolve_lock(resolver="uv")``, the Python 3 default: ``uv pip compile
+  --format pylock.toml`` for the target, read into the lock (lock/uvresolve.py);
 * pip        ``pip download --only-binary=:all: --platform win_amd64 --python-version 3.14
   --implementation cp -d TMP REQS`` (downloads every wheel; hashes would need a second step);
 * uv         ``uv pip compile --python-platform x86_64-pc-windows-msvc --python-version 3.14
-  --generate-hashes`` (uv from PyPI, installed into a temporary venv when not on PATH).
+  --generate-hashes --python THIS-PYTHON`` alone (the uv of the ``uv`` package choconsis
+  depends on; ``--python`` spares it the search for an interpreter, as choconsis does).
 
 Caches are isolated per tool and per run: pip's through XDG_CACHE_HOME (choconsis clears every
-PIP_* variable, so PIP_CACHE_DIR would not reach it), uv's through --cache-dir.
+PIP_* variable, so PIP_CACHE_DIR would not reach it), uv's through UV_CACHE_DIR (the one UV_*
+variable choconsis keeps) or --cache-dir.
 Needs the internet (PyPI). Prints a table; asserts nothing.
 """
 
@@ -40,17 +45,11 @@ from choconsis.lock.resolve import resolve_lock  # noqa: E402
 UV_PLATFORM = {"win_amd64": "x86_64-pc-windows-msvc", "win32": "i686-pc-windows-msvc"}
 
 
-def find_uv(workdir: Path) -> str:
-    """uv on PATH, or uv installed from PyPI into a venv under workdir."""
-    found = shutil.which("uv")
-    if found:
-        return found
-    venv = workdir / "uv-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
-    subprocess.run([str(bindir / "python"), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", "uv"], check=True)
-    return str(bindir / "uv")
+def find_uv() -> str:
+    """The uv that choconsis resolves with (PyPI's uv package, a dependency)."""
+    from choconsis.lock.uvresolve import uv_binary
+
+    return uv_binary()
 
 
 def timed(fn: Callable[[], int]) -> tuple[float, int]:
@@ -77,7 +76,7 @@ def main() -> None:
     minor, platform = recipe.python.minor_version, recipe.python.platform
     work = Path(tempfile.mkdtemp(prefix="choconsis-bench-"))
     try:
-        uv = find_uv(work)
+        uv = find_uv()
         uv_version = " ".join(run([uv, "--version"]).stdout.split()[:2])
         pip_version = run([sys.executable, "-m", "pip", "--version"]).stdout.split()[1]
         (work / "requirements.in").write_text("\n".join(reqs) + "\n", encoding="utf-8")
@@ -89,12 +88,16 @@ def main() -> None:
             path.mkdir()
             return path
 
-        def choconsis(cache: Path) -> int:
-            os.environ["XDG_CACHE_HOME"] = str(cache)
-            try:
-                return len(resolve_lock(recipe, index_url=recipe.pip.index_url).wheels)
-            finally:
-                del os.environ["XDG_CACHE_HOME"]
+        def choconsis(resolver: str) -> Callable[[Path], int]:
+            def run_it(cache: Path) -> int:
+                os.environ["XDG_CACHE_HOME"] = str(cache)
+                os.environ["UV_CACHE_DIR"] = str(cache / "uv")
+                try:
+                    return len(resolve_lock(recipe, index_url=recipe.pip.index_url,
+                                            resolver=resolver).wheels)
+                finally:
+                    del os.environ["XDG_CACHE_HOME"], os.environ["UV_CACHE_DIR"]
+            return run_it
 
         def pip_download(cache: Path) -> int:
             dest = fresh("pip-dest")
@@ -108,12 +111,14 @@ def main() -> None:
 
         def uv_compile(cache: Path) -> int:
             out = run([uv, "pip", "compile", "--quiet", "--cache-dir", str(cache),
+                       "--python", sys.executable,
                        "--python-platform", UV_PLATFORM[platform], "--python-version", minor,
                        "--generate-hashes", "--index-url", recipe.pip.index_url,
                        "--no-header", str(work / "requirements.in")]).stdout
             return sum(1 for line in out.splitlines() if "==" in line and not line.startswith(" "))
 
-        tools = [("choconsis resolve_lock", choconsis),
+        tools = [("choconsis lock, pip", choconsis("pip")),
+                 (f"choconsis lock, {uv_version}", choconsis("uv")),
                  (f"pip {pip_version} download", pip_download),
                  (f"{uv_version} pip compile", uv_compile)]
         caches = {name: fresh("cache") for name, _ in tools}
@@ -129,7 +134,8 @@ def main() -> None:
     base = results[tools[0][0]]
     print(f"Lock time of {recipe.name} ({len(reqs)} requirements, cp{minor.replace('.', '')} "
           f"{platform}), {args.warm} warm runs (median); {os.cpu_count()} CPUs\n")
-    header = ("tool", "wheels", "cold s", "warm s", "cold vs choconsis", "warm vs choconsis")
+    header = ("tool", "wheels", "cold s", "warm s", "cold vs choconsis+pip",
+              "warm vs choconsis+pip")
     rows = [header]
     for name, _ in tools:
         r = results[name]

@@ -21,8 +21,8 @@ from . import ui
 from .backends import sbom
 from .backends.base import Backend, Description, Options, write_rendered
 from .backends.outputs import DEFAULT_OUTPUTS, backends_for
-from .errors import RecipeError
-from .lock.lockfile import Lock, read_lock
+from .lock.files import read_recipe_lock  # its pylock, or an old-format lock beside it
+from .lock.lockfile import Lock
 from .lock.scripts import record_scripts, wheel_source
 from .wheelfiles import console_scripts
 from .payload import ArtifactStore, Payload, resolve_payload
@@ -70,15 +70,6 @@ class BuildResult:
     sources: list[Path] = field(default_factory=list)
     sbom: Path | None = None  # <out>/<id>-<version>.cdx.json: what went into the build
     outputs: list[Description] = field(default_factory=list)  # each artifact, described
-
-
-def read_recipe_lock(recipe: Recipe) -> Lock:
-    """The recipe's lock, checked against the recipe."""
-    if recipe.lock_path is None:
-        raise RecipeError(recipe.source, None, "recipe has no lock path")
-    lock = read_lock(recipe.lock_path)
-    lock.check_matches(recipe)
-    return lock
 
 
 def with_console_scripts(recipe: Recipe, lock: Lock, store: ArtifactStore, *,

@@ -23,8 +23,9 @@ def shipped_copy(tmp_path: Path, name: str = "openstack-clients") -> Path:
     """A shipped recipe and its lock in a folder of their own."""
     folder = tmp_path / "recipe"
     folder.mkdir(exist_ok=True)
-    for suffix in (".toml", ".lock"):
-        shutil.copyfile(RECIPES / f"{name}{suffix}", folder / f"{name}{suffix}")
+    for file in (f"{name}.toml", f"pylock.{name}.toml", f"{name}.lock"):
+        if (RECIPES / file).is_file():
+            shutil.copyfile(RECIPES / file, folder / file)
     return folder / f"{name}.toml"
 
 
@@ -98,7 +99,7 @@ def test_read_only_output_folder(tmp_path):
 
 def test_read_only_recipe_folder_for_lock(tmp_path):
     recipe = shipped_copy(tmp_path)
-    lock = recipe.with_suffix(".lock")
+    lock = recipe.with_name(f"pylock.{recipe.stem}.toml")
     before = lock.read_bytes()
     proc = _run_read_only(recipe.parent, "lock", str(recipe))
     assert proc.returncode == 2

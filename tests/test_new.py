@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from choconsis.check import check_path
-from choconsis.lock.lockfile import read_lock
+from choconsis.lock.files import read_lock_file as read_lock
 from choconsis.recipe import load_recipe
 from kit.cli import one_error_line, run_cli
 from kit.index import FakeIndex, python_listing
@@ -78,7 +78,7 @@ def test_new_then_build(world, tmp_path, capsys):
     idx, listing = world
     code, out, err = _new(capsys, world, tmp_path, "httpie==3.2.4")
     assert code == 0, err
-    recipe_path, lock_path = tmp_path / "httpie.toml", tmp_path / "httpie.lock"
+    recipe_path, lock_path = tmp_path / "httpie.toml", tmp_path / "pylock.httpie.toml"
     assert out.splitlines() == [str(recipe_path), str(lock_path)]
     recipe = load_recipe(recipe_path)
     pkg, py = recipe.package, recipe.python
@@ -155,7 +155,16 @@ def test_new_refuses_to_overwrite(world, tmp_path, capsys):
     assert not (tmp_path / "httpie.toml").exists()
     code, _, err = _new(capsys, world, tmp_path, "httpie==3.2.4", "--force")
     assert code == 0, err
-    read_lock(tmp_path / "httpie.lock").check_matches(load_recipe(tmp_path / "httpie.toml"))
+    read_lock(tmp_path / "pylock.httpie.toml").check_matches(
+        load_recipe(tmp_path / "httpie.toml"))
+    assert not (tmp_path / "httpie.lock").exists()  # the pylock replaced it
+
+
+def test_new_over_an_old_format_lock_writes_the_pylock_and_removes_it(world, tmp_path, capsys):
+    (tmp_path / "httpie.lock").write_text("an old lock\n", encoding="utf-8")
+    code, out, err = _new(capsys, world, tmp_path, "httpie==3.2.4", "--force")
+    assert code == 0, err
+    assert (tmp_path / "pylock.httpie.toml").is_file() and not (tmp_path / "httpie.lock").exists()
 
 
 @pytest.mark.parametrize("spec, code, message", [

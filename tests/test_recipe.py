@@ -47,7 +47,8 @@ def test_shipped_recipes_load():
     for name in ("openstack-clients", "openstack-clients-2013"):
         recipe = load_recipe(RECIPES / f"{name}.toml")
         assert recipe.package.id == name
-        assert recipe.lock_path == RECIPES / f"{name}.lock"
+        lock = f"{name}.lock" if recipe.python.version.startswith("2.") else f"pylock.{name}.toml"
+        assert recipe.lock_path == RECIPES / lock
     default = load_recipe(builtin_recipe_path())
     assert default.python.installer == "exe" and default.python.arch == "amd64"
     assert default.python.tag == "cp314" and default.python.platform == "win_amd64"

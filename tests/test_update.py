@@ -20,12 +20,12 @@ from choconsis.store import make_session
 from choconsis.cli import main
 from choconsis.errors import ChoconsisError
 from choconsis.index.simple import SimpleIndex
-from choconsis.lock.lockfile import Lock, LockedWheel, read_lock
+from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
 from choconsis.recipe import load_recipe
 from choconsis.update import UpdateFailed, UpdateOptions, rewrite_recipe, run_update
 from choconsis.update.versioning import (VersionError, choco_version, fix_version, next_package_version,
                                   tracks)
-from kit.locks import lock_of
+from kit.locks import lock_files, lock_of, recipe_lock
 from kit.recipes import RECIPES, recipe_text
 from kit.index import FakeIndex, python_listing
 
@@ -236,9 +236,25 @@ def test_update_fake_resolve(recipe, index, deps, tmp_path, capsys):
         'license_url = "https://example.org/license"\n',
         'license_url = "https://example.org/license"\n'
         'release_notes = "10.1.0: demo-tool 10.0.0 -> 10.1.0."\n')
-    lock = read_lock(recipe.with_suffix(".lock"))
+    lock = recipe_lock(recipe)
     lock.check_matches(load_recipe(recipe))
     assert lock.wheel("demo-tool").version == "10.1.0"
+
+
+def test_an_old_format_lock_is_replaced_by_the_pylock_fake_resolve(recipe, index, deps,
+                                                                   tmp_path, capsys):
+    index.publish()
+    run_update([recipe], _opts(tmp_path))
+    pylock, old = lock_files(recipe)
+    write_lock(old, recipe_lock(recipe), "demo")  # as choconsis wrote it before PEP 751 locks
+    pylock.unlink()
+    deps["dep-lib"] = "2.1"
+    capsys.readouterr()
+    run_update([recipe], _opts(tmp_path))
+    # compared with the old lock (not "missing"), then written as the pylock, the old one gone
+    assert ["demo", "dep-lib (dependency)", "2.0", "2.1"] in _rows(capsys.readouterr().out)
+    assert pylock.is_file() and not old.exists()
+    assert recipe_lock(recipe).wheel("dep-lib").version == "2.1"
 
 
 def test_recipe_saved_with_a_bom_updates_fake_resolve(recipe, index, deps, tmp_path):
@@ -263,9 +279,9 @@ def test_dependency_only_change_uses_fix_notation_fake_resolve(recipe, index, de
     meta = load_recipe(recipe).package
     assert meta.version == "10.1.0.20261127"
     assert meta.release_notes == "10.1.0.20261127: dependencies: dep-lib 2.1 -> 2.2."
-    before = _snapshot(recipe, recipe.with_suffix(".lock"))
+    before = _snapshot(recipe, *lock_files(recipe))
     run_update([recipe], _opts(tmp_path))  # nothing changed: nothing is written
-    assert _snapshot(recipe, recipe.with_suffix(".lock")) == before
+    assert _snapshot(recipe, *lock_files(recipe)) == before
 
 
 def test_missing_lock_is_written_without_a_version_bump_fake_resolve(recipe, index, deps,
@@ -278,7 +294,7 @@ def test_missing_lock_is_written_without_a_version_bump_fake_resolve(recipe, ind
         ["demo", "(lock)", "missing", "3 wheels"],
         ["demo", "demo-tool (package)", "10.0.0", "10.0.0 (up to date)"]]
     assert recipe.read_bytes() == text
-    read_lock(recipe.with_suffix(".lock")).check_matches(load_recipe(recipe))
+    recipe_lock(recipe).check_matches(load_recipe(recipe))
 
 
 def test_index_url_is_a_mirror_for_this_run_fake_resolve(tmp_path, index, deps):
@@ -291,7 +307,7 @@ def test_index_url_is_a_mirror_for_this_run_fake_resolve(tmp_path, index, deps):
     new = load_recipe(recipe)
     assert new.pip.index_url == "https://index.invalid/simple"
     assert new.pip.requirements[0] == "demo-tool==10.1.0"
-    lock = read_lock(recipe.with_suffix(".lock"))
+    lock = recipe_lock(recipe)
     lock.check_matches(new)
     assert lock.wheel("demo-tool").url.startswith(index.server.base_url)
 
@@ -308,10 +324,10 @@ def test_dry_run_changes_nothing_and_prints_the_same_table_fake_resolve(recipe, 
                                                                         tmp_path, capsys):
     index.publish()
     listing = python_listing(index.server, PY_FOLDERS, data=PY_BYTES)
-    before = _snapshot(recipe, recipe.with_suffix(".lock"))
+    before = _snapshot(recipe, *lock_files(recipe))
     run_update([recipe], _opts(tmp_path, dry_run=True, python=True, python_index_url=listing))
     dry = capsys.readouterr().out
-    assert _snapshot(recipe, recipe.with_suffix(".lock")) == before
+    assert _snapshot(recipe, *lock_files(recipe)) == before
     assert "/python/3.14.8/python-3.14.8-amd64.exe" not in index.server.hits  # not downloaded
     run_update([recipe], _opts(tmp_path, python=True, python_index_url=listing))
     real = capsys.readouterr().out
@@ -345,7 +361,7 @@ def test_500_then_success_fake_resolve(recipe, index, deps, tmp_path):
 
 
 def _fails_and_leaves_files(paths, opts, *needles):
-    files = [p for path in paths for p in (path, path.with_suffix(".lock"))]
+    files = [p for path in paths for p in (path, *lock_files(path))]
     before = _snapshot(*files)
     with pytest.raises(ChoconsisError) as err:
         run_update(paths, opts)
@@ -434,7 +450,7 @@ def _bump(version: str, part: int) -> str:
                                                                   part + 1) - part - 1))
 
 
-SHIPPED = sorted(RECIPES.glob("*.toml"))
+SHIPPED = sorted(p for p in RECIPES.glob("*.toml") if not p.name.startswith("pylock."))
 # Newer upstream releases: recipe -> {requirement position: version part bumped}.
 NEWER = {"openstack-clients": {0: 1, 1: 1}, "openstack-clients-2013": {3: 2}}
 
@@ -540,7 +556,7 @@ def test_update_dry_run_shipped_recipes(shipped, capsys):
     """The issue's 'done when': `choconsis update --dry-run recipes/*.toml` prints a correct
     table (against the loopback server) and writes nothing."""
     recipes, args = shipped
-    files = [p for r in recipes for p in (r, r.with_suffix(".lock"))]
+    files = [p for r in recipes for p in (r, *lock_files(r))]
     before = _snapshot(*files)
     assert main([*args, "--dry-run"]) == 0
     assert _rows(capsys.readouterr().out) == EXPECTED_TABLE
@@ -563,14 +579,14 @@ def test_update_shipped_recipes_then_build(shipped, tmp_path, capsys):
     assert new.package.release_notes.startswith(
         f"{new.package.version}: python-openstackclient ")
     assert "dependencies: keystoneauth1 5.0.0 -> 5.1.0." in new.package.release_notes
-    lock = read_lock(main_path.with_suffix(".lock"))
+    lock = recipe_lock(main_path)
     lock.check_matches(new)
     assert lock.wheel("keystoneauth1").version == "5.1.0"
     old_2013 = load_recipe(SHIPPED[0] if "2013" in SHIPPED[0].name else SHIPPED[1])
     new_2013 = load_recipe(by_name["openstack-clients-2013"])
     assert new_2013.pip.requirements[:3] == old_2013.pip.requirements[:3]
     assert new_2013.pip.requirements[3] != old_2013.pip.requirements[3]
-    read_lock(by_name["openstack-clients-2013"].with_suffix(".lock")).check_matches(new_2013)
+    recipe_lock(by_name["openstack-clients-2013"]).check_matches(new_2013)
     # everything but the changed values survives: the comment lines, for one
     shipped = recipe_text("openstack-clients")
     assert [ln for ln in shipped.splitlines() if ln.startswith("#")] == \

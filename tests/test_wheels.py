@@ -1,4 +1,5 @@
-"""Wheel resolution with pip's resolver against a local simple index, and fetching a lock."""
+"""Wheel resolution against a local simple index (uv for Python 3 targets, pip's resolver for
+Python 2), and fetching a lock."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 
 from choconsis.store import ArtifactStore, sha256_file
 from choconsis.errors import ArtifactError, BuildError, ChoconsisError, RecipeError
-from choconsis.lock.lockfile import LockedWheel, read_lock
+from choconsis.lock.lockfile import LockedWheel
+from choconsis.lock.files import read_lock_file as read_lock
 from choconsis.recipe import load_recipe, loads_recipe
 from choconsis.lock.resolve import (lock_recipe, marker_environment, pip_environment,
                                     resolve_lock, wheels_from_report)
@@ -193,6 +195,10 @@ def test_lock_picks_the_target_wheels_with_markers_for_the_target(tmp_path, inde
     (links / name).write_bytes(data)
     monkeypatch.setenv("PIP_FIND_LINKS", str(links))
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "file:///nonexistent/simple")
+    monkeypatch.setenv("UV_FIND_LINKS", str(links))  # nor this machine's uv configuration
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", "file:///nonexistent/simple")
+    (tmp_path / "uv.toml").write_text(f'find-links = ["{links}"]\n', encoding="utf-8")
+    monkeypatch.setenv("UV_CONFIG_FILE", str(tmp_path / "uv.toml"))
 
     recipe = make_recipe(tmp_path, index.url, ("Demo_App==1.0",))
     lock = lock_recipe(recipe)
@@ -207,8 +213,21 @@ def test_lock_picks_the_target_wheels_with_markers_for_the_target(tmp_path, inde
     for w in lock.wheels:
         assert w.sha256 == index.sha256(w.filename), w.name
         assert w.url == index.server.url(f"/files/{w.filename}")
+    assert recipe.lock_path.name == "pylock.demo.toml"  # PEP 751, resolved with uv
     assert read_lock(recipe.lock_path) == replace(lock, source=str(recipe.lock_path))
     lock.check_matches(recipe)
+
+
+def test_lock_of_a_recipe_with_an_old_lock_writes_the_pylock_and_removes_it(tmp_path, index):
+    from choconsis.lock.lockfile import write_lock
+
+    recipe = make_recipe(tmp_path, index.url, ("helper==2.1",))
+    old = tmp_path / "demo.lock"
+    write_lock(old, replace(resolve_lock(recipe), wheels=()), "demo")  # content does not matter
+    lock = lock_recipe(recipe)
+    assert not old.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.toml", "pylock.demo.toml"]
+    assert read_lock(tmp_path / "pylock.demo.toml") == replace(lock, source=str(recipe.lock_path))
 
 
 def test_win32_target_gets_win32_wheels(tmp_path, index):
@@ -241,7 +260,7 @@ def test_requirement_without_target_wheel_is_named(tmp_path, index):
     message = str(err.value)
     assert "onlylinux==3.0" in message
     assert "cp312 win_amd64" in message
-    assert "No matching distribution found" in message  # pip's own words
+    assert "uv says: " in message and "has no wheels with a matching platform tag" in message
     assert not recipe.lock_path.exists()  # nothing written
 
 
@@ -273,6 +292,15 @@ def test_pip_environment_drops_pip_settings():
                            "HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin"})
     assert env == {"HTTPS_PROXY": "http://proxy", "PATH": "/usr/bin",
                    "PIP_CONFIG_FILE": __import__("os").devnull}
+
+
+def test_uv_environment_drops_uv_settings_but_the_cache():
+    from choconsis.lock.uvresolve import uv_environment
+
+    env = uv_environment({"UV_INDEX_URL": "https://other/simple", "uv_find_links": "/x",
+                          "UV_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://proxy"})
+    assert env == {"UV_CACHE_DIR": "/cache", "HTTPS_PROXY": "http://proxy",
+                   "UV_PYTHON_DOWNLOADS": "never"}
 
 
 @pytest.fixture
@@ -379,7 +407,7 @@ def test_provided_packages_and_what_only_they_need_stay_out(tmp_path, provided_i
     # extra-user's [fast] extra counts, its unrequested [never] does not
     assert sorted(lock.names) == ["client", "extra-user", "shared", "speedup"]
     assert lock.provided == ("SSL_Lib",)
-    assert "# provided: SSL_Lib" in recipe.lock_path.read_text()
+    assert 'provided = ["SSL_Lib"]' in recipe.lock_path.read_text()
     again = read_lock(recipe.lock_path)
     assert again == replace(lock, source=str(recipe.lock_path))
     again.check_matches(recipe)

@@ -88,9 +88,15 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = command("lock", help="resolve and pin every wheel for the recipe's target",
                        description="Resolve every wheel for the recipe's Windows platform and "
-                                   "Python version with pip's resolver and write the lock "
-                                   "(name==version + sha256) beside the recipe.")
+                                   "Python version and write the lock beside the recipe: for "
+                                   "Python 3, resolved with uv into PEP 751's "
+                                   "pylock.<recipe>.toml (an old <recipe>.lock is removed); "
+                                   "for Python 2, with pip's resolver into <recipe>.lock "
+                                   "(name==version + sha256).")
     _recipe_arg(p)
+    p.add_argument("--convert", action="store_true",
+                   help="write a Python 3 recipe's old <recipe>.lock as pylock.<recipe>.toml "
+                        "with the same pins (nothing resolved again) and remove the old file")
 
     p = command("check", help="lint a .nupkg, a rendered folder, or a recipe",
                        description="Report Chocolatey moderation rules (by rule id) and "
@@ -132,14 +138,15 @@ def make_parser() -> argparse.ArgumentParser:
                    help="python.org-style folder listing of Python releases")
 
     p = command("new", help="write a recipe (and its lock) for a Python CLI on the index",
-                description="Scaffold <id>.toml and <id>.lock for PROJECT[==VERSION]: package "
+                description="Scaffold <id>.toml and its lock pylock.<id>.toml (<id>.lock for "
+                            "Python 2) for PROJECT[==VERSION]: package "
                             "metadata and console scripts from the project's own wheel, a check "
                             "command (<script> --version), the newest python.org runtime the "
                             "project supports (its installer's sha256 pinned), then lock it.")
     p.add_argument("spec", metavar="PROJECT[==VERSION]",
                    help="project on the index, optionally pinned (default: its newest release)")
     p.add_argument("-d", "--dir", type=Path, default=Path("."), metavar="FOLDER",
-                   help="where to write <id>.toml and <id>.lock (default: here)")
+                   help="where to write <id>.toml and its lock (default: here)")
     p.add_argument("--force", action="store_true", help="overwrite an existing recipe and lock")
     p.add_argument("--id", dest="package_id", metavar="ID",
                    help="Chocolatey package id (default: the project's normalised name)")

@@ -54,7 +54,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    from ..lock.resolve import lock_recipe
+    from ..lock.files import old_lock_of
+    from ..lock.resolve import convert_lock, lock_recipe
     from ..lock.scripts import wheel_source
     from ..store import ArtifactStore
     from ..recipe import load_recipe, resolve_recipe_arg
@@ -63,11 +64,18 @@ def cmd_lock(args: argparse.Namespace) -> int:
     assert recipe.lock_path is not None  # loaded from a file
     preflight.writable_folder(recipe.lock_path.parent,
                               "recipe's folder (the lock is written beside the recipe)")
-    lock = lock_recipe(recipe, wheel_source=wheel_source(ArtifactStore()))
+    old = old_lock_of(recipe)
+    had_old = old is not None and old.is_file()
+    if args.convert:
+        lock = convert_lock(recipe, wheel_source=wheel_source(ArtifactStore()))
+    else:
+        lock = lock_recipe(recipe, wheel_source=wheel_source(ArtifactStore()))
     sdists = sum(1 for w in lock.wheels if not w.filename.endswith(".whl"))
     kinds = f"{len(lock.wheels) - sdists} wheels" + (f", {sdists} source archives" if sdists else "")
     print(f"{recipe.lock_path}: {len(lock.wheels)} files ({kinds}) for "
           f"{lock.python_tag} {lock.platform}")
+    if had_old:
+        ui.note(f"{old}: replaced by {recipe.lock_path.name} and removed")
     return 0
 
 

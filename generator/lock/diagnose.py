@@ -75,15 +75,17 @@ def _wheel_kinds(files: list[IndexFile], target: Target) -> str:
 
 
 def explain_no_match(req_text: str, requirements: tuple[str, ...], target: Target,
-                     index_url: str, source: str, pip_says: str) -> ChoconsisError:
+                     index_url: str, source: str, pip_says: str,
+                     tool: str = "pip") -> ChoconsisError:
     """The error for a requirement pip found no file for (a recipe requirement or one of
-    their dependencies): not on the index (exit 2), or on it without a wheel for the target."""
+    their dependencies): not on the index (exit 2), or on it without a wheel for the target.
+    ``pip_says``: the resolver's (``tool``'s) own words."""
     prefix = f"{source}: " if source else ""
     try:
         req = Requirement(req_text)
     except InvalidRequirement:
-        return BuildError(f"{prefix}pip found no file for {req_text} on {index_url}; pip says: "
-                          f"{pip_says}")
+        return BuildError(f"{prefix}{tool} found no file for {req_text} on {index_url}; "
+                          f"{tool} says: {pip_says}")
     top = [canonicalize_name(Requirement(r).name) for r in requirements]
     name = canonicalize_name(req.name)
     role = "" if name in top else " (a dependency of the recipe's requirements)"
@@ -103,8 +105,9 @@ def explain_no_match(req_text: str, requirements: tuple[str, ...], target: Targe
     if not matching:
         listed = ", ".join(str(v) for v in versions[-8:]) or "none"
         return BuildError(f"{head}: the index has no version of {req.name} that matches "
-                          f"{req.specifier or 'any'} (versions: {listed}); pip says: {pip_says}")
+                          f"{req.specifier or 'any'} (versions: {listed}); {tool} says: "
+                          f"{pip_says}")
     which = ", ".join(str(v) for v in sorted({f.version for f in matching})[-3:])
     return BuildError(
         f"{head}: the target takes {tags_summary(target)}; {req.name} {which} has "
-        f"{_wheel_kinds(matching, target)}; pip says: {pip_says}")
+        f"{_wheel_kinds(matching, target)}; {tool} says: {pip_says}")

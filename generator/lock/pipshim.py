@@ -1,6 +1,8 @@
 """The shim that adjusts pip in its own process for a Windows target, then runs pip.
 
 It reaches into pip's internals (pip 23.x and later; :data:`choconsis.lock.resolve.MIN_PIP`).
+Its only user is the lock of a Python 2 target: Python 3 targets are resolved with uv
+(:mod:`.uvresolve`), which takes the target's platform and version itself.
 """
 
 # Runs as ``python -c PIP_SHIM CONFIG_JSON pip-args...``, then calls pip's own entry point.

@@ -1,6 +1,8 @@
-"""Wheels: resolve a recipe's requirements for its Windows target, lock them, fetch them.
+"""Wheels: resolve a recipe's requirements for its Windows target and lock them.
 
-Resolution is pip's own resolver, run on the build machine as a subprocess of this interpreter:
+A Python 3 target is resolved with uv (:mod:`.uvresolve`) into a PEP 751 lock. A Python 2
+target, which uv does not resolve for, is resolved with pip's own resolver, run on the build
+machine as a subprocess of this interpreter:
 
     pip install --dry-run --ignore-installed --report FILE --only-binary=:all:
         --platform win_amd64 --python-version 3.14 --implementation cp --abi cp314
@@ -39,6 +41,7 @@ The shim reaches into pip's internals (pip 23.x); :data:`MIN_PIP` is the oldest 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -56,12 +59,14 @@ from ..index.simple import SimpleIndex
 from ..recipe.target import Target, marker_environment
 from .diagnose import explain_no_match, probe_index
 from .installer import resolve_installer
-from .lockfile import Lock, write_lock
+from .files import old_lock_of, read_lock_file, save_recipe_lock
+from .lockfile import Lock
 from .pipshim import PIP_SHIM
 from .provided import check_provided, without_provided
 from .scripts import WheelSource, record_scripts
 from ..wheelfiles import console_scripts
 from .report import wheels_from_report
+from .uvresolve import resolve_with_uv
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..recipe import Recipe
@@ -169,23 +174,32 @@ def _resolution_error(stderr: str, target: Target, requirements: tuple[str, ...]
 
 
 def resolve_lock(recipe: "Recipe", *, index_url: str | None = None,
-                 wheel_source: WheelSource | None = None) -> Lock:
+                 wheel_source: WheelSource | None = None, resolver: str | None = None) -> Lock:
     """Resolve every file the recipe's [pip] requirements need on its Windows target.
 
     Wheels, and for a target that allows them (:attr:`Target.allows_sdists`) source archives
     where no wheel fits. Packages of [pip] provided, and what only they need, are left out.
+    ``resolver``: "uv" (Python 3 targets, the default there) or "pip" (Python 2 targets, the
+    only one there; for a Python 3 target only to compare, benchmarks/lock_time.py).
     With ``wheel_source`` (verified wheels, e.g. from the artifact store), the lock records
     the console scripts of the requirements' wheels (:mod:`.scripts`).
     """
     check_provided(recipe)
     target = Target.of(recipe)
     index = index_url or recipe.pip.index_url
+    resolver = resolver or ("pip" if target.allows_sdists else "uv")
     probe_index(recipe.pip.requirements, index, recipe.source)
     with ui.task(f"lock: resolving {len(recipe.pip.requirements)} requirement(s) for "
-                 f"{target.label}"):
-        report = run_pip_report(target, recipe.pip.requirements, index, where=recipe.source)
-    report = without_provided(report, recipe, target)
-    files = wheels_from_report(report, recipe.source, allow_sdists=target.allows_sdists)
+                 f"{target.label} with {resolver}"):
+        if resolver == "uv":
+            files = resolve_with_uv(target, recipe.pip.requirements, index,
+                                    recipe.pip.provided, recipe.source)
+        else:
+            report = run_pip_report(target, recipe.pip.requirements, index,
+                                    where=recipe.source)
+            report = without_provided(report, recipe, target)
+            files = wheels_from_report(report, recipe.source,
+                                       allow_sdists=target.allows_sdists)
     installer = resolve_installer(recipe, SimpleIndex(index))
     # sorted by name, as the lock file lists them: a lock read back equals the one resolved
     lock = Lock(python_tag=target.python_tag, platform=target.platform,
@@ -201,9 +215,36 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None,
 
 def lock_recipe(recipe: "Recipe", *, index_url: str | None = None,
                 wheel_source: WheelSource | None = None) -> Lock:
-    """Resolve and write the recipe's lock beside it (atomically; nothing written on failure)."""
+    """Resolve and write the recipe's lock beside it (atomically; nothing written on failure).
+
+    A Python 3 recipe's old-format ``<name>.lock`` is removed once its pylock is written."""
     if recipe.lock_path is None:
         raise RecipeError(recipe.source, None, "recipe has no lock path (not loaded from a file)")
     lock = resolve_lock(recipe, index_url=index_url, wheel_source=wheel_source)
-    write_lock(recipe.lock_path, lock, recipe.name)
+    save_recipe_lock(recipe, lock)
+    return lock
+
+
+def convert_lock(recipe: "Recipe", *, wheel_source: WheelSource | None = None) -> Lock:
+    """Write a Python 3 recipe's old-format lock as its pylock, with the same pins (nothing is
+    resolved again), and remove the old file. The old lock must match the recipe."""
+    old = old_lock_of(recipe)
+    if old is None:
+        raise RecipeError(recipe.source, None, "a Python 2 recipe keeps its <name>.lock "
+                          "(pip requirements format); there is nothing to convert")
+    if not old.is_file():
+        raise RecipeError(str(old), None, "no old-format lock to convert; 'choconsis lock "
+                          f"{recipe.source}' makes the pylock")
+    assert recipe.lock_path is not None  # old_lock_of found one
+    if recipe.lock_path.exists():
+        raise RecipeError(str(recipe.lock_path), None, f"exists, and builds use it rather than "
+                          f"{old.name}: converting would overwrite it (delete {old.name}, or "
+                          f"run 'choconsis lock {recipe.source}' without --convert)")
+    lock = read_lock_file(old, recipe.source)
+    lock.check_matches(recipe)
+    lock = dataclasses.replace(lock, source=str(recipe.lock_path))
+    if lock.console_scripts is None and wheel_source is not None:
+        lock = record_scripts(lock, recipe.pip.requirements, recipe.install.commands,
+                              wheel_source, console_scripts)
+    save_recipe_lock(recipe, lock)
     return lock

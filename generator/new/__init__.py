@@ -8,8 +8,9 @@
    ``update --python`` pins it (:mod:`.runtime`);
 4. the recipe text (:mod:`.text`), checked by loading it like any recipe, then locked with the
    core's resolver;
-5. ``<id>.toml`` and ``<id>.lock`` are written together (lock first, recipe last) and only when
-   everything succeeded; existing files are refused unless ``force``.
+5. ``<id>.toml`` and its lock, ``pylock.<id>.toml`` (``<id>.lock`` for a Python 2 runtime),
+   are written together (lock first, recipe last) and only when everything succeeded;
+   existing files are refused unless ``force``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
 from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
 from ..index.simple import SimpleIndex
-from ..lock.lockfile import format_lock
-from ..recipe import DEFAULT_INDEX_URL, loads_recipe
+from ..lock.files import format_lock_file, old_lock_of
+from ..recipe import DEFAULT_INDEX_URL, loads_recipe_at, lock_path_for, old_lock_path_for
 from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
 from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
@@ -99,8 +100,8 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
         if url:
             _checked(as_url, url, option)
     recipe_path = opts.folder / f"{package_id}.toml"
-    lock_path = recipe_path.with_suffix(".lock")
-    for path in (recipe_path, lock_path):
+    # the lock's name follows the runtime chosen below: refuse either
+    for path in (recipe_path, lock_path_for(recipe_path, "3"), old_lock_path_for(recipe_path)):
         if path.exists() and not opts.force:
             raise UsageError(f"{path} exists: choconsis new does not overwrite it without "
                              "--force")
@@ -151,15 +152,20 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
         requirement=f"{wheel.name}=={release.version}", index_url=opts.index_url,
         check_command=check_command(wheel.name, wheel.console_scripts))
     try:
-        recipe = loads_recipe(text, str(recipe_path), lock_path)
+        recipe = loads_recipe_at(text, recipe_path)
     except RecipeError as err:  # pragma: no cover - every value was checked on the way in
         raise BuildError(f"choconsis new wrote a recipe it cannot load: {err}") from None
 
     from ..lock.resolve import resolve_lock
     from ..lock.scripts import wheel_source
 
+    lock_path = recipe.lock_path
+    assert lock_path is not None  # loaded as a file's text
     lock = resolve_lock(recipe, wheel_source=wheel_source(store))
-    _write_both(recipe_path, text, lock_path, format_lock(lock, recipe.name))
+    _write_both(recipe_path, text, lock_path, format_lock_file(lock_path, lock, recipe.name))
+    old = old_lock_of(recipe)
+    if old is not None:  # --force over a recipe whose lock was in the old format
+        old.unlink(missing_ok=True)
     return NewRecipe(recipe_path, lock_path, notes)
 
 

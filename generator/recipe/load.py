@@ -24,8 +24,24 @@ PYTHON_ORG_FILE_RE = re.compile(
     r"(?P<platform>(?:-embed)?(?:[-.](?:amd64|arm64|win32))?)\.(?:exe|msi|zip)", re.I)
 
 
-def lock_path_for(recipe_path: Path) -> Path:
-    """A recipe's lock lives beside it: recipes/x.toml -> recipes/x.lock."""
+def lock_path_for(recipe_path: Path, python_version: str) -> Path:
+    """A recipe's lock lives beside it. For a Python 3 target it is PEP 751's named lock file,
+    recipes/x.toml -> recipes/pylock.x.toml; a Python 2 target keeps the pip requirements
+    format of choconsis before it, recipes/x.lock (:func:`old_lock_path_for`)."""
+    if python_version.startswith("2."):
+        return old_lock_path_for(recipe_path)
+    return recipe_path.with_name(f"pylock.{recipe_path.stem}.toml")
+
+
+def is_pylock_name(filename: str) -> bool:
+    """PEP 751's lock file names: pylock.toml, pylock.<name>.toml."""
+    return filename == "pylock.toml" or (filename.startswith("pylock.")
+                                         and filename.endswith(".toml"))
+
+
+def old_lock_path_for(recipe_path: Path) -> Path:
+    """Where choconsis kept a recipe's lock before PEP 751 locks: recipes/x.lock. A Python 3
+    recipe that has only this one still builds from it."""
     return recipe_path.with_suffix(".lock")
 
 
@@ -188,7 +204,17 @@ def read_recipe_text(path: Path) -> str:
 def load_recipe(path: str | Path) -> Recipe:
     """Read and check a recipe file; its lock is expected beside it."""
     path = Path(path)
-    return loads_recipe(read_recipe_text(path), str(path), lock_path_for(path))
+    return loads_recipe_at(read_recipe_text(path), path)
+
+
+def loads_recipe_at(text: str, path: Path) -> Recipe:
+    """A recipe's text that is (or will be) the file ``path``: its lock lives beside it."""
+    if is_pylock_name(path.name):
+        recipe = path.with_name(path.name.removeprefix("pylock."))
+        raise RecipeError(str(path), None, f"a PEP 751 lock file, not a recipe (its recipe is "
+                          f"{recipe})")
+    recipe = loads_recipe(text, str(path))
+    return dataclasses.replace(recipe, lock_path=lock_path_for(path, recipe.python.version))
 
 
 def loads_recipe(text: str, source: str = "<recipe>", lock_path: Path | None = None) -> Recipe:

@@ -30,8 +30,9 @@ from typing import Callable
 
 from ..errors import ChoconsisError
 from ..fileio import stage
-from ..lock.lockfile import Lock, format_lock
-from ..recipe import Recipe, lock_path_for
+from ..lock.files import format_lock_file
+from ..lock.lockfile import Lock
+from ..recipe import Recipe, is_pylock_name
 from ..store import ArtifactStore, make_session
 from .changes import _resolve_lock, plan_update, release_notes
 from .lookups import Lookups
@@ -42,12 +43,17 @@ from .rewrite import rewrite_recipe
 
 
 def apply_update(update: RecipeUpdate) -> None:
-    """Write the new lock and recipe: both change, or (on any failure) neither does."""
-    assert update.new_lock is not None
-    lock_path = lock_path_for(update.path)
+    """Write the new lock and recipe: both change, or (on any failure) neither does. An
+    old-format lock the update read is removed once both are written (the pylock replaces
+    it)."""
+    assert update.new_lock is not None and update.lock_path is not None
+    lock_path = update.lock_path
+    replaced = update.old_lock_path if update.old_lock_path != lock_path else None
+    restore = None if replaced else update.old_lock_text
     staged: list[Path] = []
     try:
-        lock_tmp = stage(lock_path, format_lock(update.new_lock, update.recipe.name))
+        lock_tmp = stage(lock_path, format_lock_file(lock_path, update.new_lock,
+                                                     update.recipe.name))
         staged.append(lock_tmp)
         recipe_tmp = stage(update.path, update.new_text)
         staged.append(recipe_tmp)
@@ -55,11 +61,13 @@ def apply_update(update: RecipeUpdate) -> None:
         try:
             os.replace(recipe_tmp, update.path)
         except OSError:
-            if update.old_lock_text is None:
+            if restore is None:
                 lock_path.unlink(missing_ok=True)
             else:
-                os.replace(stage(lock_path, update.old_lock_text), lock_path)
+                os.replace(stage(lock_path, restore), lock_path)
             raise
+        if replaced is not None:
+            replaced.unlink(missing_ok=True)
     except OSError as err:
         raise ChoconsisError(f"{update.path}: cannot write the updated recipe and lock: "
                              f"{err}") from None
@@ -119,7 +127,11 @@ def update_recipes(recipe_paths: list[Path], opts: UpdateOptions,
 
 
 def run_update(recipe_paths: list[Path], opts: UpdateOptions) -> int:
-    """The ``choconsis update`` command: print the table; raise if any recipe failed."""
+    """The ``choconsis update`` command: print the table; raise if any recipe failed.
+
+    Lock files among the paths (``recipes/*.toml`` also matches ``pylock.<recipe>.toml``)
+    are passed over: each recipe's lock is updated with it."""
+    recipe_paths = [p for p in recipe_paths if not is_pylock_name(p.name)]
     updates, failures = update_recipes(recipe_paths, opts)
     if updates:
         print(format_table(updates))

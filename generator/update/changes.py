@@ -13,8 +13,9 @@ from packaging.version import Version
 
 from ..errors import ArtifactError, RecipeError
 from ..index.pythonorg import PythonRelease
-from ..lock.lockfile import Lock, parse_lock
-from ..recipe import Recipe, lock_path_for, loads_recipe, read_recipe_text
+from ..lock.files import found_lock, parse_lock_file
+from ..lock.lockfile import Lock
+from ..recipe import Recipe, loads_recipe_at, read_recipe_text
 from ..recipe.target import Target
 from ..store import ArtifactStore
 from .lookups import Lookups
@@ -135,7 +136,7 @@ def _read_old_lock(path: Path) -> tuple[str | None, Lock | None]:
     except FileNotFoundError:
         return None, None
     try:
-        return text, parse_lock(text, str(path))
+        return text, parse_lock_file(path, text)
     except RecipeError:
         return text, None  # an unreadable lock is replaced
 
@@ -144,8 +145,7 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: Lookups,
                 resolve: Callable[[Recipe, str | None], Lock] | None = None) -> RecipeUpdate:
     """Everything an update of one recipe would change, computed without writing anything."""
     text = read_recipe_text(path)
-    lock_path = lock_path_for(path)
-    recipe = loads_recipe(text, str(path), lock_path)
+    recipe = loads_recipe_at(text, path)
     update = RecipeUpdate(path, recipe)
     py_fields: dict[str, str] = {}
     if opts.python:
@@ -161,12 +161,13 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: Lookups,
     update.changes[:0] = req_changes
 
     pinned_text = rewrite_recipe(text, requirements=new_reqs, python=py_fields)
-    pinned = loads_recipe(pinned_text, str(path), lock_path)
+    pinned = loads_recipe_at(pinned_text, path)
     lock = (resolve or _resolve_lock)(pinned, opts.index_url)
     if lock.index_url.rstrip("/") != pinned.pip.index_url.rstrip("/"):
         lock = dataclasses.replace(lock, index_url=pinned.pip.index_url)  # --index-url: a mirror
     lock.check_matches(pinned)
-    update.old_lock_text, old_lock = _read_old_lock(lock_path)
+    update.lock_path, update.old_lock_path = pinned.lock_path, found_lock(recipe)
+    update.old_lock_text, old_lock = _read_old_lock(update.old_lock_path)
     stale = _stale_lock(update.old_lock_text, old_lock, recipe)
     if stale:  # no earlier lock to compare with: say so, and write the new one
         update.changes.append(Change("lock", stale, f"{len(lock.wheels)} wheels", "lock"))
@@ -188,5 +189,5 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: Lookups,
         package_fields = {"version": version,
                           "release_notes": release_notes(version, update.changes)}
     update.new_text = rewrite_recipe(pinned_text, package=package_fields)
-    loads_recipe(update.new_text, str(path), lock_path)  # the result must be a valid recipe
+    loads_recipe_at(update.new_text, path)  # the result must be a valid recipe
     return update

@@ -55,6 +55,8 @@ class RecipeUpdate:
     new_text: str = ""
     new_lock: Lock | None = None
     old_lock_text: str | None = None
+    lock_path: Path | None = None  # where the new lock is written (the recipe's pylock)
+    old_lock_path: Path | None = None  # the lock read before: the same, or an old-format one
 
     @property
     def changed(self) -> bool:

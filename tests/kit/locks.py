@@ -138,3 +138,21 @@ def with_commands(lock: Lock, commands: tuple[str, ...]) -> Lock:
     as console scripts (and no other wheel declares any)."""
     return dataclasses.replace(lock, console_scripts={
         w.name: (commands if i == 0 else ()) for i, w in enumerate(lock.wheels)})
+
+
+# ---------------------------------------------------------------------------- lock files
+
+
+def lock_files(recipe_path: Path) -> tuple[Path, Path]:
+    """Both places a recipe's lock may lie: PEP 751's pylock.<name>.toml and the old
+    <name>.lock (for snapshots that must see either change)."""
+    return (recipe_path.with_name(f"pylock.{recipe_path.stem}.toml"),
+            recipe_path.with_suffix(".lock"))
+
+
+def recipe_lock(recipe_path: Path) -> Lock:
+    """The lock the recipe builds from, read as the build reads it (not yet checked)."""
+    from choconsis.lock.files import found_lock, read_lock_file
+    from choconsis.recipe import load_recipe
+
+    return read_lock_file(found_lock(load_recipe(recipe_path)))

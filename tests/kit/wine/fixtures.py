@@ -150,12 +150,12 @@ class Locks:
         self._cache: dict[str, Any] = {}
 
     def get(self, requirement: str):
-        from choconsis.lock.lockfile import read_lock
+        from choconsis.lock.files import read_lock_file as read_lock
 
         if requirement in self._cache:
             return self._cache[requirement]
         stem = f"{requirement.replace('==', '-')}-{_lock_code_key()}"
-        lock_path = self.folder / f"{stem}.lock"
+        lock_path = self.folder / f"pylock.{stem}.toml"  # as lock_recipe names it
         if not lock_path.is_file():
             from choconsis.recipe import load_recipe
             from choconsis.lock.resolve import lock_recipe
@@ -368,7 +368,8 @@ def _build_key(recipe: Path, artifacts: Path | None) -> str:
     # smoke/ runs installers, it never takes part in making one
     code = [p for p in package.rglob("*.py") if "smoke" not in p.relative_to(package).parts]
     sources = sorted([*code, *Path(template_dir("choconsis._nsis")).glob("*")])
-    inputs = [recipe, recipe.with_suffix(".lock"), *sources]
+    pylock = recipe.with_name(f"pylock.{recipe.stem}.toml")
+    inputs = [recipe, pylock, recipe.with_suffix(".lock"), *sources]
     if artifacts is not None:
         inputs += sorted(artifacts.iterdir())
     for path in inputs:
