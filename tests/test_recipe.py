@@ -155,6 +155,7 @@ def test_a_venv_needs_a_runtime_whose_pip_can_fill_it():
     ("python", "install_dir", "Python314", "absolute Windows folder"),
     ("python", "install_dir", "C:/Python314", "absolute Windows folder"),
     ("python", "install_dir", 'C:\\Py"thon', "absolute Windows folder"),
+    ("python", "install_dir", "C:\\" + "a" * 148, "151 characters long; at most 150"),
     ("python", "install_dir", "C:\\a\\..\\b", "'..'"),
     ("python", "args", ["/quiet", "TargetDir={installdir}"], "unknown placeholder"),
     ("python", "args", "/quiet", "list of strings"),

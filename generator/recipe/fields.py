@@ -250,6 +250,9 @@ def as_requirements(value: Any) -> tuple[str, ...]:
     return reqs
 
 
+MAX_INSTALL_DIR = 150  # leaves 110 characters for the paths of the files below the folder
+
+
 def as_install_dir(value: Any) -> str:
     text = as_nonempty_line(value)
     if not re.fullmatch(r"[A-Za-z]:\\[^<>\"/|?*{}]*", text) or "\\\\" in text:
@@ -259,6 +262,10 @@ def as_install_dir(value: Any) -> str:
         )
     if ".." in text.split("\\"):
         raise Bad("must not contain '..'")
+    if len(text) > MAX_INSTALL_DIR:
+        raise Bad(f"is {len(text)} characters long; at most {MAX_INSTALL_DIR}: the files below "
+                  "it (the runtime's Lib\\site-packages\\...) must stay within Windows' "
+                  "260-character MAX_PATH")
     return text.rstrip("\\") if len(text) > 3 else text
 
 
