@@ -262,6 +262,18 @@ def as_install_dir(value: Any) -> str:
     return text.rstrip("\\") if len(text) > 3 else text
 
 
+RUNTIME_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
+
+
+def as_runtime_name(value: Any) -> str:
+    """An install-manager id or tag (pythoncore-3.14-64, 3.14-64): no spaces, no quoting."""
+    text = as_line(value)
+    if not RUNTIME_NAME_RE.fullmatch(text):
+        raise Bad("expected an install-manager id or tag such as pythoncore-3.14-64 or 3.14-64 "
+                  f"(letters, digits, '.', '_', '+', '-'), got {text!r}")
+    return text
+
+
 CHECK_COMMAND_RE = re.compile(r"[A-Za-z0-9_.-]+( [A-Za-z0-9_.:/=+,@\\-]+)*")
 
 
