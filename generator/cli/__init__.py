@@ -49,8 +49,8 @@ def _build_options(p: argparse.ArgumentParser) -> None:
                         "is downloaded at install time)")
     p.add_argument("--preinstall", action="store_true",
                    help="with --offline: install the locked wheels at build time into the "
-                        "runtime tree (zip runtime, wheels only), so setup.exe copies files and "
-                        "only writes the launchers instead of running pip")
+                        "runtime tree (zip or package runtime, wheels only), so setup.exe "
+                        "copies files and only writes the launchers instead of running pip")
     p.add_argument("--artifacts", type=Path, metavar="DIR",
                    help="folder of pre-fetched artifacts, found by the file name of their URL "
                         "and used only if the sha256 matches")

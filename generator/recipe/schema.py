@@ -116,7 +116,9 @@ SCHEMA: tuple[Section, ...] = (
         Field("environment", as_choice("venv", "runtime"), "venv: the app gets its own virtual "
               "environment in its install folder and the runtime's site-packages is never "
               "touched; runtime: packages go into the runtime itself, which is then the install "
-              "folder (as the 2013 guide did). Default: venv on Python 3, runtime on Python 2.",
+              "folder (as the 2013 guide did). Default: venv on Python 3 (a private zip or package "
+              "runtime too: measured no slower, see benchmarks/private_runtime.py), runtime on "
+              "Python 2.",
               False, None, type_doc='"venv" | "runtime"'),
         Field("commands", as_command_names, "The console scripts put on PATH (setup.exe: a "
               "folder holding only these; Chocolatey: shims). Default: the console scripts of "
