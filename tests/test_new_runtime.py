@@ -25,7 +25,7 @@ from choconsis.update import UpdateFailed, UpdateOptions, run_update
 from kit.cli import one_error_line, run_cli
 from kit.index import FakeIndex
 from kit.locks import lock_of
-from kit.runtimes import serve_runtime_index
+from kit.runtimes import entry, serve_runtime_index
 
 
 def tiny_runtime() -> bytes:
@@ -143,6 +143,10 @@ def test_a_mirror_file(world, tmp_path, capsys):
     (b"<html>not json</html>", 2, "not JSON ("),
     (json.dumps({"versions": []}).encode(), 2,
      "no Python runtime package for amd64 in the python runtime index"),
+    (json.dumps({"versions": [entry("3.12.1", url="https://mirror.example/python-3.12.1-amd64"
+                                    ".zip", sha256=None)]}).encode(), 2,
+     "suits the project (Requires-Python >=3.7); pythoncore-3.12-64 3.12.1 "
+     "(https://mirror.example/python-3.12.1-amd64.zip) has no sha256, so a recipe cannot pin it"),
 ])
 def test_an_index_new_cannot_use(world, tmp_path, capsys, body, code, needle):
     idx, _ = world

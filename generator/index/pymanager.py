@@ -122,6 +122,7 @@ class RuntimeIndex:
         self.timeout = timeout
         self._entries: list[RuntimePackage] | None = None
         self._reading = threading.Lock()  # update reads one index for several recipes
+        self.unpinned: list[RuntimePackage] = []  # entries usable() passed over: no sha256
 
     @property
     def url(self) -> str:
@@ -197,6 +198,8 @@ class RuntimeIndex:
             if entry.version.is_prerelease and not pre:
                 continue
             if entry.sha256 is None:
+                if entry not in self.unpinned:
+                    self.unpinned.append(entry)
                 ui.note(f"python runtime index: {entry.describe()} has no sha256, so a recipe "
                         "cannot pin it: skipped")
                 continue

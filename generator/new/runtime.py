@@ -105,9 +105,11 @@ def choose_package(index: RuntimeIndex, requires_python: SpecifierSet,
     needs = f" (Requires-Python {requires_python})" if str(requires_python) else ""
     wheel_note = (f"; no wheel of {project} installs on {', '.join(no_wheel[:5])}"
                   if no_wheel else "")
+    unpinned = (f"; {index.unpinned[0].describe()} has no sha256, so a recipe cannot pin it"
+                if index.unpinned else "")
     raise RuntimeIndexError(f"{project}: no Python{wanted} runtime package for {arch} in the "
                             f"python runtime index {index.location} suits the project"
-                            f"{needs}{wheel_note}")
+                            f"{needs}{wheel_note}{unpinned}")
 
 
 def pin_runtime(release: PythonRelease, store: ArtifactStore, *, kind: str,
