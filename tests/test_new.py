@@ -68,9 +68,11 @@ def world(loopback, tmp_path, monkeypatch):
 
 
 def _new(capsys, world, folder: Path, *args: str) -> tuple[int, str, str]:
+    """choconsis new with python.org's EXE installers (runtime packages, the default:
+    tests/test_new_runtime.py)."""
     idx, listing = world
     return run_cli(capsys, "new", *args, "-d", str(folder), "--index-url", idx.url,
-                   "--python-index-url", listing)
+                   "--installer", "exe", "--python-index-url", listing)
 
 
 def test_new_then_build(world, tmp_path, capsys):
@@ -96,8 +98,11 @@ def test_new_then_build(world, tmp_path, capsys):
     assert (py.version, py.arch, py.installer) == ("3.13.3", "amd64", "exe")
     assert py.url == idx.server.url("/python/3.13.3/python-3.13.3-amd64.exe")
     assert py.sha256 == hashlib.sha256(PY_BYTES).hexdigest()
-    assert py.install_dir == "C:\\Program Files\\httpie"
-    assert recipe.path.prepend == ("{install_dir}\\Scripts",)
+    # python.org's own all-users folder of the (shared) runtime; nothing forces a machine
+    # install and no PATH entry names a folder the install does not make
+    assert py.install_dir == "C:\\Program Files\\Python313"
+    assert recipe.path.prepend == () and recipe.scope == "user"
+    assert "installed with uv" in pkg.description and "python.org's installer" in pkg.description
     assert recipe.pip.requirements == ("httpie==3.2.4",) and recipe.pip.index_url == idx.url
     assert recipe.check.command == "http --version"
     lock = read_lock(lock_path)
@@ -142,7 +147,7 @@ def test_new_without_a_version_takes_the_newest(world, tmp_path, capsys):
     assert recipe.pip.requirements == ("httpie==3.2.4",)
     assert (recipe.python.version, recipe.python.arch) == ("3.12.10", "x86")
     assert recipe.python.url.endswith("/3.12.10/python-3.12.10.exe")
-    assert recipe.python.install_dir == "C:\\Program Files (x86)\\httpie"
+    assert recipe.python.install_dir == "C:\\Program Files (x86)\\Python312-32"
 
 
 def test_new_refuses_to_overwrite(world, tmp_path, capsys):

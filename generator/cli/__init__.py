@@ -49,13 +49,22 @@ def _build_options(p: argparse.ArgumentParser) -> None:
                         "is downloaded at install time)")
     p.add_argument("--preinstall", action="store_true",
                    help="with --offline: install the locked wheels at build time into the "
-                        "runtime tree (zip runtime, wheels only), so setup.exe copies files and "
-                        "only writes the launchers instead of running pip")
+                        "runtime tree (zip or package runtime, wheels only), so setup.exe "
+                        "copies files and only writes the launchers instead of running pip")
     p.add_argument("--artifacts", type=Path, metavar="DIR",
                    help="folder of pre-fetched artifacts, found by the file name of their URL "
                         "and used only if the sha256 matches")
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="download cache (default: $XDG_CACHE_HOME/choconsis)")
+
+
+def _python_index_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--python-index-url", default=None, metavar="URL|FILE",
+                   help="where python.org's runtimes are listed: for runtime packages its "
+                        "install-manager index (default https://www.python.org/ftp/python/"
+                        "index-windows.json; a mirror's URL or a local file), for exe and msi "
+                        "installers its release folders (default https://www.python.org/ftp/"
+                        "python/)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -129,20 +138,21 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("recipes", nargs="+", help="recipe files")
     p.add_argument("--dry-run", action="store_true", help="change nothing; print the table")
     p.add_argument("--python", action="store_true",
-                   help="also update the Python runtime to the newest patch release")
+                   help="also update the Python runtime to the newest patch release (a "
+                        "runtime package: the newest the index lists for its tag)")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--index-url", default=None,
                    help="package index (simple API), as pip's --index-url "
                         "(default: the recipe's index_url)")
-    p.add_argument("--python-index-url", default="https://www.python.org/ftp/python/",
-                   help="python.org-style folder listing of Python releases")
+    _python_index_option(p)
 
     p = command("new", help="write a recipe (and its lock) for a Python CLI on the index",
                 description="Scaffold <id>.toml and its lock pylock.<id>.toml (<id>.lock for "
                             "Python 2) for PROJECT[==VERSION]: package "
                             "metadata and console scripts from the project's own wheel, a check "
                             "command (<script> --version), the newest python.org runtime the "
-                            "project supports (its installer's sha256 pinned), then lock it.")
+                            "project supports (a private runtime package, sha256-pinned), then "
+                            "lock it.")
     p.add_argument("spec", metavar="PROJECT[==VERSION]",
                    help="project on the index, optionally pinned (default: its newest release)")
     p.add_argument("-d", "--dir", type=Path, default=Path("."), metavar="FOLDER",
@@ -154,15 +164,16 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the Python to use (default: the newest the project supports)")
     p.add_argument("--arch", choices=("amd64", "x86"), default="amd64",
                    help="architecture of the runtime (default: amd64)")
-    p.add_argument("--installer", choices=("exe", "msi"), default="exe",
-                   help="kind of python.org installer (default: exe)")
+    p.add_argument("--installer", choices=("package", "exe", "msi"), default="package",
+                   help="kind of python.org runtime: package (default: a runtime package of "
+                        "the install-manager index, private to the app), or the exe or msi "
+                        "installer")
     p.add_argument("--icon-url", default="", metavar="URL", help="package icon (nuspec iconUrl)")
     p.add_argument("--package-source-url", default="", metavar="URL",
                    help="where the recipe will live (nuspec packageSourceUrl)")
     p.add_argument("--index-url", default="https://pypi.org/simple",
                    help="package index (simple API), as pip's --index-url")
-    p.add_argument("--python-index-url", default="https://www.python.org/ftp/python/",
-                   help="python.org-style folder listing of Python releases")
+    _python_index_option(p)
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="download cache (default: $XDG_CACHE_HOME/choconsis)")
 

@@ -4,8 +4,10 @@
    final release with a wheel;
 2. one of its wheels, verified by the index's sha256: core metadata (summary, authors,
    license, project URLs) and console scripts (:mod:`.project`, :mod:`.metadata`);
-3. the newest python.org runtime that the project supports, its installer's sha256 pinned as
-   ``update --python`` pins it (:mod:`.runtime`);
+3. the newest python.org runtime that the project supports (:mod:`.runtime`): by default a
+   runtime package of the install-manager index, private to the app and pinned by the index's
+   sha256; with ``--installer exe|msi`` python.org's installer, its sha256 pinned as
+   ``update --python`` pins it;
 4. the recipe text (:mod:`.text`), checked by loading it like any recipe, then locked with the
    core's resolver;
 5. ``<id>.toml`` and its lock, ``pylock.<id>.toml`` (``<id>.lock`` for a Python 2 runtime),
@@ -24,16 +26,18 @@ from packaging.utils import canonicalize_name
 from .. import preflight, ui
 from ..errors import BuildError, RecipeError, UsageError
 from ..fileio import stage
-from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
+from ..index.pymanager import DEFAULT_RUNTIME_INDEX_URL
+from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL
 from ..index.simple import SimpleIndex
 from ..lock.files import format_lock_file, old_lock_of
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe_at, lock_path_for, old_lock_path_for
 from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
+from ..recipe.model import default_installer
 from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
 from .metadata import package_fields
 from .project import choose_release, parse_spec, read_wheel
-from .runtime import choose_runtime, pin_runtime
+from .runtime import runtime_table
 from .text import recipe_text
 
 
@@ -43,10 +47,10 @@ class NewOptions:
     folder: Path = Path(".")
     force: bool = False
     index_url: str = DEFAULT_INDEX_URL
-    python_index_url: str = DEFAULT_PYTHON_INDEX_URL
+    python_index_url: str | None = None  # default: python.org's, of the installer's kind
     python: str | None = None  # 3.12 or 3.12.10
     arch: str = "amd64"
-    installer: str = "exe"
+    installer: str = "package"  # package | exe | msi
     package_id: str | None = None
     icon_url: str = ""
     package_source_url: str = ""
@@ -68,10 +72,28 @@ def _checked(check, value: str, option: str) -> str:  # type: ignore[no-untyped-
         raise UsageError(f"{option} {value!r}: {bad}") from None
 
 
-def install_dir(package_id: str, arch: str) -> str:
-    """A folder of its own: the runtime is this tool's, not a Python shared with others."""
-    base = "C:\\Program Files" if arch == "amd64" else "C:\\Program Files (x86)"
-    return f"{base}\\{package_id}"
+def python_index_url(opts: NewOptions) -> str:
+    """--python-index-url, else python.org's: the install-manager index for a runtime
+    package, the release folders for an EXE or MSI installer."""
+    if opts.python_index_url:
+        return opts.python_index_url
+    return DEFAULT_RUNTIME_INDEX_URL if opts.installer == "package" else DEFAULT_PYTHON_INDEX_URL
+
+
+def install_dir(version: str, arch: str) -> str:
+    """An EXE or MSI runtime's folder for a machine install: python.org's own all-users
+    default (it may be shared with other apps on that runtime; a per-user install goes to
+    %LOCALAPPDATA%\\Programs\\Python)."""
+    digits = "".join(version.split(".")[:2])
+    if arch == "amd64":
+        return f"C:\\Program Files\\Python{digits}"
+    return f"C:\\Program Files (x86)\\Python{digits}-32"
+
+
+def display_name(name: str) -> str:
+    """The project's name as people write it: its metadata's Name with the '_' that some
+    build back ends write for '-' put back (pre_commit -> pre-commit)."""
+    return name.replace("_", "-")
 
 
 def check_command(project: str, commands: tuple[str, ...]) -> str:
@@ -111,7 +133,7 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
     store = ArtifactStore(cache_dir=opts.cache_dir, session=session, timeout=opts.timeout)
     try:
         page = SimpleIndex(opts.index_url, session, opts.timeout).project(name)
-        release = choose_release(page, pinned)
+        release = choose_release(page, pinned, opts.arch)
         wheel = read_wheel(release, store)
         if not wheel.console_scripts:
             raise UsageError(f"{wheel.name} {release.version} installs no console script "
@@ -119,22 +141,27 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
                              "packages command-line tools")
         ui.note(f"{wheel.name} {release.version}: console scripts "
                 f"{', '.join(wheel.console_scripts)}")
-        listing = PythonIndex(opts.python_index_url, session, opts.timeout)
-        chosen = choose_runtime(listing, wheel.requires_python, release.wheels,
-                                kind=opts.installer, arch=opts.arch, python=opts.python,
-                                project=f"{wheel.name} {release.version}")
-        ui.note(f"python {chosen.version}: {chosen.url}")
-        runtime = pin_runtime(chosen, store, kind=opts.installer, arch=opts.arch)
+        python = runtime_table(
+            installer=opts.installer, arch=opts.arch, python=opts.python,
+            index_url=python_index_url(opts), requires_python=wheel.requires_python,
+            wheels=release.wheels, project=f"{name} {release.version}", store=store,
+            timeout=opts.timeout)
+        if opts.installer != "package":
+            python["install_dir"] = install_dir(python["version"], opts.arch)
     finally:
         session.close()
     try:
         package_version = str(choco_version(release.version))
     except VersionError as err:
         raise UsageError(f"{wheel.name}: {err}") from None
+    shown = display_name(wheel.name)
     package, notes = package_fields(
-        wheel.metadata, name=wheel.name, version=str(release.version), python=runtime.version,
+        wheel.metadata, name=shown, version=str(release.version), python=python["version"],
         arch=opts.arch, commands=wheel.console_scripts,
-        fallback_url=_fallback_url(opts.index_url, wheel.name))
+        fallback_url=_fallback_url(opts.index_url, wheel.name),
+        runtime=opts.installer, installer=default_installer(python["version"]))
+    if release.passed_over:
+        notes.insert(0, release.passed_over)
     package.update(id=package_id, version=package_version)
     for key, value in (("icon_url", opts.icon_url),
                        ("package_source_url", opts.package_source_url)):
@@ -146,10 +173,7 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
                          f"--{key.replace('_', '-')} URL sets it")
     text = recipe_text(
         command_line=command_line, package=package,
-        python={"version": runtime.version, "arch": opts.arch, "installer": opts.installer,
-                "url": runtime.release.url, "sha256": runtime.sha256,
-                "install_dir": install_dir(package_id, opts.arch)},
-        requirement=f"{wheel.name}=={release.version}", index_url=opts.index_url,
+        python=python, requirement=f"{shown}=={release.version}", index_url=opts.index_url,
         check_command=check_command(wheel.name, wheel.console_scripts))
     try:
         recipe = loads_recipe_at(text, recipe_path)

@@ -105,9 +105,17 @@ def tags_of(meta: Message) -> tuple[str, ...]:
     return _ok(as_tags, tags[:MAX_TAGS]) or ("python", "cli")
 
 
+RUNTIME_WORDS = {
+    "package": "a private python.org runtime package",
+    "zip": "a private runtime",
+    "exe": "python.org's installer",
+    "msi": "python.org's MSI",
+}
+
+
 def package_fields(meta: Message, *, name: str, version: str, python: str, arch: str,
-                   commands: tuple[str, ...], fallback_url: str) -> tuple[dict[str, Any],
-                                                                           list[str]]:
+                   commands: tuple[str, ...], fallback_url: str, runtime: str = "package",
+                   installer: str = "uv") -> tuple[dict[str, Any], list[str]]:
     """The [package] table (without id and version) and the notes for the person."""
     notes: list[str] = []
     urls = project_urls(meta)
@@ -125,9 +133,10 @@ def package_fields(meta: Message, *, name: str, version: str, python: str, arch:
     bits = "64-bit" if arch == "amd64" else "32-bit"
     listed = ", ".join(f"`{c}`" for c in commands)
     about = textwrap.fill(
-        f"Installs {name} {version} with its own Python {python} (python.org, {bits}) and "
-        f"puts its command{'s' if len(commands) > 1 else ''} {listed} on the PATH. The wheels "
-        "are installed with pip from a lock of pinned, sha256-checked files.", width=95)
+        f"Installs {name} {version} with its own Python {python} ({bits}, "
+        f"{RUNTIME_WORDS[runtime]}) and puts its command{'s' if len(commands) > 1 else ''} "
+        f"{listed} on the PATH. The wheels are installed with {installer} from a lock of "
+        "pinned, sha256-checked files.", width=95)
     description = _ok(as_paragraph, f"{summary}\n\n{about}\n") or \
         f"{name} {version} with its own Python {python}.\n"
     lic, how = license_url(meta, source)

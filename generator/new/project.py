@@ -26,6 +26,7 @@ class Release:
     page: ProjectPage
     version: Version
     wheels: tuple[IndexFile, ...]  # every wheel of the version
+    passed_over: str = ""  # why a newer release was not taken (a note for the person)
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,18 @@ def parse_spec(spec: str) -> tuple[str, Version | None]:
     return req.name, Version(pins[0].version) if pins else None
 
 
-def choose_release(page: ProjectPage, pinned: Version | None) -> Release:
+def for_windows(file: IndexFile, arch: str) -> bool:
+    """A wheel that can install on Windows of arch (pure, or built for win_amd64/win32)."""
+    platform = "win_amd64" if arch == "amd64" else "win32"
+    return any(t.platform in ("any", platform) for t in file.tags or ())
+
+
+def choose_release(page: ProjectPage, pinned: Version | None, arch: str = "amd64") -> Release:
     """The pinned version (it must be on the index), else the newest final release with a
-    wheel; a version with no wheel at all is refused (locks hold wheels)."""
+    wheel for Windows on arch; a version with no wheel at all is refused (locks hold wheels).
+    Newer releases passed over for want of such a wheel are named in ``passed_over``."""
     versions = page.versions(pre=pinned is not None and pinned.is_prerelease, pinned=pinned)
+    passed_over = ""
     if pinned is not None:
         if pinned not in {f.version for f in page.files}:
             listed = ", ".join(str(v) for v in versions[-8:]) or "none"
@@ -72,16 +81,26 @@ def choose_release(page: ProjectPage, pinned: Version | None) -> Release:
                              f"(newest versions: {listed})")
         version = pinned
     else:
-        with_wheels = sorted({f.version for f in page.files if f.is_wheel and not f.yanked
-                              and not f.version.is_prerelease})
-        if not with_wheels:
-            raise UsageError(f"{page.name}: no release on {page.url} has a wheel")
-        version = with_wheels[-1]
+        finals = sorted({f.version for f in page.files if not f.yanked
+                         and not f.version.is_prerelease})
+        fitting = sorted({f.version for f in page.files if f.is_wheel and not f.yanked
+                          and not f.version.is_prerelease and for_windows(f, arch)})
+        if not fitting:
+            raise UsageError(f"{page.name}: no release on {page.url} has a wheel for Windows "
+                             f"{arch} (pure Python or {'win_amd64' if arch == 'amd64' else 'win32'})")
+        version = fitting[-1]
+        newer = [v for v in finals if v > version]
+        if newer:
+            has_wheels = any(f.is_wheel for f in page.files if f.version == newer[-1])
+            why = "its wheels are not for Windows " + arch if has_wheels else \
+                "it has no wheel (source archives only)"
+            passed_over = (f"{page.name} {newer[-1]} is the newest release, but {why}: "
+                           f"{version} is the newest with one (PROJECT==VERSION picks another)")
     wheels = tuple(f for f in page.files if f.version == version and f.is_wheel)
     if not wheels:
         raise UsageError(f"{page.name} {version} has no wheel on {page.url} (source archives "
                          "only): choconsis locks wheels")
-    return Release(page, version, wheels)
+    return Release(page, version, wheels, passed_over)
 
 
 def _preferred(wheels: tuple[IndexFile, ...]) -> IndexFile:

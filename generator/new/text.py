@@ -42,16 +42,15 @@ def recipe_text(*, command_line: str, package: dict[str, Any], python: dict[str,
             pkg.add(key, list(value) if isinstance(value, tuple) else _string(value))
     doc.add("package", pkg)
 
+    # No [path] and no [install]: setup.exe installs per user by default and puts only the
+    # app's own commands on PATH (the folder of their launchers, which the install makes).
     py = tomlkit.table()
-    for key in ("version", "arch", "installer", "url", "sha256"):
-        py.add(key, python[key])
-    py.add("install_dir", _windows_path(python["install_dir"]))
+    for key in ("version", "arch", "installer", "url", "sha256", "index_id", "index_tag"):
+        if key in python:
+            py.add(key, python[key])
+    if "install_dir" in python:  # an EXE or MSI runtime's folder for a machine install
+        py.add("install_dir", _windows_path(python["install_dir"]))
     doc.add("python", py)
-
-    path = tomlkit.table()
-    path.add("prepend", [_windows_path("{install_dir}\\Scripts")])
-    path.add("scope", "machine")
-    doc.add("path", path)
 
     pip = tomlkit.table()
     pip.add("requirements", [requirement])

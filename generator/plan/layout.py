@@ -5,7 +5,7 @@ environment = "venv"::
 
     <install dir>\\env\\           the app's virtual environment: its packages, its launchers
     <install dir>\\bin\\           the app's commands only: what goes on PATH (setup.exe)
-    <install dir>\\runtime\\       a zip runtime, private to the app
+    <install dir>\\runtime\\       a zip or package runtime, private to the app
     <install dir>\\choconsis-<id>\\ the install's records, uninstall.exe, logs
     an EXE or MSI runtime lives where its installer puts it, shared by the apps that use it.
 
@@ -65,9 +65,11 @@ def layout_of(recipe: Recipe) -> Layout:
     rt, pkg = recipe.python, recipe.package
     own = {"machine": under(PROGRAM_FILES, pkg.id), "user": under(USER_PROGRAMS, pkg.id)}
     if recipe.environment == "runtime":
-        install = {"machine": (rt.install_dir,), "user": own["user"]}
+        # a private runtime without install_dir is the app's folder, as with a venv
+        machine = (rt.install_dir,) if rt.install_dir else own["machine"]
+        install = {"machine": machine, "user": own["user"]}
         return Layout("runtime", install, {"machine": (INSTALL_DIR,), "user": (INSTALL_DIR,)})
-    if rt.installer == "zip":
+    if rt.private:
         private = under(INSTALL_DIR, RUNTIME_FOLDER)
         return Layout("venv", own, {"machine": private, "user": private})
     # python.org's per-user default (its installer's own): %LOCALAPPDATA%\Programs\Python\...

@@ -85,7 +85,7 @@ def runtime_step(rt: PythonRuntime) -> Step:
     args = _args(rt.args if rt.args is not None else default_runtime_args(rt))
     exit = ExitPolicy.of_valid_codes(DEFAULT_VALID_EXIT_CODES)
     title = f"Python {rt.version} ({rt.arch})"
-    if rt.installer == "zip":
+    if rt.private:  # zip or package: unpacked into the app's folder
         return Step(title, "runtime", UnpackZip(artifact), RemoveUnpacked(),
                     Ownership.UNLESS_PREEXISTING, "runtime")
     if rt.installer == "msi":
@@ -145,7 +145,7 @@ def check_preinstallable(recipe: Recipe, lock: Lock, layout: Layout) -> None:
                          f"{len(sdists)} source archive(s) ({', '.join(sdists[:3])}"
                          f"{', ...' if len(sdists) > 3 else ''}); only wheels can be installed "
                          "at build time: build without --preinstall")
-    if not layout.venv and recipe.python.installer != "zip":
+    if not layout.venv and not recipe.python.private:
         raise UsageError(f"--preinstall for {pkg}: the runtime layout is unknown at build time "
                          f"(a {recipe.python.installer} runtime is only unpacked on the "
                          "target); it needs a zip runtime, whose tree the build unpacks and "

@@ -269,6 +269,18 @@ def as_install_dir(value: Any) -> str:
     return text.rstrip("\\") if len(text) > 3 else text
 
 
+RUNTIME_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
+
+
+def as_runtime_name(value: Any) -> str:
+    """An install-manager id or tag (pythoncore-3.14-64, 3.14-64): no spaces, no quoting."""
+    text = as_line(value)
+    if not RUNTIME_NAME_RE.fullmatch(text):
+        raise Bad("expected an install-manager id or tag such as pythoncore-3.14-64 or 3.14-64 "
+                  f"(letters, digits, '.', '_', '+', '-'), got {text!r}")
+    return text
+
+
 CHECK_COMMAND_RE = re.compile(r"[A-Za-z0-9_.-]+( [A-Za-z0-9_.:/=+,@\\-]+)*")
 
 
@@ -281,9 +293,17 @@ def as_check_command(value: Any) -> str:
             "(letters, digits and _ . - : / = + , @ \\); shell syntax such as quotes, "
             f"& | < > ^ % ! $ is not allowed, got {text!r}"
         )
-    if len(text) + COMMAND_ROOM >= NSIS_MAX_STRLEN:  # it runs as cmd.exe /d /c "COMMAND"
-        raise Bad(f"is {len(text)} characters long; at most "
-                  f"{NSIS_MAX_STRLEN - COMMAND_ROOM - 1} fit in the installer's command line")
+    # it runs as cmd.exe /d /c "COMMAND": measured quoted for that command line and escaped
+    # for NSIS (a run of backslashes before the closing quote doubles)
+    line = windows_command_line(["cmd.exe", "/d", "/c", text])
+    try:
+        size = len(nsis_string(line)) - 2
+    except ValueError:
+        size = NSIS_MAX_STRLEN
+    if max(len(text), size) + COMMAND_ROOM >= NSIS_MAX_STRLEN:
+        raise Bad(f"is {size} characters long once quoted as a command line and escaped for "
+                  f"NSIS; at most {NSIS_MAX_STRLEN - COMMAND_ROOM - 1} fit in the installer's "
+                  "command line")
     return text
 
 

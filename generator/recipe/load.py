@@ -121,8 +121,10 @@ def _check_whole(recipe: Recipe) -> None:
         if files.index(name) != i:
             raise RecipeError(src, f"installer[{i}].url",
                               f"file name {name!r} is used by two downloads; they would collide")
-    if recipe.python.installer == "zip" and not files[0].lower().endswith(".zip"):
-        raise RecipeError(src, "python.url", "installer = \"zip\" needs a .zip file")
+    if recipe.python.private and not files[0].lower().endswith(".zip"):
+        raise RecipeError(src, "python.url",
+                          f"installer = \"{recipe.python.installer}\" needs a .zip file")
+    _check_runtime_kind(recipe)
     if recipe.python.installer == "msi" and not files[0].lower().endswith(".msi"):
         raise RecipeError(src, "python.url", "installer = \"msi\" needs a .msi file")
     if recipe.python.installer == "exe" and not files[0].lower().endswith(".exe"):
@@ -150,6 +152,32 @@ def _check_whole(recipe: Recipe) -> None:
         Version(recipe.python.version)
     except InvalidVersion:  # pragma: no cover - the regex already guarantees it
         raise RecipeError(src, "python.version", "not a version") from None
+
+
+def _check_runtime_kind(recipe: Recipe) -> None:
+    """Fields that belong to some kinds of runtime only."""
+    py, src = recipe.python, recipe.source
+    if not py.private and not py.install_dir:
+        raise RecipeError(src, "python.install_dir", f"missing required field for installer = "
+                          f"\"{py.installer}\" (Windows path: the runtime's folder for a "
+                          "machine install, e.g. C:\\Python314)")
+    for key in ("index_id", "index_tag"):
+        if getattr(py, key) and py.installer != "package":
+            raise RecipeError(src, f"python.{key}", "belongs to installer = \"package\" (an "
+                              "install-manager index entry); remove it or change the kind")
+    if py.installer == "package" and py.args is not None:
+        raise RecipeError(src, "python.args", "a runtime package is unpacked, not run: it "
+                          "takes no switches")
+    if py.index_tag:
+        match = re.fullmatch(r"(\d+\.\d+)(?:-dev)?-(64|32|arm64)", py.index_tag)
+        if match is None:
+            raise RecipeError(src, "python.index_tag", f"{py.index_tag!r} is not a tag of a "
+                              "CPython runtime package: expected X.Y-64 or X.Y-32 (e.g. 3.14-64)")
+        bits = {"amd64": "64", "x86": "32"}[py.arch]
+        if match.group(1) != py.minor_version or match.group(2) != bits:
+            raise RecipeError(src, "python.index_tag", f"{py.index_tag!r} does not fit "
+                              f"python.version {py.version!r} and python.arch {py.arch!r} "
+                              f"(their tag is {py.minor_version}-{bits})")
 
 
 def _check_python_file(recipe: Recipe) -> None:

@@ -9,6 +9,13 @@ from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES
 
 
 
+def default_installer(python_version: str) -> str:
+    """What installs the lock when [pip] installer is not given: uv where it can (it installs
+    into Python 3.8 and later), the runtime's pip before that."""
+    major, minor = python_version.split(".")[:2]
+    return "uv" if (int(major), int(minor)) >= (3, 8) else "pip"
+
+
 @dataclass(frozen=True)
 class PackageMeta:
     id: str
@@ -38,8 +45,23 @@ class PythonRuntime:
     installer: str
     url: str
     sha256: str
-    install_dir: str
+    install_dir: str = ""  # required for exe and msi (see load.py)
+    index_id: str = ""  # installer = "package": the install-manager index entry's id, tag
+    index_tag: str = ""
     args: tuple[str, ...] | None = None
+
+    @property
+    def private(self) -> bool:
+        """A zip or package runtime: unpacked into the app's own folder, never registered,
+        never shared, removed with the app."""
+        return self.installer in ("zip", "package")
+
+    @property
+    def package_tag(self) -> str:
+        """The install-manager tag a package runtime follows: the recipe's, else X.Y-64 or
+        X.Y-32."""
+        bits = "64" if self.arch == "amd64" else "32"
+        return self.index_tag or f"{self.minor_version}-{bits}"
 
     @property
     def tag(self) -> str:
@@ -123,10 +145,7 @@ class Recipe:
     def installer(self) -> str:
         """What installs the lock at install time: the recipe's, else uv where it can (it
         installs into Python 3.8 and later) and the runtime's pip before that."""
-        if self.pip.installer:
-            return self.pip.installer
-        major, minor = self.python.version.split(".")[:2]
-        return "uv" if (int(major), int(minor)) >= (3, 8) else "pip"
+        return self.pip.installer or default_installer(self.python.version)
 
     @property
     def scopes(self) -> tuple[str, ...]:

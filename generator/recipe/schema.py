@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_runtime_name, as_sha256, as_string_list, as_tags, as_url
 
 
 
@@ -65,10 +65,13 @@ SCHEMA: tuple[Section, ...] = (
         Field("version", as_python_version, "Full version of the runtime, e.g. 3.14.7."),
         Field("arch", as_choice("amd64", "x86"), "Architecture of runtime and installer.",
               type_doc='"amd64" | "x86"'),
-        Field("installer", as_choice("exe", "msi", "zip"),
-              "Kind of runtime installer: python.org EXE, MSI, or a zip archive with "
-              "python.exe at its root, unpacked into the runtime folder.",
-              type_doc='"exe" | "msi" | "zip"'),
+        Field("installer", as_choice("exe", "msi", "zip", "package"),
+              "Kind of runtime installer: python.org EXE, MSI, a zip archive with "
+              "python.exe at its root, unpacked into the runtime folder, or package: a runtime "
+              "package of python.org's install-manager index (a zip with python.exe at its "
+              "root), unpacked into the app's own private runtime folder, never registered, "
+              "never shared, removed with the app.",
+              type_doc='"exe" | "msi" | "zip" | "package"'),
         Field("url", as_download_url, "Where the runtime installer is downloaded from.",
               type_doc="https URL"),
         Field("sha256", as_sha256, "sha256 of the file at url.", type_doc="hex string"),
@@ -76,7 +79,15 @@ SCHEMA: tuple[Section, ...] = (
               "(a per-user one goes where python.org's installer puts it: "
               "%LOCALAPPDATA%\\Programs\\Python\\PythonXY). With environment = \"runtime\" it is "
               "also the install folder (overridable at install time: NSIS /D=, Chocolatey "
-              "/InstallDir:).", type_doc="Windows path"),
+              "/InstallDir:). Required for exe and msi runtimes; a zip or package runtime is "
+              "the app's own and lives in its install folder (default %ProgramFiles%\\<id> for "
+              "a machine install).", False, "", type_doc="Windows path"),
+        Field("index_id", as_runtime_name, "installer = \"package\" only: the id of the index "
+              "entry the package came from (e.g. pythoncore-3.14-64), for the record.", False,
+              "", type_doc="string"),
+        Field("index_tag", as_runtime_name, "installer = \"package\" only: the install-manager tag "
+              "`choconsis update --python` follows (e.g. 3.14-64: the newest 3.14 for amd64). "
+              "Default: X.Y-64 or X.Y-32 of version and arch.", False, "", type_doc="string"),
         Field("args", as_command_list, "Replaces the default silent switches of the "
               "runtime installer (may use {runtime_dir} and {install_dir}).", False, None,
               type_doc="list of strings"),
@@ -105,7 +116,9 @@ SCHEMA: tuple[Section, ...] = (
         Field("environment", as_choice("venv", "runtime"), "venv: the app gets its own virtual "
               "environment in its install folder and the runtime's site-packages is never "
               "touched; runtime: packages go into the runtime itself, which is then the install "
-              "folder (as the 2013 guide did). Default: venv on Python 3, runtime on Python 2.",
+              "folder (as the 2013 guide did). Default: venv on Python 3 (a private zip or package "
+              "runtime too: measured no slower, see benchmarks/private_runtime.py), runtime on "
+              "Python 2.",
               False, None, type_doc='"venv" | "runtime"'),
         Field("commands", as_command_names, "The console scripts put on PATH (setup.exe: a "
               "folder holding only these; Chocolatey: shims). Default: the console scripts of "

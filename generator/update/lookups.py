@@ -1,4 +1,5 @@
-"""Project pages, Python releases and installer hashes, each fetched once per update run."""
+"""Project pages, Python releases (python.org's release folders, or its install-manager index
+for runtime packages) and installer hashes, each fetched once per update run."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import RecipeError
-from ..index.pythonorg import PythonIndex, PythonRelease
+from ..index.pymanager import (DEFAULT_RUNTIME_INDEX_URL, RuntimeIndex, RuntimePackage,
+                               UnknownTagError)
+from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex, PythonRelease
 from ..index.simple import ProjectPage, SimpleIndex
 from ..recipe import Recipe
 from ..store import ArtifactStore
@@ -32,6 +35,7 @@ class Lookups:
         self.pool = ThreadPoolExecutor(MAX_LOOKUP_WORKERS, thread_name_prefix="lookup")
         self._futures: dict[tuple[str, ...], Future[Any]] = {}
         self._lock = threading.Lock()
+        self._runtime_index: RuntimeIndex | None = None  # read once, for every recipe
 
     def _once(self, key: tuple[str, ...], fn: Callable[[], Any]) -> "Future[Any]":
         with self._lock:
@@ -44,20 +48,49 @@ class Lookups:
         return self._once(("page", index_url.rstrip("/"), canonicalize_name(name)),
                           lambda: index.project(name))
 
-    def python(self, recipe: Recipe) -> PythonRelease | None:
+    def python(self, recipe: Recipe) -> "PythonRelease | RuntimePackage | None":
+        """The newest runtime newer than the recipe's of its kind, minor version and arch: a
+        runtime package of the install-manager index that installs for the recipe's tag, or
+        python.org's EXE or MSI installer of the newest patch release."""
         py = recipe.python
+        if py.installer == "package":
+            return self._once(("package", py.package_tag, py.arch, py.version),
+                              lambda: self._newer_package(recipe)).result()
         if py.installer not in ("exe", "msi"):
             raise RecipeError(recipe.source, "python.installer",
-                              f"--python updates python.org exe and msi installers, not "
-                              f"{py.installer!r}")
-        index = PythonIndex(self.opts.python_index_url, self.session, self.opts.timeout)
+                              f"--python updates python.org runtime packages and exe and msi "
+                              f"installers, not {py.installer!r}")
+        index = PythonIndex(self.opts.python_index_url or DEFAULT_PYTHON_INDEX_URL,
+                            self.session, self.opts.timeout)
         return self._once(
             ("python", py.minor_version, py.installer, py.arch, py.version),
             lambda: index.newest(py.minor_version, py.installer, py.arch, pre=self.opts.pre,
                                  newer_than=Version(py.version))).result()
 
-    def installer_sha256(self, release: PythonRelease) -> str:
-        """Download (streamed, hashed, cached by sha256) a new Python installer once."""
+    def _newer_package(self, recipe: Recipe) -> RuntimePackage | None:
+        py = recipe.python
+        with self._lock:
+            if self._runtime_index is None:
+                self._runtime_index = RuntimeIndex(
+                    self.opts.python_index_url or DEFAULT_RUNTIME_INDEX_URL, self.session,
+                    self.opts.timeout)
+            index = self._runtime_index
+        try:
+            found = index.for_tag(py.package_tag, py.arch, pre=self.opts.pre)
+        except UnknownTagError as err:
+            raise RecipeError(recipe.source, "python.index_tag" if py.index_tag else
+                              "python.version", str(err)) from None
+        newest = next((e for e in found if len(e.version.release) == 3), None)
+        if newest is None or newest.version <= Version(py.version):
+            return None
+        return newest
+
+    def installer_sha256(self, release: "PythonRelease | RuntimePackage") -> str:
+        """A runtime package's sha256 as its index gives it (the build checks the file);
+        an EXE or MSI installer downloaded (streamed, hashed, cached by sha256) once."""
+        if isinstance(release, RuntimePackage):
+            assert release.sha256 is not None  # RuntimeIndex.usable keeps pinned entries only
+            return release.sha256
         return self._once(
             ("sha256", release.url),
             lambda: self.store.fetch_unpinned(release.url, release.filename,

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ChoconsisError
-from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL
 from ..index.simple import DEFAULT_TIMEOUT
 from ..lock.lockfile import Lock
 from ..recipe import Recipe
@@ -23,7 +22,7 @@ class UpdateOptions:
     python: bool = False
     pre: bool = False
     index_url: str | None = None
-    python_index_url: str = DEFAULT_PYTHON_INDEX_URL
+    python_index_url: str | None = None  # default: python.org's, of the recipe's runtime kind
     timeout: float = DEFAULT_TIMEOUT
     cache_dir: Path | None = None
     today: _dt.date | None = None  # the date of a package fix version (default: today, UTC)

@@ -9,6 +9,7 @@ one another (tests/test_kit_rules.py checks it); tests/conftest.py only register
     kit.decoders   reading what the builds write (BOM scripts, UTF-16 logs, nupkg members)
     kit.http       a loopback HTTP server with scripted faults
     kit.index      a fake package index and python.org listing on that server
+    kit.runtimes   a python.org install-manager index (index-windows.json) on that server
     kit.wheels     small real wheels (METADATA, RECORD) and an index of them
     kit.cli        running ``choconsis`` in-process
     kit.wine       the Wine end-to-end tests' artifacts (kit.wine.artifacts) and fixtures

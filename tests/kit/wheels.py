@@ -27,12 +27,15 @@ def record_hash(body: bytes) -> str:
 
 
 def make_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
-               entry_points: str = "", data_scripts: dict[str, bytes] | None = None) -> Path:
-    """A real wheel (METADATA, WHEEL, RECORD with hashes) holding the given files."""
+               entry_points: str = "", data_scripts: dict[str, bytes] | None = None,
+               metadata: tuple[str, ...] = ()) -> Path:
+    """A real wheel (METADATA, WHEEL, RECORD with hashes) holding the given files;
+    ``metadata`` adds core-metadata lines (``Summary: ...``)."""
     dist = f"{name.replace('-', '_')}-{version}"
     members = dict(files)
     members[f"{dist}.dist-info/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\n"
-                                             f"Version: {version}\n").encode()
+                                             f"Version: {version}\n"
+                                             + "".join(f"{m}\n" for m in metadata)).encode()
     members[f"{dist}.dist-info/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: choconsis-tests\n"
                                           b"Root-Is-Purelib: true\nTag: py3-none-any\n")
     if entry_points:
@@ -50,13 +53,15 @@ def make_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
     return path
 
 
-def app_wheel(folder: Path, name: str, version: str, command: str = "") -> Path:
+def app_wheel(folder: Path, name: str, version: str, command: str = "",
+              metadata: tuple[str, ...] = ()) -> Path:
     """A package whose module prints '<name> <version>'; ``command`` makes it a console
     script (``<command>`` runs ``<module>:main``)."""
     module = name.replace("-", "_")
     body = f"def main():\n    print('{name} {version}')\n".encode()
     points = f"[console_scripts]\n{command} = {module}:main\n" if command else ""
-    return make_wheel(folder, name, version, {f"{module}/__init__.py": body}, points)
+    return make_wheel(folder, name, version, {f"{module}/__init__.py": body}, points,
+                      metadata=metadata)
 
 
 def locked(path: Path, url: str) -> LockedWheel:
