@@ -20,7 +20,7 @@ from pathlib import Path
 from . import ui
 from .backends import sbom
 from .backends.base import Backend, Description, Options, write_rendered
-from .backends.outputs import DEFAULT_OUTPUTS, backends_for
+from .backends.outputs import backends_for
 from .errors import RecipeError
 from .lock.lockfile import Lock, read_lock
 from .lock.scripts import record_scripts, wheel_source
@@ -43,18 +43,18 @@ class BuildOptions:
     sign_cert: Path | None = None
     sign_key: Path | None = None
     sign_password: str | None = None
-    outputs: tuple[str, ...] | None = None  # by public name; None: chocolatey and nsis above
+    outputs: tuple[str, ...] | None = None  # by public name; None: the recipe's [release]
+    # outputs, without nupkg or setup when chocolatey or nsis above is False
 
     @property
     def delivery(self) -> Delivery:
         return Delivery.of_options(offline=self.offline, preinstall=self.preinstall)
 
-    @property
-    def output_names(self) -> tuple[str, ...]:
+    def output_names(self, recipe: Recipe) -> tuple[str, ...]:
         if self.outputs is not None:
             return self.outputs
-        chosen = {"nupkg": self.chocolatey, "setup": self.nsis}
-        return tuple(name for name in DEFAULT_OUTPUTS if chosen[name])
+        dropped = {"nupkg": not self.chocolatey, "setup": not self.nsis}
+        return tuple(name for name in recipe.outputs if not dropped.get(name, False))
 
     @property
     def backend_options(self) -> Options:
@@ -105,9 +105,19 @@ def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
     return build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
 
 
-def render_output(backend: Backend, plan: InstallPlan, payload: Payload, dest: Path) -> Path:
-    """Render one output's sources into ``dest/<its folder>``; return that folder."""
-    return write_rendered(backend.render(plan, payload), dest / backend.folder)
+def render_output(backend: Backend, plan: InstallPlan, payload: Payload,
+                  dest: Path) -> Path | None:
+    """Render one output's sources into ``dest/<its folder>``; return that folder (None for
+    an output without sources of its own)."""
+    rendered = backend.render(plan, payload)
+    if backend.folder is None:
+        return None
+    return write_rendered(rendered, dest / backend.folder)
+
+
+def payload_parts(backends: list[Backend]) -> frozenset[str]:
+    """The extra payload parts the outputs need."""
+    return frozenset().union(*(b.payload_parts for b in backends))
 
 
 def _replace(src: Path, dst: Path) -> None:
@@ -121,36 +131,42 @@ def _replace(src: Path, dst: Path) -> None:
 def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True) -> BuildResult:
     """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
     delivery = opts.delivery  # usage errors, before anything is read or fetched
-    backends = backends_for(opts.output_names)
     recipe = load_recipe(recipe_path)
+    backends = backends_for(opts.output_names(recipe))
     store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
     plan = plan_recipe(recipe, delivery, store)
     result = BuildResult(recipe, plan)
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     try:
-        payload = resolve_payload(plan, store, staging / "payload")
+        payload = resolve_payload(plan, store, staging / "payload", payload_parts(backends))
         src = staging / plan.package.id
         made: list[tuple[Path, Path]] = []  # (staged, final) of each artifact
+        described: dict[str, Description] = {}  # each artifact made so far, staged
+        options = opts.backend_options
         for backend in backends:
             folder = render_output(backend, plan, payload, src)
-            made.append((folder, opts.out_dir / plan.package.id / backend.folder))
+            if folder is not None:
+                made.append((folder, opts.out_dir / plan.package.id / folder.name))
             if compile_outputs:
                 name = backend.artifact_name(plan)
-                artifact = backend.produce(plan, folder, staging / name, opts.backend_options)
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                artifact = backend.produce(plan, folder, staging / name, options, described)
+                described[backend.output] = backend.describe(plan, artifact, options)
                 final = opts.out_dir / name
                 made.append((artifact, final))
-                result.outputs.append(backend.describe(plan, final, opts.backend_options))
+                result.outputs.append(backend.describe(plan, final, options))
         if compile_outputs:
             staged_sbom = sbom.write_sbom(plan, payload, staging)
             made.append((staged_sbom, opts.out_dir / staged_sbom.name))
         # Everything succeeded: move into place.
         (opts.out_dir / plan.package.id).mkdir(parents=True, exist_ok=True)
         for staged, final in made:
+            final.parent.mkdir(parents=True, exist_ok=True)
             _replace(staged, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends]
+    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends if b.folder]
     for described in result.outputs:
         if described.output == "nupkg":
             result.nupkg = described.path

@@ -15,7 +15,7 @@ from .layout import BIN_FOLDER, ENV_FOLDER, SITE_PACKAGES, Layout, layout_of
 from .make import (LOCK_FILE, build_plan, default_runtime_args, python_display_name,
                    state_dir_name)
 from .policy import DEFAULT_VALID_EXIT_CODES, REBOOT_CODES, ExitPolicy, Ownership
-from .steps import InstallPlan, Machine, Step
+from .steps import ArpEntry, InstallPlan, Machine, Step
 from .values import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
                      RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
                      Marker, Part, Templated, command_line, join, literal, templated, under)
