@@ -222,3 +222,29 @@ def test_a_runtime_that_cannot_be_portable_is_refused_at_load(output):
                       "outputs": ["nupkg", output] + (["portable"] if output == "scoop" else [])}
     with pytest.raises(RecipeError, match=r"release\.outputs.*needs a zip runtime"):
         _load(exe)
+
+
+def test_check_finds_what_the_winget_pipeline_and_scoop_refuse(built, tmp_path):
+    import shutil
+
+    from choconsis.check import check_path
+
+    out, _ = built
+    ours = {"CWG0001", "CWG0002", "CWG0003", "CWG0004", "CSC0001", "CSC0002", "CSC0003"}
+    assert not [f for f in check_path(out) if f.rule_id in ours]
+    copy = tmp_path / "dist"
+    shutil.copytree(out, copy)
+    installer = copy / WINGET / "HelloOrg.hello-app.installer.yaml"
+    doc = _yaml(installer)
+    doc["Installers"][0]["InstallerSha256"] = "0" * 64
+    doc["Installers"][1]["ProductCode"] = "someone-else"
+    doc["Installers"][2]["InstallerUrl"] = "http://downloads.example.org/x/portable.zip"
+    installer.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    scoop = copy / "scoop" / "hello-app.json"
+    manifest = json.loads(scoop.read_text(encoding="utf-8"))
+    manifest["hash"] = "1" * 64
+    scoop.write_text(json.dumps(manifest), encoding="utf-8")
+    found = {(f.rule_id, f.location.split(": ")[-1]) for f in check_path(copy)
+             if f.rule_id in ours}
+    assert found == {("CWG0001", "Installers[1]"), ("CWG0003", "Installers[2]"),
+                     ("CWG0002", "Installers[3]"), ("CSC0001", "scoop/hello-app.json")}
