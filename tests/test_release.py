@@ -174,7 +174,11 @@ def test_the_summary_lists_every_new_output_and_the_sbom_covers_the_zip(built):
                  if n.startswith("runtime/Lib/site-packages/") and ".dist-info/" in n}
     listed = {c["name"].replace("-", "_") for c in sbom["components"]}
     assert dists and dists <= listed  # every dist the zip holds, and its runtime
-    assert any(c["bom-ref"] == "artifact:tiny-runtime.zip" for c in sbom["components"])
+    refs = {c["bom-ref"]: c for c in sbom["components"]}
+    assert "artifact:tiny-runtime.zip" in refs
+    launcher = refs["launcher:t64.exe"]  # the launchers' template, the zip's other part
+    assert launcher["hashes"][0]["content"] == hashlib.sha256(
+        launcher_template("amd64")).hexdigest()
 
 
 def _load(data: dict) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+import yaml
 
 from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
 from choconsis.smoke import run_smoke, uninstall_args
@@ -88,6 +89,9 @@ def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
         "install": {"scope": app.scope, "environment": "venv"},
         "pip": {"requirements": requirements, "index_url": index},
         "check": {"command": app.command},
+        # winget's manifests too: their ProductCode must be what setup.exe writes
+        "release": {"url": "https://example.org/{id}/{file}", "license": "MIT",
+                    "outputs": ["setup", "winget"]},
     }
     recipe = work / f"{app.app_id}.toml"
     recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
@@ -145,6 +149,13 @@ MACHINE_KEYS = [UNINSTALL_KEY, ENV_KEY, "HKLM\\" + RUNTIMES_KEY, r"HKLM\Software
 USER_KEYS = [HKCU_UNINSTALL, USER_ENV_KEY, "HKCU\\" + RUNTIMES_KEY, r"HKCU\Software\Python"]
 
 
+def winget_entry(dist: Path, scope: str) -> dict:
+    """The winget installer entry of setup.exe for one scope, from the manifests built."""
+    [path] = (dist / "winget").rglob("*.installer.yaml")
+    installers = yaml.safe_load(path.read_text(encoding="utf-8"))["Installers"]
+    return next(e for e in installers if e.get("Scope") == scope)
+
+
 def dists(prefix: WinePrefix, site_packages: str) -> set[str]:
     """The dist-info folders of a site-packages folder."""
     folder = prefix.to_linux(site_packages)
@@ -171,6 +182,11 @@ def test_a_per_user_install_writes_nothing_under_hklm_and_puts_only_its_commands
         assert not (prefix.drive_c / "Program Files" / app.app_id).exists()
         entries = prefix.reg_query(HKCU_UNINSTALL, recursive=True) or {}
         assert [k for k in entries if k.lower().endswith("\\" + app.app_id)], entries
+        winget = winget_entry(exe.parent, "user")  # winget finds what setup.exe wrote
+        [arp] = winget["AppsAndFeaturesEntries"]
+        for name in ("DisplayName", "Publisher", "DisplayVersion"):
+            value = prefix.reg_value(f"{HKCU_UNINSTALL}\\{winget['ProductCode']}", name)
+            assert value is not None and value.data == arp[name], (name, value)
         path = prefix.reg_value(USER_ENV_KEY, "Path")
         bin_dir = f"{programs}\\{app.app_id}\\bin"
         assert path is not None and path.data.split(";")[0] == bin_dir

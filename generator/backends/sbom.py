@@ -1,7 +1,9 @@
 """What went into a build: a CycloneDX SBOM (``<out>/<id>-<version>.cdx.json``, 1.5 JSON).
 
 It lists every artifact of the plan (the Python runtime and the extra installers) and every
-wheel of the lock, each with its version, distribution URL, SHA-256 and license. Licenses come
+wheel of the lock, each with its version, distribution URL, SHA-256 and license; with a
+portable zip, also the console launcher its commands are made of (the installer library's
+copy of distlib's launcher), the one part of the zip that is neither the runtime nor a wheel. Licenses come
 from the payload (:mod:`choconsis.payload.licenses`), read from the verified files.
 
 The output is deterministic: components are sorted, the timestamp is ``SOURCE_DATE_EPOCH`` (or
@@ -77,6 +79,26 @@ def wheel_components(plan: InstallPlan, payload: Payload) -> list[dict[str, Any]
     return out
 
 
+def launcher_components(plan: InstallPlan, payload: Payload) -> list[dict[str, Any]]:
+    """The launcher template of the portable zip's commands (when the build made the
+    portable tree)."""
+    from importlib.metadata import version as dist_version
+
+    from .portable.launchers import TEMPLATES, launcher_template
+
+    if payload.portable is None or not plan.commands:
+        return []
+    version = dist_version("installer")
+    template = TEMPLATES[plan.runtime.arch]
+    purl = pypi_purl("installer", version)
+    comp = _component("application", f"launcher:{template}",
+                      f"installer console launcher {template}", version,
+                      hashlib.sha256(launcher_template(plan.runtime.arch)).hexdigest(),
+                      f"https://pypi.org/project/installer/{version}/", None, purl)
+    comp["properties"] = [{"name": "choconsis:portable-launcher", "value": template}]
+    return [comp]
+
+
 # ---------------------------------------------------------------------------- the document
 
 
@@ -95,7 +117,8 @@ def make_sbom(plan: InstallPlan, payload: Payload, *,
     reproducible.
     """
     pkg = plan.package
-    components = artifact_components(plan) + wheel_components(plan, payload)
+    components = (artifact_components(plan) + wheel_components(plan, payload)
+                  + launcher_components(plan, payload))
     components.sort(key=lambda c: (c["type"], c["name"].lower(), c.get("version", ""),
                                    c["bom-ref"]))
     root_ref = f"package:{pkg.id}@{pkg.version}"

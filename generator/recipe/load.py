@@ -89,7 +89,7 @@ def parse_recipe(data: dict[str, Any], source: str = "<recipe>",
         package=package, python=built["python"], pip=built["pip"],
         check=built["check"], installers=built.get("installer", ()),
         path=built.get("path", PathChange()), install=built.get("install", InstallConfig()),
-        release=_release(source, built.get("release", Release()), package.id, package.authors),
+        release=_release(built.get("release", Release()), package.id, package.authors),
         source=source, lock_path=lock_path,
     )
     _check_whole(recipe)
@@ -252,22 +252,25 @@ def _minor(recipe: Recipe) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def _release(source: str, release: Release, package_id: str, authors: str) -> Release:
+def _release(release: Release, package_id: str, authors: str) -> Release:
     """[release] with its defaults filled in: the publisher (the authors) and winget's
-    PackageIdentifier (derived from the publisher and the id)."""
+    PackageIdentifier, derived from the publisher and the id ("" when that gives none: only
+    the winget output needs one, see _check_release)."""
     publisher = release.publisher or authors
     identifier = release.package_identifier or derived_identifier(publisher, package_id)
     if not PACKAGE_IDENTIFIER_RE.fullmatch(identifier):
-        raise RecipeError(source, "release.package_identifier",
-                          f"cannot derive a winget PackageIdentifier from the publisher "
-                          f"{publisher!r} and the id ({identifier!r} is not one): set "
-                          "package_identifier = \"Publisher.Package\"")
+        identifier = ""
     return dataclasses.replace(release, publisher=publisher, package_identifier=identifier)
 
 
 def _check_release(recipe: Recipe) -> None:
     """[release] outputs against url, the runtime and the license."""
     asked = recipe.outputs
+    if "winget" in asked and not recipe.release.package_identifier:
+        raise RecipeError(recipe.source, "release.package_identifier",
+                          "cannot derive a winget PackageIdentifier from the publisher "
+                          f"{recipe.release.publisher!r} and the id: set package_identifier "
+                          "= \"Publisher.Package\"")
     for name in asked:
         if name in NEEDS_URL and not recipe.release.url:
             raise RecipeError(recipe.source, "release.outputs",
