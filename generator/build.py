@@ -132,7 +132,8 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
     delivery = opts.delivery  # usage errors, before anything is read or fetched
     recipe = load_recipe(recipe_path)
-    backends = backends_for(opts.output_names(recipe))
+    backends = backends_for(opts.output_names(recipe),
+                            recipe.source if opts.outputs is None else None)
     store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
     plan = plan_recipe(recipe, delivery, store)
     result = BuildResult(recipe, plan)

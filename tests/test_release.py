@@ -54,7 +54,7 @@ def test_the_output_names_are_the_recipe_s_and_in_dependency_order():
     for name, cls in BACKENDS.items():
         for dep in (*cls.needs, *cls.uses):
             assert names.index(dep) < names.index(name), (name, dep)
-    with pytest.raises(UsageError, match="release.outputs: 'winget'.*'setup'"):
+    with pytest.raises(UsageError, match="outputs: .winget.*.setup."):
         backends_for(("winget", "nupkg"))
 
 
@@ -252,3 +252,34 @@ def test_check_finds_what_the_winget_pipeline_and_scoop_refuse(built, tmp_path):
              if f.rule_id in ours}
     assert found == {("CWG0001", "Installers[1]"), ("CWG0003", "Installers[2]"),
                      ("CWG0002", "Installers[3]"), ("CSC0001", "scoop/hello-app.json")}
+
+
+def test_winget_without_setup_is_refused_naming_the_recipe_field(tmp_path):
+    recipe, artifacts = write_release(tmp_path, outputs=["nupkg", "winget"])
+    with pytest.raises(RecipeError, match=r"hello-app\.toml: release\.outputs: 'winget'.*"
+                                          r"add 'setup'"):
+        build(recipe, BuildOptions(out_dir=tmp_path / "dist", artifacts_dir=artifacts,
+                                   cache_dir=tmp_path / "cache"))
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def test_the_default_recipe_s_winget_manifests_validate():
+    """The shipped recipe with a [release]: setup.exe's entries (no zip: an EXE runtime),
+    its descriptions and tags within winget's limits."""
+    from choconsis.backends.winget.manifests import manifest_folder, winget_manifests
+    from kit.plans import plan_from
+
+    data = recipe_data("openstack-clients")
+    data["release"] = {"url": "https://example.org/{id}/{version}/{file}",
+                       "license": "Apache-2.0", "release_notes_url": "https://example.org/n"}
+    plan = plan_from(data)
+    texts = winget_manifests(plan, "openstack-clients-10.5.0-setup.exe", "ab" * 32, None)
+    kinds = {"installer": "installer", "locale": "defaultLocale"}
+    for name, text in texts.items():
+        kind = next((v for k, v in kinds.items() if f".{k}." in name), "version")
+        jsonschema.validate(yaml.safe_load(text),
+                            _schema(f"winget-1.12.0/manifest.{kind}.1.12.0.json"))
+    installer = yaml.safe_load(texts["OpenStackFoundation.openstack-clients.installer.yaml"])
+    assert [e["Scope"] for e in installer["Installers"]] == ["user", "machine"]
+    assert manifest_folder(plan) == ("manifests/o/OpenStackFoundation/openstack-clients/"
+                                     + plan.package.version)

@@ -8,7 +8,7 @@ and the portable zip, Scoop the zip), so ``produce`` sees their artifacts.
 
 from __future__ import annotations
 
-from ..errors import UsageError
+from ..errors import RecipeError, UsageError
 from .base import Backend
 from .chocolatey.backend import ChocolateyBackend
 from .nsis.backend import NsisBackend
@@ -21,9 +21,10 @@ BACKENDS: dict[str, type[Backend]] = {b.output: b for b in (
 DEFAULT_OUTPUTS = ("nupkg", "setup")
 
 
-def backends_for(names: tuple[str, ...]) -> list[Backend]:
+def backends_for(names: tuple[str, ...], recipe_source: str | None = None) -> list[Backend]:
     """The back ends of the named outputs, in the order of :data:`BACKENDS`; an output whose
-    ``needs`` are not among them is refused."""
+    ``needs`` are not among them is refused (naming the recipe's release.outputs when the
+    names come from ``recipe_source``)."""
     unknown = [n for n in names if n not in BACKENDS]
     if unknown:
         raise UsageError(f"unknown output(s) {', '.join(unknown)}; choconsis writes: "
@@ -31,7 +32,9 @@ def backends_for(names: tuple[str, ...]) -> list[Backend]:
     for name in names:
         missing = [n for n in BACKENDS[name].needs if n not in names]
         if missing:
-            raise UsageError(f"release.outputs: {name!r} is made from the "
-                             f"{', '.join(map(repr, missing))} output's file: add "
-                             f"{', '.join(map(repr, missing))} to the outputs")
+            words = (f"{name!r} is made from the {', '.join(map(repr, missing))} output's "
+                     f"file: add {', '.join(map(repr, missing))} to the outputs")
+            if recipe_source is not None:
+                raise RecipeError(recipe_source, "release.outputs", words)
+            raise UsageError(f"outputs: {words}")
     return [cls() for name, cls in BACKENDS.items() if name in names]

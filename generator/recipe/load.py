@@ -278,9 +278,10 @@ def _check_release(recipe: Recipe) -> None:
                               "URLs of the published files)")
         if name in NEEDS_ZIP_RUNTIME and not can_be_portable(recipe.python.installer):
             raise RecipeError(recipe.source, "release.outputs",
-                              f"{name!r} needs a zip runtime (python.installer = \"zip\"): a "
-                              f"{recipe.python.installer} runtime is laid out by its installer "
-                              "on the target, so it cannot be unpacked anywhere and run")
+                              f"{name!r} needs a zip runtime (python.installer = \"zip\"): an "
+                              f"{recipe.python.installer.upper()} runtime is laid out by its "
+                              "installer on the target, so it cannot be unpacked anywhere and "
+                              "run")
         if name in NEEDS_LICENSE and not recipe.release.license:
             raise RecipeError(recipe.source, "release.license",
                               f"the {name} output needs the license's SPDX expression or name "
