@@ -283,3 +283,37 @@ def test_the_default_recipe_s_winget_manifests_validate():
     assert [e["Scope"] for e in installer["Installers"]] == ["user", "machine"]
     assert manifest_folder(plan) == ("manifests/o/OpenStackFoundation/openstack-clients/"
                                      + plan.package.version)
+
+
+@pytest.mark.parametrize("index, expected", [
+    ("https://pypi.org/simple", {"url": "https://pypi.org/pypi/hello-app/json",
+                                 "jsonpath": "$.info.version"}),
+    ("https://pkgs.example.org/simple/", {"url": "https://pkgs.example.org/simple/hello-app/",
+                                          "regex": "(?i)hello_app-([\\d.]+)-",
+                                          "reverse": True}),
+])
+def test_checkver_follows_the_app_on_its_index(index, expected):
+    from choconsis.backends.portable.scoop import checkver
+
+    assert checkver("Hello.App", index) == expected
+    assert re.search(expected.get("regex", "x^"), "hello_app-2.10.1-py3-none-any.whl") or \
+        "jsonpath" in expected
+
+
+def test_without_commands_the_manifests_hold_no_empty_entries():
+    from choconsis.backends.portable.scoop import scoop_manifest
+    from choconsis.backends.winget.manifests import winget_manifests
+    from kit.locks import fake_lock
+    from choconsis.plan import build_plan
+
+    data = release_data("rt.zip", "a" * 64)
+    data["install"]["commands"] = []
+    recipe = parse_recipe(data, "r.toml")
+    plan = build_plan(recipe, fake_lock(recipe))
+    manifest = scoop_manifest(plan, "hello-app", "c" * 64)
+    assert "bin" not in manifest
+    jsonschema.validate(manifest, _schema("scoop-schema.json"))
+    texts = winget_manifests(plan, "setup.exe", "a" * 64, "b" * 64)
+    installer = yaml.safe_load(texts["HelloOrg.hello-app.installer.yaml"])
+    assert [e["InstallerType"] for e in installer["Installers"]] == ["nullsoft", "nullsoft"]
+    assert "Commands" not in installer

@@ -16,11 +16,11 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from ...fileio import write_atomic
+from ...payload import Payload
 from ...plan import InstallPlan
 from ..base import Backend, Made, Options, Rendered
-from ...payload import Payload
-from .launchers import BIN_FOLDER
 from .backend import portable_zip_name
+from .launchers import BIN_FOLDER
 
 SCHEMA_URL = ("https://raw.githubusercontent.com/ScoopInstaller/Scoop/master/schema.json")
 PYPI_SIMPLE = "https://pypi.org/simple"
@@ -45,7 +45,7 @@ def scoop_manifest(plan: InstallPlan, project: str, zip_sha256: str) -> dict[str
     zip_name = portable_zip_name(plan)
     bins = [[f"{BIN_FOLDER}\\{name}.exe", name] for name in plan.commands]
     future = release.file_url(pkg.id, "$version", f"{pkg.id}-$version-portable.zip")
-    return {
+    manifest: dict[str, object] = {
         "$schema": SCHEMA_URL,
         "version": pkg.version,
         "description": pkg.summary,
@@ -53,14 +53,15 @@ def scoop_manifest(plan: InstallPlan, project: str, zip_sha256: str) -> dict[str
         "license": {"identifier": release.license, "url": pkg.license_url},
         "url": release.file_url(pkg.id, pkg.version, zip_name),
         "hash": zip_sha256,
-        "bin": bins,
-        "checkver": checkver(project, plan.lock.index_url),
-        "autoupdate": {"url": future},
-        "notes": [f"{pkg.title}: the commands {', '.join(plan.commands)} run from "
-                  f"$dir\\{BIN_FOLDER} with the Python runtime in $dir\\runtime, private to "
-                  "this app; nothing outside the app folder is changed."]
-        if plan.commands else [],
     }
+    if plan.commands:  # Scoop's schema wants at least one bin entry when there is a bin
+        manifest["bin"] = bins
+        manifest["notes"] = [f"{pkg.title}: the commands {', '.join(plan.commands)} run from "
+                             f"$dir\\{BIN_FOLDER} with the Python runtime in $dir\\runtime, "
+                             "private to this app; nothing outside the app folder is changed."]
+    manifest["checkver"] = checkver(project, plan.lock.index_url)
+    manifest["autoupdate"] = {"url": future}
+    return manifest
 
 
 def dumps(manifest: dict[str, object]) -> str:

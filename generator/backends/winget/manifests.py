@@ -105,7 +105,7 @@ def winget_manifests(plan: InstallPlan, setup_name: str, setup_sha256: str,
     version = {**_head(plan), "DefaultLocale": LOCALE, "ManifestType": "version",
                "ManifestVersion": MANIFEST_VERSION}
     installers = setup_entries(plan, url(setup_name), setup_sha256)
-    if portable_sha256 is not None:
+    if portable_sha256 is not None and plan.commands:  # a portable entry runs its commands
         installers.append(portable_entry(plan, url(portable_zip_name(plan)), portable_sha256))
     installer: dict[str, Any] = {**_head(plan)}
     if plan.commands:
