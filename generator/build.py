@@ -5,7 +5,9 @@ read (and, for a lock made before choconsis recorded console scripts, completed 
 wheels: the lock stage), the plan is built from the two for one delivery mode, the payload
 resolves (fetches and verifies) every file once, and each output the build asks for renders
 the plan with the payload and produces its artifact through the one back-end interface
-(:mod:`choconsis.backends.base`); the SBOM describes what went in. Everything is produced in
+(:mod:`choconsis.backends.base`), in the dependency order of the outputs (an output that is
+made from another's file, such as winget's manifests from setup.exe, receives its
+description); the SBOM describes what went in. Everything is produced in
 a staging folder inside the output folder and moved into place only when every part
 succeeded, so a failed build leaves nothing half-written.
 """
@@ -143,7 +145,7 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
         payload = resolve_payload(plan, store, staging / "payload", payload_parts(backends))
         src = staging / plan.package.id
         made: list[tuple[Path, Path]] = []  # (staged, final) of each artifact
-        described: dict[str, Description] = {}  # each artifact made so far, staged
+        made_before: dict[str, Description] = {}  # each artifact made so far, staged
         options = opts.backend_options
         for backend in backends:
             folder = render_output(backend, plan, payload, src)
@@ -152,8 +154,8 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
             if compile_outputs:
                 name = backend.artifact_name(plan)
                 (staging / name).parent.mkdir(parents=True, exist_ok=True)
-                artifact = backend.produce(plan, folder, staging / name, options, described)
-                described[backend.output] = backend.describe(plan, artifact, options)
+                artifact = backend.produce(plan, folder, staging / name, options, made_before)
+                made_before[backend.output] = backend.describe(plan, artifact, options)
                 final = opts.out_dir / name
                 made.append((artifact, final))
                 result.outputs.append(backend.describe(plan, final, options))
