@@ -206,6 +206,7 @@ def test_the_defaults_follow_url_and_the_runtime():
     ({"url": "https://example.org/{name}/{file}"}, "release.url", "unknown placeholder"),
     ({"license": None}, "release.license", "winget output needs the license"),
     ({"package_identifier": "NoDot"}, "release.package_identifier", "PackageIdentifier"),
+    ({"license": "MI"}, "release.license", "winget's License takes 3 to 512"),
 ])
 def test_bad_release_fields_are_refused_with_the_field_named(change, field, words):
     data = release_data("rt.zip", "a" * 64)
@@ -317,3 +318,47 @@ def test_without_commands_the_manifests_hold_no_empty_entries():
     installer = yaml.safe_load(texts["HelloOrg.hello-app.installer.yaml"])
     assert [e["InstallerType"] for e in installer["Installers"]] == ["nullsoft", "nullsoft"]
     assert "Commands" not in installer
+
+
+@pytest.mark.parametrize("field", ["title", "summary", "description", "authors", "tags"])
+def test_hostile_values_stay_data_in_the_manifests(field):
+    """Quotes, YAML and JSON syntax, line breaks and non-ASCII text in a recipe value: the
+    recipe refuses it, or PyYAML and json.dumps carry it so that it reads back unchanged."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from choconsis.backends.portable.scoop import dumps, scoop_manifest
+    from choconsis.backends.winget.manifests import winget_manifests
+    from choconsis.plan import build_plan
+    from kit.locks import fake_lock
+
+    pieces = ["'", '"', ": ", "- ", "#", "&a", "*a", "!!python/object", "{", "}", "[", "]",
+              "\\", "\n", "%", "@", "`", "|", ">", "---", "...", "é", "中文", "\u2028",
+              "null", "true", "0x1F", "1e3", "~"]
+    values = st.lists(st.one_of(st.sampled_from(pieces), st.text(min_size=1, max_size=4)),
+                      min_size=1, max_size=8).map("".join)
+
+    @settings(max_examples=25, deadline=None)
+    @given(values)
+    def check(value):
+        data = release_data("rt.zip", "a" * 64)
+        text = value.replace(" ", "-") if field == "tags" else "Zq " + value
+        data["package"][field] = [text] if field == "tags" else text
+        try:
+            recipe = parse_recipe(data, "r.toml")
+        except RecipeError:
+            return
+        plan = build_plan(recipe, fake_lock(recipe))
+        texts = winget_manifests(plan, "setup.exe", "a" * 64, None)
+        locale = yaml.safe_load(texts["HelloOrg.hello-app.locale.en-US.yaml"])
+        installer = yaml.safe_load(texts["HelloOrg.hello-app.installer.yaml"])
+        scoop = json.loads(dumps(scoop_manifest(plan, "hello-app", "c" * 64)))
+        pkg = plan.package
+        assert locale["PackageName"] == pkg.title and locale["Author"] == pkg.authors
+        assert locale["ShortDescription"] == pkg.summary == scoop["description"]
+        assert locale["Description"] == pkg.description.strip()
+        assert locale.get("Tags", []) == [t.lower()[:40] for t in pkg.tags]
+        arp = installer["Installers"][0]["AppsAndFeaturesEntries"][0]
+        assert (arp["DisplayName"], arp["Publisher"]) == (pkg.title, pkg.authors)
+
+    check()

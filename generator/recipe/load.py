@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import RecipeError
 from .fields import DEFAULT_RECIPE, Bad, tname, url_filename
 from .model import _SECTION_TYPES, InstallConfig, PathChange, Recipe
-from .release import NEEDS_LICENSE, NEEDS_URL, NEEDS_ZIP_RUNTIME, Release, can_be_portable, derived_identifier
+from .release import NEEDS_LICENSE, NEEDS_URL, NEEDS_ZIP_RUNTIME, WINGET_LENGTHS, Release, can_be_portable, derived_identifier
 from .release import PACKAGE_IDENTIFIER_RE
 from .schema import SCHEMA, Section
 
@@ -271,6 +271,8 @@ def _check_release(recipe: Recipe) -> None:
                           "cannot derive a winget PackageIdentifier from the publisher "
                           f"{recipe.release.publisher!r} and the id: set package_identifier "
                           "= \"Publisher.Package\"")
+    if "winget" in asked:
+        _check_winget_lengths(recipe)
     for name in asked:
         if name in NEEDS_URL and not recipe.release.url:
             raise RecipeError(recipe.source, "release.outputs",
@@ -286,3 +288,15 @@ def _check_release(recipe: Recipe) -> None:
             raise RecipeError(recipe.source, "release.license",
                               f"the {name} output needs the license's SPDX expression or name "
                               "(e.g. \"Apache-2.0\")")
+
+
+def _check_winget_lengths(recipe: Recipe) -> None:
+    """Values winget's schema would refuse for their length (the winget-pkgs pipeline
+    validates against it)."""
+    for where, (field, shortest, longest) in WINGET_LENGTHS.items():
+        section, name = where.split(".")
+        value = getattr(recipe.package if section == "package" else recipe.release, name)
+        if value and not shortest <= len(value) <= longest:
+            raise RecipeError(recipe.source, where,
+                              f"is {len(value)} characters long; winget's {field} takes "
+                              f"{shortest} to {longest} (the winget output is asked for)")

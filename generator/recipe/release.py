@@ -20,6 +20,16 @@ NEEDS_URL = ("winget", "portable", "scoop")
 NEEDS_ZIP_RUNTIME = ("portable", "scoop")
 NEEDS_LICENSE = ("winget", "scoop")
 URL_PLACEHOLDERS = ("id", "version", "file")
+# Lengths winget's manifest schema 1.12.0 allows for what the recipe fills in:
+# recipe field -> (manifest field, shortest, longest).
+WINGET_LENGTHS = {
+    "package.title": ("PackageName", 2, 256),
+    "package.summary": ("ShortDescription", 3, 256),
+    "package.authors": ("Author", 2, 256),
+    "package.copyright": ("Copyright", 3, 512),
+    "release.publisher": ("Publisher", 2, 256),
+    "release.license": ("License", 3, 512),
+}
 # winget's PackageIdentifier (manifest schema 1.12.0): 2 to 8 dot-separated parts of 1 to 32
 # characters, none of . whitespace \ / : * ? " < > | or control characters.
 _ID_PART = r"[^.\s\\/:*?\"<>|\x01-\x1f]{1,32}"
