@@ -141,6 +141,7 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     result = BuildResult(recipe, plan)
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
+    described: list[tuple[Description, Path]] = []  # each artifact, with its staged file
     try:
         payload = resolve_payload(plan, store, staging / "payload", payload_parts(backends))
         src = staging / plan.package.id
@@ -158,9 +159,9 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
                 made_before[backend.output] = backend.describe(plan, artifact, options)
                 final = opts.out_dir / name
                 made.append((artifact, final))
-                result.outputs.append(backend.describe(plan, final, options))
+                described.append((backend.describe(plan, final, options), artifact))
         if compile_outputs:
-            staged_sbom = sbom.write_sbom(plan, payload, staging)
+            staged_sbom = sbom.write_sbom(plan, payload, staging, described)
             made.append((staged_sbom, opts.out_dir / staged_sbom.name))
         # Everything succeeded: move into place.
         (opts.out_dir / plan.package.id).mkdir(parents=True, exist_ok=True)
@@ -170,11 +171,12 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends if b.folder]
-    for described in result.outputs:
-        if described.output == "nupkg":
-            result.nupkg = described.path
-        elif described.output == "setup":
-            result.setup_exe = described.path
+    result.outputs = [d for d, _ in described]
+    for output in result.outputs:
+        if output.output == "nupkg":
+            result.nupkg = output.path
+        elif output.output == "setup":
+            result.setup_exe = output.path
     if compile_outputs:
         result.sbom = made[-1][1]
     return result

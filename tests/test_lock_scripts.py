@@ -84,6 +84,7 @@ def test_wheels_not_at_hand_make_the_check_lenient_not_wrong(wheels):
     assert partial.scripts_partial
     assert commands_of(partial, REQS, ("nope",), "x.toml") == ("nope",)
     assert commands_of(partial, REQS, None, "x.toml") == ()
+    assert commands_of(lock(), REQS, ("nope",), "x.toml") == ("nope",)  # never read
 
 
 def test_a_lock_without_the_line_is_told_apart_from_one_without_scripts():

@@ -174,6 +174,15 @@ def test_the_summary_lists_every_new_output_and_the_sbom_covers_the_zip(built):
                  if n.startswith("runtime/Lib/site-packages/") and ".dist-info/" in n}
     listed = {c["name"].replace("-", "_") for c in sbom["components"]}
     assert dists and dists <= listed  # every dist the zip holds, and its runtime
+    outputs = {c["bom-ref"]: c for c in sbom["metadata"]["component"]["components"]}
+    zipped = outputs["output:portable"]  # the zip itself, as its back end describes it
+    assert (zipped["name"], zipped["hashes"][0]["content"]) == (
+        "hello-app-1.0-portable.zip",
+        hashlib.sha256((out / "hello-app-1.0-portable.zip").read_bytes()).hexdigest())
+    assert outputs[f"output:winget:HelloOrg.hello-app.installer.yaml"]["hashes"][0][
+        "content"] == hashlib.sha256((out / WINGET / "HelloOrg.hello-app.installer.yaml")
+                                     .read_bytes()).hexdigest()
+    assert "output:scoop" in outputs
     refs = {c["bom-ref"]: c for c in sbom["components"]}
     assert "artifact:tiny-runtime.zip" in refs
     launcher = refs["launcher:t64.exe"]  # the launchers' template, the zip's other part

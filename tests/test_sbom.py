@@ -142,6 +142,32 @@ def test_sbom_validates_against_the_cyclonedx_schema(built):
     assert validator.validate_str(json.dumps(broken)) is not None
 
 
+def test_sbom_describes_each_output_with_its_sha256(built, tmp_path):
+    """The artifacts of a build, as their back ends describe them, nested in the root
+    component; still valid CycloneDX 1.5."""
+    validation = pytest.importorskip("cyclonedx.validation.json")
+    from cyclonedx.schema import SchemaVersion
+
+    from choconsis.backends.outputs import backends_for
+    from choconsis.backends.base import Options
+
+    plan, store, _ = built
+    outputs = []
+    for backend in backends_for(("nupkg", "setup")):
+        staged = tmp_path / backend.artifact_name(plan)
+        staged.write_bytes(backend.output.encode() * 3)
+        outputs.append((backend.describe(plan, Path("/dist") / staged.name, Options()), staged))
+    doc = make_sbom(plan, payload_of(plan, store), timestamp=1_700_000_000, outputs=outputs)
+    files = doc["metadata"]["component"]["components"]
+    assert [(f["name"], f["hashes"][0]["content"], f["properties"][0]["value"]) for f in files] \
+        == [(staged.name, hashlib.sha256(staged.read_bytes()).hexdigest(), d.output)
+            for d, staged in outputs]
+    assert files[1]["mime-type"] == "application/vnd.microsoft.portable-executable"
+    validator = validation.JsonStrictValidator(SchemaVersion.V1_5)
+    assert validator.validate_str(json.dumps(doc)) is None
+    assert "components" not in make_sbom(plan, payload_of(plan, store))["metadata"]["component"]
+
+
 def test_sbom_is_deterministic_and_serial_follows_content(built, tmp_path, monkeypatch):
     plan, store, _ = built
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

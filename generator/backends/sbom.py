@@ -18,7 +18,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import quote
 
 from .. import __version__
@@ -27,6 +27,8 @@ from ..payload import Payload
 from ..payload.licenses import License, artifact_license, artifact_version
 from ..plan import InstallPlan
 from ..reproducible import source_date_epoch
+from ..store import sha256_file
+from .base import Description
 
 SPEC_VERSION = "1.5"
 
@@ -107,8 +109,27 @@ def _serial_number(doc: dict[str, Any]) -> str:
     return "urn:uuid:" + str(uuid.UUID(bytes=digest[:16], version=5))
 
 
-def make_sbom(plan: InstallPlan, payload: Payload, *,
-              timestamp: int | None = None) -> dict[str, Any]:
+def output_components(outputs: Sequence[tuple[Description, Path]]) -> list[dict[str, Any]]:
+    """The artifacts the build made (each as its back end describes it, with the sha256 of
+    its file): the files the package is distributed as, nested in the root component. An
+    output that is a folder (winget's manifests) is one file component per file in it."""
+    out = []
+    for described, path in outputs:
+        files = [(described.path.name, "", path)] if path.is_file() else [
+            (f.name, ":" + f.relative_to(path).as_posix(), f)
+            for f in sorted(p for p in path.rglob("*") if p.is_file())]
+        for name, suffix, file in files:
+            out.append({"type": "file", "bom-ref": f"output:{described.output}{suffix}",
+                        "name": name, "mime-type": described.media_type,
+                        "description": described.label,
+                        "hashes": [{"alg": "SHA-256", "content": sha256_file(file)}],
+                        "properties": [{"name": "choconsis:output",
+                                        "value": described.output}]})
+    return out
+
+
+def make_sbom(plan: InstallPlan, payload: Payload, *, timestamp: int | None = None,
+              outputs: Sequence[tuple[Description, Path]] = ()) -> dict[str, Any]:
     """The CycloneDX document (a dict) of a plan and its payload.
 
     Wheel licenses come from the payload (the verified wheel files it holds or found in the
@@ -130,6 +151,8 @@ def make_sbom(plan: InstallPlan, payload: Payload, *,
     }
     if pkg.authors:
         root["author"] = pkg.authors
+    if outputs:
+        root["components"] = output_components(outputs)
     metadata: dict[str, Any] = {
         "tools": {"components": [{"type": "application", "name": "choconsis",
                                   "version": __version__}]},
@@ -162,9 +185,11 @@ def dumps_sbom(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_sbom(plan: InstallPlan, payload: Payload, out_dir: Path) -> Path:
-    """Write ``<out_dir>/<id>-<version>.cdx.json`` atomically and return its path."""
-    doc = make_sbom(plan, payload, timestamp=source_date_epoch())
+def write_sbom(plan: InstallPlan, payload: Payload, out_dir: Path,
+               outputs: Sequence[tuple[Description, Path]] = ()) -> Path:
+    """Write ``<out_dir>/<id>-<version>.cdx.json`` atomically and return its path;
+    ``outputs``: each artifact the build made, as described, with its (staged) file."""
+    doc = make_sbom(plan, payload, timestamp=source_date_epoch(), outputs=outputs)
     path = out_dir / sbom_filename(plan)
     write_atomic(path, dumps_sbom(doc))
     return path

@@ -88,7 +88,8 @@ def commands_of(lock: Lock, requirements: tuple[str, ...], commands: tuple[str, 
         return tuple(dict.fromkeys(declared))
     everything = {n for names in known.values() for n in names}
     missing = [n for n in commands if n not in everything]
-    if missing and not lock.scripts_partial:  # wheels not at hand: nothing to refuse on
+    unknown = lock.console_scripts is None or lock.scripts_partial
+    if missing and not unknown:  # wheels not read: nothing to refuse on
         raise RecipeError(where, "install.commands",
                           f"no locked wheel declares the console script(s) "
                           f"{', '.join(missing)}; the requirements declare: "
