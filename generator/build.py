@@ -5,7 +5,9 @@ read (and, for a lock made before choconsis recorded console scripts, completed 
 wheels: the lock stage), the plan is built from the two for one delivery mode, the payload
 resolves (fetches and verifies) every file once, and each output the build asks for renders
 the plan with the payload and produces its artifact through the one back-end interface
-(:mod:`choconsis.backends.base`); the SBOM describes what went in. Everything is produced in
+(:mod:`choconsis.backends.base`), in the dependency order of the outputs (an output that is
+made from another's file, such as winget's manifests from setup.exe, receives its
+description); the SBOM describes what went in. Everything is produced in
 a staging folder inside the output folder and moved into place only when every part
 succeeded, so a failed build leaves nothing half-written.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from . import ui
 from .backends import sbom
 from .backends.base import Backend, Description, Options, write_rendered
-from .backends.outputs import DEFAULT_OUTPUTS, backends_for
+from .backends.outputs import backends_for
 from .lock.files import read_recipe_lock  # its pylock, or an old-format lock beside it
 from .lock.lockfile import Lock
 from .lock.scripts import record_scripts, wheel_source
@@ -43,18 +45,18 @@ class BuildOptions:
     sign_cert: Path | None = None
     sign_key: Path | None = None
     sign_password: str | None = None
-    outputs: tuple[str, ...] | None = None  # by public name; None: chocolatey and nsis above
+    outputs: tuple[str, ...] | None = None  # by public name; None: the recipe's [release]
+    # outputs, without nupkg or setup when chocolatey or nsis above is False
 
     @property
     def delivery(self) -> Delivery:
         return Delivery.of_options(offline=self.offline, preinstall=self.preinstall)
 
-    @property
-    def output_names(self) -> tuple[str, ...]:
+    def output_names(self, recipe: Recipe) -> tuple[str, ...]:
         if self.outputs is not None:
             return self.outputs
-        chosen = {"nupkg": self.chocolatey, "setup": self.nsis}
-        return tuple(name for name in DEFAULT_OUTPUTS if chosen[name])
+        dropped = {"nupkg": not self.chocolatey, "setup": not self.nsis}
+        return tuple(name for name in recipe.outputs if not dropped.get(name, False))
 
     @property
     def backend_options(self) -> Options:
@@ -96,9 +98,19 @@ def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
     return build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
 
 
-def render_output(backend: Backend, plan: InstallPlan, payload: Payload, dest: Path) -> Path:
-    """Render one output's sources into ``dest/<its folder>``; return that folder."""
-    return write_rendered(backend.render(plan, payload), dest / backend.folder)
+def render_output(backend: Backend, plan: InstallPlan, payload: Payload,
+                  dest: Path) -> Path | None:
+    """Render one output's sources into ``dest/<its folder>``; return that folder (None for
+    an output without sources of its own)."""
+    rendered = backend.render(plan, payload)
+    if backend.folder is None:
+        return None
+    return write_rendered(rendered, dest / backend.folder)
+
+
+def payload_parts(backends: list[Backend]) -> frozenset[str]:
+    """The extra payload parts the outputs need."""
+    return frozenset().union(*(b.payload_parts for b in backends))
 
 
 def _replace(src: Path, dst: Path) -> None:
@@ -112,8 +124,9 @@ def _replace(src: Path, dst: Path) -> None:
 def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True) -> BuildResult:
     """Build (or, with compile_outputs=False, only render) a recipe into opts.out_dir."""
     delivery = opts.delivery  # usage errors, before anything is read or fetched
-    backends = backends_for(opts.output_names)
     recipe = load_recipe(recipe_path)
+    backends = backends_for(opts.output_names(recipe),
+                            recipe.source if opts.outputs is None else None)
     store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
     plan = plan_recipe(recipe, delivery, store)
     result = BuildResult(recipe, plan)
@@ -121,29 +134,34 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
     described: list[tuple[Description, Path]] = []  # each artifact, with its staged file
     try:
-        payload = resolve_payload(plan, store, staging / "payload")
+        payload = resolve_payload(plan, store, staging / "payload", payload_parts(backends))
         src = staging / plan.package.id
         made: list[tuple[Path, Path]] = []  # (staged, final) of each artifact
+        made_before: dict[str, Description] = {}  # each artifact made so far, staged
+        options = opts.backend_options
         for backend in backends:
             folder = render_output(backend, plan, payload, src)
-            made.append((folder, opts.out_dir / plan.package.id / backend.folder))
+            if folder is not None:
+                made.append((folder, opts.out_dir / plan.package.id / folder.name))
             if compile_outputs:
                 name = backend.artifact_name(plan)
-                artifact = backend.produce(plan, folder, staging / name, opts.backend_options)
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                artifact = backend.produce(plan, folder, staging / name, options, made_before)
+                made_before[backend.output] = backend.describe(plan, artifact, options)
                 final = opts.out_dir / name
                 made.append((artifact, final))
-                described.append((backend.describe(plan, final, opts.backend_options),
-                                  artifact))
+                described.append((backend.describe(plan, final, options), artifact))
         if compile_outputs:
             staged_sbom = sbom.write_sbom(plan, payload, staging, described)
             made.append((staged_sbom, opts.out_dir / staged_sbom.name))
         # Everything succeeded: move into place.
         (opts.out_dir / plan.package.id).mkdir(parents=True, exist_ok=True)
         for staged, final in made:
+            final.parent.mkdir(parents=True, exist_ok=True)
             _replace(staged, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends]
+    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends if b.folder]
     result.outputs = [d for d, _ in described]
     for output in result.outputs:
         if output.output == "nupkg":

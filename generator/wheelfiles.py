@@ -59,6 +59,11 @@ def read_dist_info(path: Path, *, need_metadata: bool = True) -> DistInfo:
 
 def entry_point_names(text: str, group: str, wheel: str = "") -> tuple[str, ...]:
     """The names of one group of an entry_points.txt text, in file order, case kept."""
+    return tuple(entry_point_map(text, group, wheel))
+
+
+def entry_point_map(text: str, group: str, wheel: str = "") -> dict[str, str]:
+    """One group of an entry_points.txt text: name -> "module:attr", in file order."""
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
     try:
@@ -66,7 +71,9 @@ def entry_point_names(text: str, group: str, wheel: str = "") -> tuple[str, ...]
     except configparser.Error as err:
         prefix = f"{wheel}: " if wheel else ""
         raise BuildError(f"{prefix}unreadable entry_points.txt: {err}") from None
-    return tuple(parser.options(group)) if parser.has_section(group) else ()
+    if not parser.has_section(group):
+        return {}
+    return {name: parser.get(group, name).strip() for name in parser.options(group)}
 
 
 def console_scripts(path: Path) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+import yaml
 
 from choconsis.lock.lockfile import Lock, LockedWheel, write_lock
 from choconsis.smoke import run_smoke, uninstall_args
@@ -88,6 +89,9 @@ def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
         "install": {"scope": app.scope, "environment": "venv"},
         "pip": {"requirements": requirements, "index_url": index},
         "check": {"command": app.command},
+        # winget's manifests too: their ProductCode must be what setup.exe writes
+        "release": {"url": "https://example.org/{id}/{file}", "license": "MIT",
+                    "outputs": ["setup", "winget"]},
     }
     recipe = work / f"{app.app_id}.toml"
     recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
@@ -145,6 +149,20 @@ MACHINE_KEYS = [UNINSTALL_KEY, ENV_KEY, "HKLM\\" + RUNTIMES_KEY, r"HKLM\Software
 USER_KEYS = [HKCU_UNINSTALL, USER_ENV_KEY, "HKCU\\" + RUNTIMES_KEY, r"HKCU\Software\Python"]
 
 
+def assert_winget_finds(prefix: WinePrefix, dist: Path, scope: str) -> None:
+    """The winget manifest's entry for ``scope``: its ProductCode is the Add/Remove key
+    setup.exe wrote (HKCU per user, HKLM for the machine), its AppsAndFeaturesEntries the
+    values there."""
+    [path] = (dist / "winget").rglob("*.installer.yaml")
+    installers = yaml.safe_load(path.read_text(encoding="utf-8"))["Installers"]
+    entry = next(e for e in installers if e.get("Scope") == scope)
+    [arp] = entry["AppsAndFeaturesEntries"]
+    key = f"{HKCU_UNINSTALL if scope == 'user' else UNINSTALL_KEY}\\{entry['ProductCode']}"
+    for name in ("DisplayName", "Publisher", "DisplayVersion"):
+        value = prefix.reg_value(key, name)
+        assert value is not None and value.data == arp[name], (key, name, value)
+
+
 def dists(prefix: WinePrefix, site_packages: str) -> set[str]:
     """The dist-info folders of a site-packages folder."""
     folder = prefix.to_linux(site_packages)
@@ -171,6 +189,7 @@ def test_a_per_user_install_writes_nothing_under_hklm_and_puts_only_its_commands
         assert not (prefix.drive_c / "Program Files" / app.app_id).exists()
         entries = prefix.reg_query(HKCU_UNINSTALL, recursive=True) or {}
         assert [k for k in entries if k.lower().endswith("\\" + app.app_id)], entries
+        assert_winget_finds(prefix, exe.parent, "user")
         path = prefix.reg_value(USER_ENV_KEY, "Path")
         bin_dir = f"{programs}\\{app.app_id}\\bin"
         assert path is not None and path.data.split(";")[0] == bin_dir
@@ -256,6 +275,7 @@ def test_runtimes_that_were_there_before_stay(components, wine_prefix, loopback,
         install(wine_prefix, exe, *args)
         assert wine_prefix.reg_value(f"{UNINSTALL_KEY}\\{app.app_id}", "InstallLocation").data \
             == f"C:\\Program Files\\{app.app_id}"
+        assert_winget_finds(wine_prefix, exe.parent, "machine")
         code, out = run_in_new_cmd(wine_prefix, app.command)
         assert code == 0 and "probe-app 1.0" in out, out
         uninstall(wine_prefix, app.app_id)

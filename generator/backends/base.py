@@ -7,6 +7,13 @@ half-written); :meth:`Backend.produce` makes the artifact from the written folde
 :meth:`Backend.describe` says what the artifact is, for the build summary and the SBOM.
 ``build`` loops over the outputs a build asks for, and ``check`` renders through the same
 calls.
+
+Outputs may build on each other: winget's manifests hold the sha256 of setup.exe and of the
+portable zip, Scoop's that of the zip. A back end names the outputs it reads in ``needs``
+(they must be built too) and ``uses`` (read when built); :mod:`.outputs` lists the back ends
+in an order where those come first, and ``produce`` receives the descriptions of the
+artifacts made before it. A back end that makes no sources (a manifest written from other
+artifacts) has no ``folder``.
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import ClassVar, Union
+from typing import ClassVar, Mapping, Union
 
 from ..errors import BuildError
 from ..payload import Payload
 from ..plan import InstallPlan
+from ..store import sha256_file
 
 # A rendered file: its bytes, or a verified payload file to link (or copy) in.
 Content = Union[bytes, Path]
@@ -64,11 +72,29 @@ class Options:
 class Description:
     """An artifact, as the build summary and the SBOM name it."""
 
-    output: str  # the output's public name: nupkg | setup
+    output: str  # the output's public name: nupkg | setup | winget | portable | scoop
     label: str  # what it is, for a person: "Chocolatey package"
-    path: Path
+    path: Path  # a file, or a folder of files (winget's manifests)
     media_type: str
     signed: bool | None = None  # None: not a signable file
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The artifact's files: itself, or those of its folder, sorted."""
+        if self.path.is_dir():
+            return tuple(sorted(p for p in self.path.rglob("*") if p.is_file()))
+        return (self.path,)
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of a single-file artifact."""
+        if self.path.is_dir():
+            raise BuildError(f"{self.path} is a folder; it has no single sha256")
+        return sha256_file(self.path)
+
+
+# The artifacts made before an output, by public name (what ``produce`` may read).
+Made = Mapping[str, Description]
 
 
 class Backend(ABC):
@@ -76,9 +102,12 @@ class Backend(ABC):
     ``folder`` the name of its rendered sources under ``<out>/<id>/``."""
 
     output: ClassVar[str]
-    folder: ClassVar[str]
+    folder: ClassVar[str | None]  # None: no sources of its own
     label: ClassVar[str]
     media_type: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]] = ()  # outputs produce reads; built too, before it
+    uses: ClassVar[tuple[str, ...]] = ()  # outputs produce reads when the build makes them
+    payload_parts: ClassVar[frozenset[str]] = frozenset()  # extra parts of the payload
 
     @abstractmethod
     def artifact_name(self, plan: InstallPlan) -> str:
@@ -89,9 +118,10 @@ class Backend(ABC):
         """The sources of the artifact; touches no file."""
 
     @abstractmethod
-    def produce(self, plan: InstallPlan, sources: Path, artifact: Path,
-                options: Options) -> Path:
-        """Make the artifact at ``artifact`` from the written ``sources`` folder."""
+    def produce(self, plan: InstallPlan, sources: Path | None, artifact: Path,
+                options: Options, made: Made) -> Path:
+        """Make the artifact at ``artifact`` from the written ``sources`` folder (None when
+        ``folder`` is None) and the artifacts ``made`` before it."""
 
     def describe(self, plan: InstallPlan, artifact: Path, options: Options) -> Description:
         return Description(self.output, self.label, artifact, self.media_type)

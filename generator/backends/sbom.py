@@ -1,7 +1,9 @@
 """What went into a build: a CycloneDX SBOM (``<out>/<id>-<version>.cdx.json``, 1.5 JSON).
 
 It lists every artifact of the plan (the Python runtime and the extra installers) and every
-wheel of the lock, each with its version, distribution URL, SHA-256 and license. Licenses come
+wheel of the lock, each with its version, distribution URL, SHA-256 and license; with a
+portable zip, also the console launcher its commands are made of (the installer library's
+copy of distlib's launcher), the one part of the zip that is neither the runtime nor a wheel. Licenses come
 from the payload (:mod:`choconsis.payload.licenses`), read from the verified files.
 
 The output is deterministic: components are sorted, the timestamp is ``SOURCE_DATE_EPOCH`` (or
@@ -79,6 +81,26 @@ def wheel_components(plan: InstallPlan, payload: Payload) -> list[dict[str, Any]
     return out
 
 
+def launcher_components(plan: InstallPlan, payload: Payload) -> list[dict[str, Any]]:
+    """The launcher template of the portable zip's commands (when the build made the
+    portable tree)."""
+    from importlib.metadata import version as dist_version
+
+    from .portable.launchers import TEMPLATES, launcher_template
+
+    if payload.portable is None or not plan.commands:
+        return []
+    version = dist_version("installer")
+    template = TEMPLATES[plan.runtime.arch]
+    purl = pypi_purl("installer", version)
+    comp = _component("application", f"launcher:{template}",
+                      f"installer console launcher {template}", version,
+                      hashlib.sha256(launcher_template(plan.runtime.arch)).hexdigest(),
+                      f"https://pypi.org/project/installer/{version}/", None, purl)
+    comp["properties"] = [{"name": "choconsis:portable-launcher", "value": template}]
+    return [comp]
+
+
 # ---------------------------------------------------------------------------- the document
 
 
@@ -89,14 +111,20 @@ def _serial_number(doc: dict[str, Any]) -> str:
 
 def output_components(outputs: Sequence[tuple[Description, Path]]) -> list[dict[str, Any]]:
     """The artifacts the build made (each as its back end describes it, with the sha256 of
-    its file): the files the package is distributed as, nested in the root component."""
+    its file): the files the package is distributed as, nested in the root component. An
+    output that is a folder (winget's manifests) is one file component per file in it."""
     out = []
     for described, path in outputs:
-        out.append({"type": "file", "bom-ref": f"output:{described.output}",
-                    "name": described.path.name, "mime-type": described.media_type,
-                    "description": described.label,
-                    "hashes": [{"alg": "SHA-256", "content": sha256_file(path)}],
-                    "properties": [{"name": "choconsis:output", "value": described.output}]})
+        files = [(described.path.name, "", path)] if path.is_file() else [
+            (f.name, ":" + f.relative_to(path).as_posix(), f)
+            for f in sorted(p for p in path.rglob("*") if p.is_file())]
+        for name, suffix, file in files:
+            out.append({"type": "file", "bom-ref": f"output:{described.output}{suffix}",
+                        "name": name, "mime-type": described.media_type,
+                        "description": described.label,
+                        "hashes": [{"alg": "SHA-256", "content": sha256_file(file)}],
+                        "properties": [{"name": "choconsis:output",
+                                        "value": described.output}]})
     return out
 
 
@@ -110,7 +138,8 @@ def make_sbom(plan: InstallPlan, payload: Payload, *, timestamp: int | None = No
     reproducible.
     """
     pkg = plan.package
-    components = artifact_components(plan) + wheel_components(plan, payload)
+    components = (artifact_components(plan) + wheel_components(plan, payload)
+                  + launcher_components(plan, payload))
     components.sort(key=lambda c: (c["type"], c["name"].lower(), c.get("version", ""),
                                    c["bom-ref"]))
     root_ref = f"package:{pkg.id}@{pkg.version}"

@@ -16,6 +16,7 @@ from typing import Iterable
 
 from ..errors import UsageError
 from .installer import check_installer
+from .manifests import has_manifests, manifest_rules
 from .nuspec import nuspec_rules, nuspec_structure, read_nuspec
 from .opc import nupkg_package
 from .package import package_rules
@@ -91,15 +92,16 @@ def _check_outputs(files: list[Path], cafile: Path | None) -> list[Finding]:
 
 def check_path(path: Path, cafile: Path | None = None) -> list[Finding]:
     """Lint a .nupkg, a rendered chocolatey folder (or <out>/<id> holding chocolatey/), the
-    output folder of ``choconsis build`` (each .nupkg and setup.exe in it), a recipe .toml
+    output folder of ``choconsis build`` (each .nupkg and setup.exe in it, and its winget
+    and Scoop manifests against the files beside them), a recipe .toml
     (planned with its lock and rendered to a temporary folder), or a setup.exe (its signature,
     checked against ``cafile`` or the system's roots)."""
     if path.is_dir():
         if (path / "chocolatey").is_dir() and not any(path.glob("*.nuspec")):
             return check_folder(path / "chocolatey")
         outputs = build_outputs(path)
-        if outputs:
-            return _check_outputs(outputs, cafile)
+        if outputs or has_manifests(path):
+            return _check_outputs(outputs, cafile) + manifest_rules(path).findings
         return check_folder(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")

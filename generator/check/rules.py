@@ -117,6 +117,13 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     _R("CSG0001", "Requirement", "Installer Signature Invalid (setup.exe)"),
     _R("CSG0002", "Guideline", "Installer Not Signed (setup.exe)"),
     _R("CSG0003", "Guideline", "Installer Signer Not Trusted (setup.exe)"),
+    _R("CWG0001", "Requirement", "InstallerSha256 Is Not The Built File's (winget)"),
+    _R("CWG0002", "Requirement", "InstallerUrl Is Not HTTPS (winget)"),
+    _R("CWG0003", "Requirement", "ProductCode Is Not What setup.exe Writes (winget)"),
+    _R("CWG0004", "Requirement", "Installer Manifest Unreadable (winget)"),
+    _R("CSC0001", "Requirement", "Hash Is Not The Built File's (scoop)"),
+    _R("CSC0002", "Requirement", "URL Is Not HTTPS (scoop)"),
+    _R("CSC0003", "Requirement", "Manifest Unreadable (scoop)"),
 )}
 
 

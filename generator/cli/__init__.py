@@ -78,10 +78,13 @@ def make_parser() -> argparse.ArgumentParser:
     def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kwargs)
 
-    p = command("build", help="build the .nupkg and setup.exe of a recipe",
+    p = command("build", help="build the .nupkg and setup.exe of a recipe (and its "
+                                     "[release] outputs)",
                        description="Build <out>/<id>.<version>.nupkg and "
                                    "<out>/<id>-<version>-setup.exe, with the rendered sources "
-                                   "under <out>/<id>/chocolatey and <out>/<id>/nsis.")
+                                   "under <out>/<id>/chocolatey and <out>/<id>/nsis; with a "
+                                   "[release] section also the winget manifests, the portable "
+                                   "zip and the Scoop manifest it asks for.")
     _recipe_arg(p)
     _build_options(p)
     p.add_argument("--sign-cert", type=Path, metavar="CERT",

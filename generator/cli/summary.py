@@ -22,8 +22,9 @@ def human_size(size: int) -> str:
 
 
 def built_files(result: "BuildResult") -> list[Path]:
-    """Each output's artifact, as its back end described it, then the SBOM."""
-    files = [d.path for d in result.outputs]
+    """Each output's artifact, as its back end described it (each file of a folder
+    output, such as winget's manifests), then the SBOM."""
+    files = [f for d in result.outputs for f in d.files]
     return files + ([result.sbom] if result.sbom is not None else [])
 
 

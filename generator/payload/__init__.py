@@ -17,6 +17,7 @@ from ..plan import Delivery, InstallPlan
 from ..store import ArtifactStore
 from ..wheelfiles import wheel_metadata
 from .licenses import License, artifact_license, license_from_metadata
+from .portable import portable_tree
 from .preinstall import format_dists, install_wheels, stage_preinstalled
 from .runtime import RuntimeTree, unpack_runtime
 from .wheels import fetch_wheels
@@ -40,6 +41,7 @@ class Payload:
     runtime: RuntimeTree | None = None  # a zip runtime, unpacked
     preinstalled: Preinstalled | None = None
     wheel_licenses: dict[str, License | None] = field(default_factory=dict)  # by dist name
+    portable: Path | None = None  # the runtime tree with the app installed (part "portable")
 
     def artifact(self, filename: str) -> Path:
         try:
@@ -63,14 +65,23 @@ def _wheel_license(path: Path | None) -> License | None:
         return None
 
 
-def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path) -> Payload:
+PARTS = frozenset({"portable"})
+
+
+def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path,
+                    parts: frozenset[str] = frozenset()) -> Payload:
     """Fetch (or take from the cache / --artifacts) and verify what a build of ``plan`` needs.
 
     Embedding builds take every installer and wheel. Every build takes a zip runtime (it is
     unpacked and embedded in web mode too, and its top-level entries are what uninstall
     removes). A web build fetches no wheel: licenses come from wheels already in the cache.
     ``work`` receives the unpacked trees; the caller removes it after the build.
+    ``parts`` names extra parts the outputs need: "portable", the runtime tree with every
+    locked wheel installed (fetched in any delivery mode).
     """
+    unknown = parts - PARTS
+    if unknown:
+        raise BuildError(f"unknown payload part(s): {', '.join(sorted(unknown))}")
     delivery = plan.delivery
     artifacts: dict[str, Path] = {}
     runtime: RuntimeTree | None = None
@@ -84,7 +95,7 @@ def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path) -> Payl
                 raise BuildError(f"{plan.package.id}: the zip runtime {artifact.filename} "
                                  "cannot make a virtual environment (it has no Lib\\venv): "
                                  "set [install] environment = \"runtime\"")
-    if delivery.embeds:
+    if delivery.embeds or "portable" in parts:
         files = fetch_wheels(plan.lock, store)
         wheels = {w.filename: path for w, path in zip(plan.lock.wheels, files)}
     else:
@@ -102,7 +113,15 @@ def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path) -> Payl
                                        runtime.root if runtime else None,
                                        arch=plan.runtime.arch)
         preinstalled = Preinstalled(work / "preinstall", tuple(dists))
-    return Payload(delivery, artifacts, wheels, runtime, preinstalled, licenses)
+    portable = None
+    if "portable" in parts:
+        pkg = f"{plan.package.id} {plan.package.version}"
+        portable = portable_tree(pkg, plan.lock, [wheels[w.filename] for w in plan.lock.wheels],
+                                 runtime.root if runtime else None, work / "portable",
+                                 arch=plan.runtime.arch)
+    if not delivery.embeds:  # the wheels were fetched for the portable tree only
+        wheels = {}
+    return Payload(delivery, artifacts, wheels, runtime, preinstalled, licenses, portable)
 
 
 def wheel_licenses(lock: Lock, store: ArtifactStore,

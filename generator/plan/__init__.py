@@ -16,7 +16,7 @@ from .make import (LOCK_FILE, build_plan, default_runtime_args, python_display_n
                    state_dir_name)
 from .policy import DEFAULT_VALID_EXIT_CODES, REBOOT_CODES, ExitPolicy, Ownership
 from .steps import (ENGINE_FILES, ENGINE_KINDS, ENGINE_SCRIPT, ENGINE_STATE_FILE, STEPS_FILE,
-                    InstallPlan, Machine, Step)
+                    ArpEntry, InstallPlan, Machine, Step)
 from .engine import earlier_state, engine_command, engine_description, engine_json, placeholder
 from .values import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, PRODUCT_CODE,
                      PROGRAM_FILES,

@@ -207,4 +207,5 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) ->
     return InstallPlan(package=recipe.package, runtime=recipe.python,
                        install_dir=recipe.python.install_dir, steps=tuple(steps), lock=lock,
                        recipe_name=recipe.name, layout=layout, scopes=recipe.scopes,
-                       scope=recipe.scope, delivery=delivery, machine=Machine.of(recipe.python))
+                       scope=recipe.scope, delivery=delivery, machine=Machine.of(recipe.python),
+                       release=recipe.release)

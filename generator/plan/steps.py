@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..lock.lockfile import Lock
 from ..recipe import PackageMeta, PythonRuntime
+from ..recipe.release import Release
 from .actions import Action, Artifact, PrependPath, UnpackZip
 from .delivery import Delivery
 from .layout import Layout
@@ -73,6 +74,26 @@ class Machine:
         return str(self.bits)
 
 
+UNINSTALL_KEYS = "Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall"
+
+
+@dataclass(frozen=True)
+class ArpEntry:
+    """setup.exe's Add/Remove Programs entry: the key it writes under HKCU or HKLM (by
+    scope) and the values winget matches (its ProductCode is the key's name, and
+    AppsAndFeaturesEntries repeats the values)."""
+
+    key_name: str
+    display_name: str
+    publisher: str
+    display_version: str
+
+    @property
+    def registry_key(self) -> str:
+        """The key below HKCU or HKLM."""
+        return f"{UNINSTALL_KEYS}\\{self.key_name}"
+
+
 @dataclass(frozen=True)
 class InstallPlan:
     package: PackageMeta
@@ -86,6 +107,14 @@ class InstallPlan:
     scope: str = "user"  # setup.exe's default
     delivery: Delivery = Delivery.WEB  # how the files reach the target (web, embedded, ...)
     machine: Machine = Machine(64)
+    release: Release = Release()  # where the built files are published ([release])
+
+    @property
+    def arp(self) -> ArpEntry:
+        """The Add/Remove Programs entry setup.exe writes (one fact: the NSIS script and the
+        winget manifests read it here)."""
+        pkg = self.package
+        return ArpEntry(pkg.id, pkg.title, pkg.authors, pkg.version)
 
     @property
     def commands(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES
+from .release import Release, default_outputs
 
 
 
@@ -127,6 +128,7 @@ class Recipe:
     installers: tuple[ExtraInstaller, ...] = ()
     path: PathChange = field(default_factory=PathChange)
     install: InstallConfig = field(default_factory=InstallConfig)
+    release: Release = field(default_factory=Release)
     source: str = "<recipe>"  # file name, for messages
     lock_path: Path | None = None  # where this recipe's lock lives (beside the recipe)
 
@@ -157,6 +159,13 @@ class Recipe:
         return ("user", "machine")
 
     @property
+    def outputs(self) -> tuple[str, ...]:
+        """What ``build`` writes: [release] outputs, else its default (see release.py)."""
+        if self.release.outputs is not None:
+            return self.release.outputs
+        return default_outputs(self.release, self.python.installer)
+
+    @property
     def scope(self) -> str:
         """setup.exe's default scope: the recipe's, else user where possible."""
         return self.install.scope or self.scopes[0]
@@ -170,5 +179,6 @@ _SECTION_TYPES = {
     "path": PathChange,
     "pip": PipConfig,
     "check": CheckConfig,
+    "release": Release,
 }
 

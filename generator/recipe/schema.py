@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .release import OUTPUT_NAMES, as_outputs, as_package_identifier, as_url_template
 from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_runtime_name, as_sha256, as_string_list, as_tags, as_url
 
 
@@ -158,6 +159,26 @@ SCHEMA: tuple[Section, ...] = (
               "out of both installers (`choconsis smoke` still runs it).", False, True,
               type_doc="boolean"),
     )),
+    Section("release", "Where the built files are published, and what `build` writes.", (
+        Field("url", as_url_template, "URL template of the published files, with {file} "
+              "(and {id}, {version}), e.g. https://example.org/dl/{id}/{version}/{file}: "
+              "winget and Scoop manifests hold absolute https URLs.", False, "",
+              type_doc="https URL template"),
+        Field("publisher", as_nonempty_line, "Who publishes the package (winget's "
+              "Publisher). Default: the package's authors.", False, ""),
+        Field("package_identifier", as_package_identifier, "winget's PackageIdentifier "
+              "(Publisher.Package). Default: the publisher's letters and digits, a dot, "
+              "the package id.", False, ""),
+        Field("outputs", as_outputs, "What `build` writes, from " + ", ".join(
+              f"`{n}`" for n in OUTPUT_NAMES) + ". Default: nupkg and setup; with a url also "
+              "winget, and portable and scoop when the runtime is a zip (an EXE or MSI "
+              "runtime is laid out by its installer on the target, so it cannot be made "
+              "portable).", False, None, type_doc="list of names"),
+        Field("license", as_nonempty_line, "The license's SPDX expression or name (winget's "
+              "License, Scoop's license); needed by the winget and scoop outputs.", False, ""),
+        Field("release_notes_url", as_optional_url, "Release notes of this version "
+              "(winget's ReleaseNotesUrl).", False, "", type_doc="https URL"),
+    ), required=False),
 )
 
 

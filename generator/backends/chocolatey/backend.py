@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...payload import Payload
 from ...plan import InstallPlan
-from ..base import Backend, Options, Rendered
+from ..base import Backend, Made, Options, Rendered
 from .pack import pack
 from .package import package_files
 
@@ -23,6 +23,7 @@ class ChocolateyBackend(Backend):
     def render(self, plan: InstallPlan, payload: Payload) -> Rendered:
         return package_files(plan, payload)
 
-    def produce(self, plan: InstallPlan, sources: Path, artifact: Path,
-                options: Options) -> Path:
+    def produce(self, plan: InstallPlan, sources: Path | None, artifact: Path,
+                options: Options, made: Made) -> Path:
+        assert sources is not None
         return pack(sources, artifact)

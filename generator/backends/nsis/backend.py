@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...payload import Payload
 from ...plan import InstallPlan
-from ..base import Backend, Description, Options, Rendered
+from ..base import Backend, Made, Description, Options, Rendered
 from .compile import compile_installer
 from .folder import nsis_files
 
@@ -23,8 +23,9 @@ class NsisBackend(Backend):
     def render(self, plan: InstallPlan, payload: Payload) -> Rendered:
         return nsis_files(plan, payload)
 
-    def produce(self, plan: InstallPlan, sources: Path, artifact: Path,
-                options: Options) -> Path:
+    def produce(self, plan: InstallPlan, sources: Path | None, artifact: Path,
+                options: Options, made: Made) -> Path:
+        assert sources is not None
         return compile_installer(sources, artifact, plan=plan, sign_cert=options.sign_cert,
                                  sign_key=options.sign_key, sign_password=options.sign_password)
 

@@ -148,7 +148,7 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "target": "amd64-unicode" if plan.machine.is_64bit else "x86-unicode",
         "regview": plan.machine.registry_view,
         "vi_version": vi_version(pkg.version),
-        "reg_key": f"Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{pkg.id}",
+        "reg_key": plan.arp.registry_key,
     }
 
 

@@ -1,0 +1,1 @@
+"""The portable zip (``portable``) and the Scoop manifest that installs it (``scoop``)."""

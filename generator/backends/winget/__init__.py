@@ -1,0 +1,1 @@
+"""winget's multi-file manifests (``winget``), schema 1.12.0."""
