@@ -18,7 +18,8 @@ from packaging.version import Version
 from choconsis import update as upd
 from choconsis.check import check_path
 from choconsis.index.simple import SimpleIndex
-from choconsis.lock.lockfile import LockedWheel, read_lock
+from choconsis.lock.files import read_recipe_lock
+from choconsis.lock.lockfile import LockedWheel
 from choconsis.recipe import load_recipe
 from choconsis.store import make_session
 from choconsis.update import UpdateFailed, UpdateOptions, run_update
@@ -84,7 +85,8 @@ def test_new_writes_a_private_runtime_package_that_builds(world, tmp_path, capsy
     assert "pythoncore-3.12-64 3.12.41" in err and "has no sha256" in err
     assert ("httpie 3.3.0 is the newest release, but it has no wheel (source archives only): "
             "3.2.4 is the newest with one") in err
-    read_lock(tmp_path / "httpie.lock").check_matches(recipe)
+    assert recipe.lock_path == tmp_path / "pylock.httpie.toml"
+    read_recipe_lock(recipe)  # the lock new wrote matches its recipe
     findings = check_path(tmp_path / "httpie.toml")
     assert {f.rule_id for f in findings if f.severity in ("error", "warning")} == {
         "cpmr0033", "cpmr0040"}

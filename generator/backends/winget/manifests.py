@@ -36,11 +36,26 @@ def manifest_folder(plan: InstallPlan) -> str:
                      plan.package.version))
 
 
+# Characters YAML reads as line breaks (NEL, LS, PS) or may fold: a string holding one is
+# written double-quoted, where YAML escapes them (\N, \L, \P), so it reads back unchanged.
+_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _Dumper(yaml.SafeDumper):
+    def represent_str(self, data: str) -> yaml.ScalarNode:  # type: ignore[override]
+        if any(c in data for c in _BREAKS):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
 def _dump(kind: str, doc: dict[str, Any]) -> str:
     head = (f"# Created by choconsis\n# yaml-language-server: $schema=https://aka.ms/"
             f"winget-manifest.{kind}.{MANIFEST_VERSION}.schema.json\n\n")
-    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100000,
-                                 default_flow_style=False)
+    return head + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                            width=100000, default_flow_style=False)
 
 
 def _head(plan: InstallPlan) -> dict[str, Any]:
