@@ -229,6 +229,7 @@ def _check_install(recipe: Recipe) -> None:
                else "[path] scope = \"machine\" changes the machine PATH")
         raise RecipeError(src, "install.scope", f"\"user\" is not possible: {why}, which "
                           "needs a machine install (administrator rights); use \"machine\"")
+    _check_runtime_args(recipe)
     if install.environment == "venv" and recipe.python.version.startswith("2."):
         raise RecipeError(src, "install.environment", "\"venv\" needs Python 3 (Python 2 has "
                           "no venv module); use \"runtime\"")
@@ -241,6 +242,20 @@ def _check_install(recipe: Recipe) -> None:
                           "filled by the runtime's pip (pip --python needs pip 22.3, which "
                           "Python 3.11 ships first): use Python 3.11 or later, or "
                           "[install] environment = \"runtime\"")
+
+
+def _check_runtime_args(recipe: Recipe) -> None:
+    """{install_dir} in [python] args meant the runtime's folder before the app had a folder
+    of its own; where it has one (environment = "venv") the same recipe would now point the
+    runtime installer at the app's folder and fail only at install time: refuse it here."""
+    if recipe.environment != "venv":
+        return  # "runtime": the runtime's folder is the install folder, as it always was
+    for i, arg in enumerate(recipe.python.args or ()):
+        if "{install_dir}" in arg:
+            raise RecipeError(recipe.source, f"python.args[{i + 1}]",
+                              f"{arg!r} names {{install_dir}}, which is the app's own folder "
+                              "when the app has its own environment (environment = \"venv\"), "
+                              "not the runtime's: use {runtime_dir} for the runtime's folder")
 
 
 def _minor(recipe: Recipe) -> tuple[int, int]:
