@@ -100,6 +100,7 @@ def test_new_then_build(world, tmp_path, capsys):
     assert recipe.path.prepend == ("{install_dir}\\Scripts",)
     assert recipe.pip.requirements == ("httpie==3.2.4",) and recipe.pip.index_url == idx.url
     assert recipe.check.command == "http --version"
+    assert recipe.check.expect == "3.2.4"  # what `http --version` prints
     lock = read_lock(lock_path)
     lock.check_matches(recipe)
     assert sorted(lock.names) == ["charset-normalizer", "httpie", "pygments", "requests"]

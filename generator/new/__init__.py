@@ -27,7 +27,7 @@ from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL, PythonIndex
 from ..index.simple import SimpleIndex
 from ..lock.lockfile import format_lock
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe
-from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
+from ..recipe.fields import Bad, as_check_command, as_expect, as_package_id, as_url
 from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
 from .metadata import package_fields
@@ -71,6 +71,18 @@ def install_dir(package_id: str, arch: str) -> str:
     """A folder of its own: the runtime is this tool's, not a Python shared with others."""
     base = "C:\\Program Files" if arch == "amd64" else "C:\\Program Files (x86)"
     return f"{base}\\{package_id}"
+
+
+def check_expect(declared: str | None, version: str) -> str:
+    """What the check's output must contain: the version as the project declares it (its
+    METADATA, as its --version prints it), else the index's; "" when not a safe recipe line."""
+    for text in (declared or "", version):
+        try:
+            if text.strip() and as_expect(text.strip()):
+                return text.strip()
+        except Bad:
+            continue
+    return ""
 
 
 def check_command(project: str, commands: tuple[str, ...]) -> str:
@@ -149,7 +161,8 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
                 "url": runtime.release.url, "sha256": runtime.sha256,
                 "install_dir": install_dir(package_id, opts.arch)},
         requirement=f"{wheel.name}=={release.version}", index_url=opts.index_url,
-        check_command=check_command(wheel.name, wheel.console_scripts))
+        check_command=check_command(wheel.name, wheel.console_scripts),
+        check_expect=check_expect(wheel.metadata.get("Version"), str(release.version)))
     try:
         recipe = loads_recipe(text, str(recipe_path), lock_path)
     except RecipeError as err:  # pragma: no cover - every value was checked on the way in

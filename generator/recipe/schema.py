@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_expect, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_sha256, as_string_list, as_tags, as_url
 
 
 
@@ -78,7 +78,9 @@ SCHEMA: tuple[Section, ...] = (
               "also the install folder (overridable at install time: NSIS /D=, Chocolatey "
               "/InstallDir:).", type_doc="Windows path"),
         Field("args", as_command_list, "Replaces the default silent switches of the "
-              "runtime installer (may use {runtime_dir} and {install_dir}).", False, None,
+              "runtime installer (may use {runtime_dir}, the runtime's folder; {install_dir} "
+              "only with environment = \"runtime\", where the two are one: elsewhere it is the "
+              "app's own folder, and the recipe is refused).", False, None,
               type_doc="list of strings"),
     )),
     Section("installer", "Extra installers run after Python, in order.", (
@@ -144,6 +146,11 @@ SCHEMA: tuple[Section, ...] = (
               "Chocolatey package parameter /NoCheck skip it for one install; false leaves it "
               "out of both installers (`choconsis smoke` still runs it).", False, True,
               type_doc="boolean"),
+        Field("expect", as_expect, "Text the check's output (stdout and stderr together) must "
+              "contain, case-sensitive, e.g. the app's version: a check that exits 0 but does "
+              "not print it fails, and its output is shown. `choconsis new` sets it to the "
+              "project's version. Default: the exit code alone decides.", False, "",
+              type_doc="string"),
     )),
 )
 
