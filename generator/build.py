@@ -27,6 +27,7 @@ from .lock.scripts import record_scripts, wheel_source
 from .wheelfiles import console_scripts
 from .payload import ArtifactStore, Payload, resolve_payload
 from .plan import Delivery, InstallPlan, build_plan, layout_of
+from .plan.checkprogram import check_provided
 from .plan.make import check_preinstallable
 from .recipe import Recipe, load_recipe
 
@@ -98,11 +99,14 @@ def with_console_scripts(recipe: Recipe, lock: Lock, store: ArtifactStore, *,
 
 def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
                 fetch: bool = True) -> InstallPlan:
-    """The one way to plan a recipe: its lock (the lock stage), then the pure plan."""
+    """The one way to plan a recipe: its lock (the lock stage), then the pure plan, whose
+    commands must include the check command's program (or its folder be on PATH)."""
     lock = read_recipe_lock(recipe)
     if delivery is Delivery.PREINSTALLED:  # before any wheel is fetched
         check_preinstallable(recipe, lock, layout_of(recipe))
-    return build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
+    plan = build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
+    check_provided(recipe, plan.commands, partial=plan.lock.scripts_partial)
+    return plan
 
 
 def render_output(backend: Backend, plan: InstallPlan, payload: Payload, dest: Path) -> Path:
