@@ -339,3 +339,27 @@ def test_runtime_args_error_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "python.args[2]" in err[0] and "{runtime_dir}" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_binary_file_is_not_a_text_file(tmp_path, capsys):
+    """A program (or any binary) given as the recipe: said as such, exit 2, one line; the
+    UTF-16 message stays for UTF-16 text (with or without its BOM)."""
+    from choconsis.cli import main
+    from choconsis.recipe import decode_recipe
+
+    elf = tmp_path / "ls"
+    elf.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    png = tmp_path / "x.toml"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    for path in (elf, png, Path("/bin/ls")):
+        if not path.is_file():
+            continue
+        assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].endswith(
+            f"{path}: not a text file (it holds binary data): a recipe is a TOML text file "
+            "in UTF-8"), err
+    for wide in ("a = 1\n".encode("utf-16-le"), "a = 1\n".encode("utf-16-be"),
+                 "a = 1\n".encode("utf-16")):
+        with pytest.raises(RecipeError, match="UTF-16"):
+            decode_recipe(wide, "r.toml")

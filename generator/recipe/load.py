@@ -157,11 +157,29 @@ def _check_python_file(recipe: Recipe) -> None:
                           f"python.arch is {py.arch!r}")
 
 
+_CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D} | {0x7F}
+
+
+def _wide_text(head: bytes) -> bool:
+    """UTF-16 without a BOM: a NUL in every other byte (ASCII-range text), the rest not."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return False
+    for zeros, chars in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):  # LE, BE
+        if not any(zeros) and all(c and c not in _CONTROL for c in chars):
+            return True
+    return False
+
+
 def decode_recipe(data: bytes, source: str) -> str:
     """The text of a recipe file: UTF-8, with or without the BOM Notepad writes."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+    head = data[:512]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _wide_text(head):
         raise RecipeError(source, None, "the file is UTF-16 (or another wide encoding), not "
                           "UTF-8: save the recipe as UTF-8")
+    if any(b in _CONTROL for b in head):  # NUL or other control bytes: a program, an image
+        raise RecipeError(source, None, "not a text file (it holds binary data): a recipe "
+                          "is a TOML text file in UTF-8")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
