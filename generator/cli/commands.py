@@ -37,6 +37,8 @@ def _build(args: argparse.Namespace, compile_outputs: bool) -> int:
     if opts.artifacts_dir is not None:
         preflight.existing_folder(opts.artifacts_dir, "--artifacts")
     preflight.writable_folder(opts.out_dir, "output folder")
+    if opts.cache_dir is not None:
+        preflight.writable_folder(opts.cache_dir, "download cache (--cache)")
     result = build(resolve_recipe_arg(args.recipe), opts, compile_outputs=compile_outputs)
     if ui.level() == ui.QUIET:
         print("\n".join(str(p) for p in output_paths(result)))
@@ -117,6 +119,8 @@ def cmd_new(args: argparse.Namespace) -> int:
                       python=args.python, arch=args.arch, installer=args.installer,
                       package_id=args.package_id, icon_url=args.icon_url,
                       package_source_url=args.package_source_url, cache_dir=args.cache)
+    if args.cache is not None:
+        preflight.writable_folder(args.cache, "download cache (--cache)")
     words = ["choconsis", *sys.argv[1:]] if sys.argv[1:2] == ["new"] else ["choconsis", "new",
                                                                            args.spec]
     made = new_recipe(opts, shlex.join(words))
