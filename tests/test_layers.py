@@ -6,7 +6,9 @@ never of a higher layer, and never a peer package of its own layer (above the fo
     0  foundation  errors, ui, fileio, reproducible, netreasons, escaping, datafiles (where the
                    shipped templates and recipes lie), preflight (checks of command-line
                    paths), store (the sha256-keyed artifact cache and HTTP session), wheelfiles
-                   (the one reader of wheel members), and the package's __init__ (the version)
+                   (the one reader of wheel members), outfolder (a build's lock on its output
+                   folder, its staging folder, leftovers of killed builds), children (external
+                   programs tied to choconsis: makensis), and the package's __init__ (the version)
     1  recipe      the typed schema, its loading, the Windows target it describes (target.py)
     2  index       clients of package indexes (PEP 503/691) and of python.org
     3  lock        resolution with pip, the PEP 751 lock
@@ -39,7 +41,7 @@ TOP = "choconsis"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "ui", "fileio", "reproducible", "netreasons", "escaping", "datafiles",
-     "preflight", "store", "wheelfiles", "__init__"),
+     "preflight", "store", "wheelfiles", "outfolder", "children", "__init__"),
     ("recipe",),
     ("index",),
     ("lock",),

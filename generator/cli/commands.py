@@ -20,10 +20,12 @@ def _build(args: argparse.Namespace, compile_outputs: bool) -> int:
     from ..recipe import resolve_recipe_arg
     from .summary import build_summary, output_paths
 
+    if args.wait < 0:
+        raise UsageError(f"--wait {args.wait:g}: expected a number of seconds, 0 or more")
     if args.preinstall and not args.offline:
         raise UsageError("--preinstall needs --offline (the pre-installed wheels are embedded)")
     opts = BuildOptions(out_dir=args.out, offline=args.offline, preinstall=args.preinstall,
-                        artifacts_dir=args.artifacts, cache_dir=args.cache,
+                        artifacts_dir=args.artifacts, cache_dir=args.cache, wait=args.wait,
                         sign_cert=getattr(args, "sign_cert", None),
                         sign_key=getattr(args, "sign_key", None),
                         sign_password=getattr(args, "sign_password", None))
