@@ -59,7 +59,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     from ..lock.resolve import lock_recipe
-    from ..lock.scripts import wheel_source
+    from ..lock.scripts import commands_of, wheel_source
+    from ..plan.checkprogram import check_provided
     from ..store import ArtifactStore
     from ..recipe import load_recipe, resolve_recipe_arg
 
@@ -72,6 +73,10 @@ def cmd_lock(args: argparse.Namespace) -> int:
     kinds = f"{len(lock.wheels) - sdists} wheels" + (f", {sdists} source archives" if sdists else "")
     print(f"{recipe.lock_path}: {len(lock.wheels)} files ({kinds}) for "
           f"{lock.python_tag} {lock.platform}")
+    # the lock is right whatever the check says; a check the install cannot run is the
+    # recipe's error, said now rather than at the first build (exit 2)
+    check_provided(recipe, commands_of(lock, recipe.pip.requirements, recipe.install.commands,
+                                       recipe.source), partial=lock.scripts_partial)
     return 0
 
 
