@@ -71,6 +71,10 @@ def locked(folder: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
                 break
             except BlockingIOError:
                 pass
+            except OSError as err:  # a file system without locks (some network mounts)
+                ui.note(f"{folder}: the output folder cannot be locked ({err.strerror or err}); "
+                        "building without the lock")
+                break
             others = [p for p in _owners(folder) if p != os.getpid()]
             who = f" (pid {', '.join(map(str, others))})" if others else ""
             if time.monotonic() >= deadline:
