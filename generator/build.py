@@ -15,11 +15,10 @@ succeeded, so a failed build leaves nothing half-written.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ui
+from . import outfolder, ui
 from .backends import sbom
 from .backends.base import Backend, Description, Options, write_rendered
 from .backends.outputs import backends_for
@@ -28,7 +27,9 @@ from .lock.lockfile import Lock
 from .lock.scripts import record_scripts, wheel_source
 from .wheelfiles import console_scripts
 from .payload import ArtifactStore, Payload, resolve_payload
+from .store import sha256_file
 from .plan import Delivery, InstallPlan, build_plan, layout_of
+from .plan.checkprogram import check_provided
 from .plan.make import check_preinstallable
 from .recipe import Recipe, load_recipe
 
@@ -47,6 +48,7 @@ class BuildOptions:
     sign_password: str | None = None
     outputs: tuple[str, ...] | None = None  # by public name; None: the recipe's [release]
     # outputs, without nupkg or setup when chocolatey or nsis above is False
+    wait: float = outfolder.DEFAULT_WAIT  # for another build writing into out_dir (seconds)
 
     @property
     def delivery(self) -> Delivery:
@@ -72,6 +74,8 @@ class BuildResult:
     sources: list[Path] = field(default_factory=list)
     sbom: Path | None = None  # <out>/<id>-<version>.cdx.json: what went into the build
     outputs: list[Description] = field(default_factory=list)  # each artifact, described
+    # each built file as it was on disk when the build put it there (size, sha256)
+    measured: dict[Path, tuple[int, str]] = field(default_factory=dict)
 
 
 def with_console_scripts(recipe: Recipe, lock: Lock, store: ArtifactStore, *,
@@ -91,11 +95,14 @@ def with_console_scripts(recipe: Recipe, lock: Lock, store: ArtifactStore, *,
 
 def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,
                 fetch: bool = True) -> InstallPlan:
-    """The one way to plan a recipe: its lock (the lock stage), then the pure plan."""
+    """The one way to plan a recipe: its lock (the lock stage), then the pure plan, whose
+    commands must include the check command's program (or its folder be on PATH)."""
     lock = read_recipe_lock(recipe)
     if delivery is Delivery.PREINSTALLED:  # before any wheel is fetched
         check_preinstallable(recipe, lock, layout_of(recipe))
-    return build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
+    plan = build_plan(recipe, with_console_scripts(recipe, lock, store, fetch=fetch), delivery)
+    check_provided(recipe, plan.commands, partial=plan.lock.scripts_partial)
+    return plan
 
 
 def render_output(backend: Backend, plan: InstallPlan, payload: Payload,
@@ -131,7 +138,24 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     plan = plan_recipe(recipe, delivery, store)
     result = BuildResult(recipe, plan)
     opts.out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".choconsis-", dir=opts.out_dir))
+    with outfolder.locked(opts.out_dir, opts.wait):  # one build at a time in a folder
+        outfolder.remove_leftovers(opts.out_dir)  # of builds that were killed
+        staging = outfolder.make_staging(opts.out_dir)
+        _stage_and_place(result, backends, store, staging, opts, compile_outputs)
+    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends if b.folder]
+    for output in result.outputs:
+        if output.output == "nupkg":
+            result.nupkg = output.path
+        elif output.output == "setup":
+            result.setup_exe = output.path
+    return result
+
+
+def _stage_and_place(result: BuildResult, backends: list[Backend], store: ArtifactStore,
+                     staging: Path, opts: BuildOptions, compile_outputs: bool) -> None:
+    """Produce everything in ``staging``, then move it into place and measure what is now on
+    disk (size, sha256: what the summary says), all under the output folder's lock."""
+    plan = result.plan
     described: list[tuple[Description, Path]] = []  # each artifact, with its staged file
     try:
         payload = resolve_payload(plan, store, staging / "payload", payload_parts(backends))
@@ -161,13 +185,8 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
             _replace(staged, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    result.sources = [opts.out_dir / plan.package.id / b.folder for b in backends if b.folder]
     result.outputs = [d for d, _ in described]
-    for output in result.outputs:
-        if output.output == "nupkg":
-            result.nupkg = output.path
-        elif output.output == "setup":
-            result.setup_exe = output.path
     if compile_outputs:
         result.sbom = made[-1][1]
-    return result
+        for final in [d.path for d in result.outputs] + [result.sbom]:
+            result.measured[final] = (final.stat().st_size, sha256_file(final))

@@ -8,6 +8,7 @@ nothing is downloaded twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -15,10 +16,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from . import ui
-from .errors import ArtifactError
+from .errors import ArtifactError, UsageError
+from .netreasons import http_words, request_error_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -74,6 +76,20 @@ def make_session(retries: int = 4) -> "requests.Session":
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "choconsis"
     return session
+
+
+@contextlib.contextmanager
+def cache_writes(cache_dir: Path) -> Iterator[None]:
+    """Writes into the download cache: a folder or file there that cannot be written is named
+    as the cache (with how to choose another), not as a bare path (exit 2: a setup problem)."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None or not str(err.filename).startswith(str(cache_dir)):
+            raise
+        raise UsageError(f"the download cache {cache_dir} cannot be written ({err.filename}: "
+                         f"{err.strerror or err}); choose another with --cache DIR or "
+                         "CHOCONSIS_CACHE") from None
 
 
 @dataclass
@@ -158,16 +174,18 @@ class ArtifactStore:
             result.path.unlink(missing_ok=True)
         else:
             self._install_into_cache(result.path, target, copy=False)
-        record.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=record.parent)
+        with cache_writes(self.cache_dir):
+            record.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=record.parent)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(result.sha256 + "\n")
         os.replace(tmp, record)
         return target, result.sha256
 
     def _install_into_cache(self, src: Path, target: Path, copy: bool) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+        with cache_writes(self.cache_dir):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
         os.close(fd)
         try:
             if copy:
@@ -190,19 +208,21 @@ class ArtifactStore:
         label = label or filename or url
         ui.detail(f"{label}: downloading {url}")
         tmpdir = self.cache_dir / "tmp"
-        tmpdir.mkdir(parents=True, exist_ok=True)
+        with cache_writes(self.cache_dir):
+            tmpdir.mkdir(parents=True, exist_ok=True)
         last_error = ""
         for attempt in range(4):
             if attempt:
                 time.sleep(0.3 * 2 ** (attempt - 1))
-            fd, tmp = tempfile.mkstemp(prefix="dl-", dir=tmpdir)
+            with cache_writes(self.cache_dir):
+                fd, tmp = tempfile.mkstemp(prefix="dl-", dir=tmpdir)
             digest = hashlib.sha256()
             size = 0
             try:
                 with os.fdopen(fd, "wb") as fh, self.session.get(
                         url, stream=True, timeout=self.timeout) as resp:
                     if resp.status_code != 200:
-                        last_error = f"HTTP {resp.status_code}"
+                        last_error = http_words(resp.status_code)
                         if resp.status_code in RETRY_STATUS:
                             continue
                         raise ArtifactError(f"{label}: cannot download {url}: {last_error}")
@@ -221,8 +241,8 @@ class ArtifactStore:
                 result = DownloadResult(Path(tmp), digest.hexdigest(), size)
                 tmp = ""  # handed over
                 return result
-            except requests.RequestException as err:
-                last_error = f"{type(err).__name__}: {err}"
+            except requests.RequestException as err:  # in the words used everywhere else
+                last_error = request_error_reason(err)
             finally:
                 if tmp and os.path.exists(tmp):
                     os.unlink(tmp)

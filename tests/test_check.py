@@ -12,6 +12,7 @@ import pytest
 
 from choconsis.backends import chocolatey
 from choconsis.check import RULES, SEVERITY_OF_KIND, check_path, format_findings
+from choconsis.check.nuspec import names_prerelease
 from choconsis.cli import main
 from choconsis.errors import BuildError, UsageError
 from choconsis.lock.lockfile import write_lock
@@ -279,3 +280,27 @@ def test_structural_check_agrees_with_the_xsd(mutation, built, tmp_path):
         xsd.replace("{0}", chocolatey.NUSPEC_NS).encode("utf-8")))
     assert not schema.validate(etree.parse(str(nuspec)))
     assert errors(check_path(dest)) & {"CNS0001", "cpmr0002"}
+
+
+@pytest.mark.parametrize("pkg_id, flagged", [
+    ("pre-commit", False), ("preview-tool", False), ("rc-files", False), ("alpha", False),
+    ("openstack-clients", False), ("prettier-cli", False), ("betamax", False),
+    ("foo-beta", True), ("foo-alpha", True), ("foo-rc", True), ("foo-rc1", True),
+    ("foo-pre", True), ("foo.preview", True), ("foo-prerelease", True), ("foo-beta-2", True),
+    ("Foo-Beta", True),
+])
+def test_cpmr0024_flags_a_prerelease_suffix_only(pkg_id, flagged):
+    assert names_prerelease(pkg_id) is flagged
+
+
+def test_cpmr0024_in_a_rendered_package(tmp_path):
+    """pre-commit passes, pre-commit-beta does not: the rule as check reports it."""
+    src = tmp_path / "pkg"
+    plan = shipped_plan("openstack-clients")
+    chocolatey.render(plan, web_payload(plan), src)
+    nuspec = next(src.glob("*.nuspec"))
+    text = nuspec.read_text(encoding="utf-8")
+    for pkg_id, expected in (("pre-commit", set()), ("pre-commit-beta", {"cpmr0024"})):
+        nuspec.write_text(text.replace("<id>openstack-clients</id>", f"<id>{pkg_id}</id>"),
+                          encoding="utf-8")
+        assert {f.rule_id for f in check_path(src)} & {"cpmr0024"} == expected

@@ -192,3 +192,66 @@ def test_python_version_that_contradicts_the_python_org_file(tmp_path, capsys):
         "naming), but python.version is '3.14.6': set python.version = \"3.14.7\" or use the "
         "URL of the 3.14.6 installer")
     assert nothing_in(tmp_path / "out")
+
+
+# ---------------------------------------------------------------------------- the cache, offline
+
+
+def test_read_only_cache_is_named_as_the_cache(tmp_path):
+    recipe = shipped_copy(tmp_path)
+    cache = tmp_path / "mycache"
+    cache.mkdir()
+    proc = _run_read_only(cache, "build", str(recipe), "--offline", "--cache", str(cache),
+                          "-o", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    problem = _problem(proc)
+    assert problem.startswith(f"{cache}: cannot write the download cache (--cache): "), problem
+    assert problem.endswith(("Read-only file system", "Permission denied"))
+    assert nothing_in(tmp_path / "out")
+
+
+def test_a_cache_folder_that_cannot_be_written_is_named_as_the_cache(tmp_path):
+    """Below the top (where the command-line check looked): the store says it is the cache."""
+    from choconsis.errors import UsageError
+    from choconsis.store import ArtifactStore
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "tmp").write_text("a file where the cache keeps its partial downloads")
+    with pytest.raises(UsageError) as info:
+        ArtifactStore(cache_dir=cache).download("http://127.0.0.1:9/x.whl")
+    assert info.value.exit_code == 2
+    assert str(info.value).startswith(f"the download cache {cache} cannot be written "
+                                      f"({cache / 'tmp'}: ")
+    assert "--cache DIR or CHOCONSIS_CACHE" in str(info.value)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_offline_artifact_that_cannot_be_fetched_says_why_in_words(tmp_path, capsys,
+                                                                     monkeypatch):
+    """Not urllib3's HTTPConnectionPool(...) text: the reason netreasons words for every
+    other download failure, exit 1, nothing written."""
+    from choconsis import store
+
+    real = store.make_session
+    monkeypatch.setattr(store, "make_session", lambda retries=4: real(0))  # no waiting
+    recipe = shipped_copy(tmp_path)
+    url = f"http://127.0.0.1:{_closed_port()}/python-3.14.7-amd64.exe"
+    text = recipe.read_text(encoding="utf-8")
+    start = text.index('url = "https://www.python.org/ftp/python/3.14.7/')
+    end = text.index("\n", start)
+    recipe.write_text(text[:start] + f'url = "{url}"' + text[end:], encoding="utf-8")
+    code, out, err = run_cli(capsys, "build", str(recipe), "--offline", "--cache",
+                             str(tmp_path / "cache"), "-o", str(tmp_path / "out"))
+    assert code == 1 and out == ""
+    problem = one_error_line(err)
+    assert problem == (f"Python 3.14.7: cannot download {url}: the connection was refused, or "
+                       "the server could not be reached (ConnectionError) (after 4 attempts)")
+    assert nothing_in(tmp_path / "out")

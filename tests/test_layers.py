@@ -6,7 +6,9 @@ never of a higher layer, and never a peer package of its own layer (above the fo
     0  foundation  errors, ui, fileio, reproducible, netreasons, escaping, datafiles (where the
                    shipped templates and recipes lie), preflight (checks of command-line
                    paths), store (the sha256-keyed artifact cache and HTTP session), wheelfiles
-                   (the one reader of wheel members), the package's __init__ (the version),
+                   (the one reader of wheel members), outfolder (a build's lock on its output
+                   folder, its staging folder, leftovers of killed builds), children (external
+                   programs tied to choconsis: makensis), the package's __init__ (the version),
                    and engine (the target-side install engine the installers ship and run on
                    Windows with the runtime's python: Python 2.7 and 3, standard library only;
                    it imports nothing of choconsis at all, which test_the_engine_stands_alone
@@ -43,7 +45,7 @@ TOP = "choconsis"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "ui", "fileio", "reproducible", "netreasons", "escaping", "datafiles",
-     "preflight", "store", "wheelfiles", "__init__", "engine"),
+     "preflight", "store", "wheelfiles", "outfolder", "children", "__init__", "engine"),
     ("recipe",),
     ("index",),
     ("lock",),

@@ -75,3 +75,22 @@ def test_lock_of_a_project_whose_wheels_need_a_newer_python(tmp_path, index, cap
     assert code == 1
     assert ("needs-new 2.0 has wheels for this platform that require Python >=3.13, not "
             "3.12.9") in one_error_line(err)
+
+
+def test_lock_says_when_the_check_runs_a_program_the_install_lacks(tmp_path, loopback,
+                                                                   capsys):
+    """The issue's case: the wheel installs `https`, the check runs `http`. The lock is
+    right and is written; the recipe's check is refused (exit 2), before any build."""
+    idx = FakeIndex(loopback)
+    idx.wheel("demo-app", "1.0", console_scripts={"https": "demo_app:main"})
+    idx.publish()
+    path = tmp_path / "demo.toml"
+    path.write_text(demo_recipe_text(index=idx.url, reqs=("demo-app==1.0",)).replace(
+        'command = "demo --version"', 'command = "http --version"'), encoding="utf-8")
+    assert 'command = "http --version"' in path.read_text()
+    code, _, err = run_cli(capsys, "lock", str(path))
+    assert code == 2
+    assert one_error_line(err).startswith(
+        f"{path}: check.command: 'http --version' runs 'http', which this install does not "
+        "provide: the app's commands are https;")
+    assert path.with_suffix(".lock").is_file()

@@ -105,6 +105,7 @@ def test_new_then_build(world, tmp_path, capsys):
     assert "installed with uv" in pkg.description and "python.org's installer" in pkg.description
     assert recipe.pip.requirements == ("httpie==3.2.4",) and recipe.pip.index_url == idx.url
     assert recipe.check.command == "http --version"
+    assert recipe.check.expect == "3.2.4"  # what `http --version` prints
     lock = read_lock(lock_path)
     lock.check_matches(recipe)
     assert sorted(lock.names) == ["charset-normalizer", "httpie", "pygments", "requests"]

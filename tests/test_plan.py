@@ -150,10 +150,10 @@ def test_exe_runtime_defaults_override_probe_and_undo():
     assert isinstance(step.undo, UninstallExeRuntime)
     assert step.undo.display_name == "Python 3.14.7 (64-bit)"
     assert step.undo.exit.gone == (1605,)
-    r = recipe(python__args=["/passive", "TargetDir={install_dir}\\py"], python__arch="x86",
+    r = recipe(python__args=["/passive", "TargetDir={runtime_dir}\\py"], python__arch="x86",
                python__url="https://www.python.org/ftp/python/3.14.7/python-3.14.7.exe")
     step = build_plan(r, lock_for(r, "win32")).steps[0]
-    assert step.install.silent_command == ('/passive TargetDir="', INSTALL_DIR, '\\py"')
+    assert step.install.silent_command == ('/passive TargetDir="', RUNTIME_DIR, '\\py"')
     assert step.install.probe == PythonRegistered("3.14-32", wow64_32=True)
     assert step.undo.display_name == "Python 3.14.7 (32-bit)"
 

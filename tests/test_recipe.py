@@ -308,3 +308,60 @@ def test_uv_installs_by_default_on_python_3_and_pip_on_python_2():
     err = refused(old)
     assert err.field == "pip.installer" and "Python 3.8 or later" in str(err)
     assert refused(with_value("pip", "installer", "poetry")).field == "pip.installer"
+
+
+def test_runtime_args_naming_install_dir_where_the_app_has_its_own_folder():
+    """{install_dir} was the runtime's folder before apps had their own: a recipe of that
+    time, now with a venv (the default on Python 3), is refused at load and told the new name;
+    where the runtime is the install folder ("runtime") it still means the runtime's."""
+    data = with_value("python", "args", ["/quiet", "TargetDir={install_dir}"])
+    err = refused(data)
+    assert err.field == "python.args[2]"
+    assert "{runtime_dir}" in err.problem and "TargetDir={install_dir}" in err.problem
+    data["python"]["args"] = ["/quiet", "TargetDir={runtime_dir}"]
+    assert parse_recipe(data, "r.toml").python.args[1] == "TargetDir={runtime_dir}"
+    old = copy.deepcopy(GOOD_2013)
+    old["python"]["args"] = ["/qn", "TARGETDIR={install_dir}"]  # the form documented before
+    assert parse_recipe(old, "r.toml").environment == "runtime"  # there it is the runtime's
+    old["install"] = {"environment": "venv"}
+    old["python"]["version"] = "3.12.10"
+    old["python"]["url"] = "https://www.python.org/ftp/python/3.12.10/python-3.12.10.msi"
+    old["python"]["arch"] = "x86"
+    assert refused(old).field == "python.args[2]"
+
+
+def test_runtime_args_error_exits_2(tmp_path, capsys):
+    from choconsis.cli import main
+
+    text = recipe_text("openstack-clients").replace(
+        "[python]\n", "[python]\nargs = ['/quiet', 'TargetDir={install_dir}']\n", 1)
+    path = tmp_path / "old.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "python.args[2]" in err[0] and "{runtime_dir}" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_binary_file_is_not_a_text_file(tmp_path, capsys):
+    """A program (or any binary) given as the recipe: said as such, exit 2, one line; the
+    UTF-16 message stays for UTF-16 text (with or without its BOM)."""
+    from choconsis.cli import main
+    from choconsis.recipe import decode_recipe
+
+    elf = tmp_path / "ls"
+    elf.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    png = tmp_path / "x.toml"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    for path in (elf, png, Path("/bin/ls")):
+        if not path.is_file():
+            continue
+        assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].endswith(
+            f"{path}: not a text file (it holds binary data): a recipe is a TOML text file "
+            "in UTF-8"), err
+    for wide in ("a = 1\n".encode("utf-16-le"), "a = 1\n".encode("utf-16-be"),
+                 "a = 1\n".encode("utf-16")):
+        with pytest.raises(RecipeError, match="UTF-16"):
+            decode_recipe(wide, "r.toml")

@@ -13,7 +13,7 @@ from choconsis.backends.nsis import signing
 from choconsis.errors import BuildError, ToolMissingError
 from choconsis.backends.nsis.signing import (finalize_lines, makensis_sign_args, parse_verify_output,
                                sign_pe, verify_pe)
-from kit.locks import fake_lock
+from kit.locks import fake_lock, with_commands
 from kit.recipes import recipe_text
 
 pytestmark = pytest.mark.skipif(
@@ -219,14 +219,12 @@ def _recipe_with_lock(folder: Path) -> Path:
     from choconsis.recipe import parse_recipe
 
     text = recipe_text("openstack-clients")
-    # no commands on PATH: their names would be read from the (here unreal) locked wheels
-    text = text.replace('environment = "venv"\n', 'environment = "venv"\ncommands = []\n')
-    assert "commands = []" in text
     recipe = parse_recipe(tomllib.loads(text), "signed.toml")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "signed.toml"
     path.write_text(text, encoding="utf-8")
-    write_lock(path.with_suffix(".lock"), fake_lock(recipe))
+    # the lock records the check's command, as `choconsis lock` would from the real wheels
+    write_lock(path.with_suffix(".lock"), with_commands(fake_lock(recipe), ("openstack",)))
     return path
 
 

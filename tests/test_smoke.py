@@ -261,8 +261,7 @@ def test_parse_batch_answers_found_missing_and_failed():
 def test_cli_smoke_without_wine_is_a_clear_error(tmp_path: Path, monkeypatch, capsys):
     from choconsis import cli
 
-    exe = tmp_path / "setup.exe"
-    exe.write_bytes(b"MZ")
+    exe = pe_file(tmp_path / "setup.exe", 0x8664)
     monkeypatch.setattr(wine.shutil, "which", lambda name: None)
     monkeypatch.setattr(wine.os, "access", lambda *a: False)
     assert cli.main(["smoke", str(exe)]) == 1
@@ -315,3 +314,59 @@ def test_report_shows_the_tail_of_a_failed_phase_output():
     text = report.format()
     assert "       | log line 99" in text and "       | log line 60" in text
     assert "log line 59" not in text and "noise that passed" not in text
+
+
+@pytest.mark.parametrize("body, why", [
+    (b"PK\x03\x04rest of a nupkg", "a zip archive (a .nupkg?), not a Windows program"),
+    (b"[package]\nid = 'x'\n" * 10, "not a Windows program (no MZ header)"),
+    (b"MZ" + b"\0" * 200, "an MZ header without a PE signature"),
+])
+def test_cli_smoke_of_something_not_an_installer_is_refused_before_wine(
+        tmp_path: Path, monkeypatch, capsys, body, why):
+    """No prefix is made (find_wine is never reached) and the one line says what it is."""
+    from choconsis import cli
+
+    def no_wine():
+        raise AssertionError("smoke went on to Wine")
+
+    monkeypatch.setattr(wine, "find_wine", no_wine)
+    exe = tmp_path / "thing.nupkg"
+    exe.write_bytes(body)
+    assert cli.main(["smoke", str(exe)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and why in err[0] and str(exe) in err[0], err
+
+
+def _expectation(expect_text: str) -> "smoke.Expectation":
+    expect = smoke.Expectation.from_recipe(None, folders=FOLDERS)
+    return dataclasses.replace(expect, check_expect=expect_text)
+
+
+def test_check_output_must_contain_the_expected_text():
+    expect = _expectation("10.5.0")
+    passed = Phase("check")
+    expect.judge_check(passed, 0, False, "openstack 10.5.0\r\n")
+    assert passed.ok and [c.name for c in passed.checks][1] == "its output contains '10.5.0'"
+    failed = Phase("check")
+    expect.judge_check(failed, 0, False, "File association missing for extension .py\r\n")
+    assert not failed.ok and failed.checks[0].ok  # exit 0, but not the expected output
+    report = SmokeReport(Path("/x/setup.exe"), "openstack-clients", "10.5.0", [failed])
+    text = report.format()
+    assert "[ ] its output contains '10.5.0'" in text
+    assert "| File association missing for extension .py" in text  # the output, shown
+    plain = Phase("check")
+    _expectation("").judge_check(plain, 0, False, "anything")
+    assert plain.ok and len(plain.checks) == 1
+    timed = Phase("check")
+    expect.judge_check(timed, 0, True, "10.5.0")
+    assert not timed.ok and timed.checks[0].detail == "timed out"
+
+
+def test_expectation_reads_check_expect(tmp_path: Path):
+    from kit.recipes import recipe_text
+
+    text = recipe_text("openstack-clients").replace(
+        "[check]\n", "[check]\nexpect = \"10.5.0\"\n", 1)
+    (tmp_path / "r.toml").write_text(text, encoding="utf-8")
+    assert smoke.Expectation.from_recipe(str(tmp_path / "r.toml"),
+                                         folders=FOLDERS).check_expect == "10.5.0"

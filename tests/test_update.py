@@ -629,3 +629,25 @@ def test_hash_mismatch_end_to_end(upstream, tmp_path):
     upstream.publish()
     err = _fails_and_leaves_files(recipes, _opts(tmp_path), str(recipes[0]))
     assert "hash" in str(err).lower()
+
+
+def test_check_expect_follows_the_version_it_names_fake_resolve(recipe, index, deps,
+                                                                  tmp_path):
+    """`new` sets [check] expect to the project's version: an update moves it along (else
+    the next install's check would fail); text of the recipe's own stays as it is."""
+    index.publish()
+    text = recipe.read_text(encoding="utf-8")
+    recipe.write_text(text.replace("[check]\n", '[check]\nexpect = "10.0.0"\n', 1),
+                      encoding="utf-8")
+    assert run_update([recipe], _opts(tmp_path)) == 0
+    assert load_recipe(recipe).check.expect == "10.1.0"
+    assert 'expect = "10.1.0"\n' in recipe.read_text(encoding="utf-8")
+
+
+def test_check_expect_of_its_own_stays_fake_resolve(recipe, index, deps, tmp_path):
+    index.publish()
+    text = recipe.read_text(encoding="utf-8")
+    recipe.write_text(text.replace("[check]\n", '[check]\nexpect = "demo"\n', 1),
+                      encoding="utf-8")
+    assert run_update([recipe], _opts(tmp_path)) == 0
+    assert load_recipe(recipe).check.expect == "demo"

@@ -35,7 +35,10 @@ URL_ELEMENTS = ("licenseUrl", "projectUrl", "iconUrl", "projectSourceUrl", "pack
                 "docsUrl", "wikiUrl", "mailingListUrl", "bugTrackerUrl")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _TEMPLATED_RE = re.compile(r"__REPLACE|\{\{.*?\}\}|\[\[.*?\]\]")
-_PRERELEASE_ID_RE = re.compile(r"(^|[.-])(alpha|beta|pre|prerelease|rc|preview)([.-]|\d|$)")
+# A prerelease word as the id's last segment (foo-beta, foo.rc1, foo-preview-2), never its
+# first: pre-commit and preview-tool name no prerelease.
+_PRERELEASE_ID_RE = re.compile(
+    r"[.-](alpha|beta|pre|prerelease|rc|preview)(?:[.-]?\d+)*$")
 _BAD_HEADING_RE = re.compile(r"^#{1,6}[^#\s]", re.M)
 
 
@@ -48,6 +51,11 @@ class Nuspec:
 
 def _local(el: etree._Element) -> str:
     return etree.QName(el).localname
+
+
+def names_prerelease(pkg_id: str) -> bool:
+    """cpmr0024: does the package id end in a prerelease word (-beta, -rc1, .preview)?"""
+    return _PRERELEASE_ID_RE.search(pkg_id.lower()) is not None
 
 
 def read_nuspec(pkg: Package, report: Report) -> Nuspec | None:
@@ -164,7 +172,7 @@ def nuspec_rules(nu: Nuspec, report: Report) -> None:  # noqa: C901 - a list of 
             report.add("cpmr0019", f"<{key}> still holds a template value", f"{loc} <{key}>")
         if _EMAIL_RE.search(value):
             report.add("cpmr0020", f"<{key}> contains an email address", f"{loc} <{key}>")
-    if _PRERELEASE_ID_RE.search(pkg_id.lower()):
+    if names_prerelease(pkg_id):
         report.add("cpmr0024", f"id {pkg_id!r} names a prerelease", f"{loc} <id>")
     if pkg_id.lower().endswith(".config"):
         report.add("cpmr0029", f"id {pkg_id!r} ends with .config", f"{loc} <id>")

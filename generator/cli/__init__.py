@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .. import __version__, ui
@@ -56,6 +58,9 @@ def _build_options(p: argparse.ArgumentParser) -> None:
                         "and used only if the sha256 matches")
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="download cache (default: $XDG_CACHE_HOME/choconsis)")
+    p.add_argument("--wait", type=float, metavar="SECONDS", default=600.0,
+                   help="how long to wait while another build writes into the same output "
+                        "folder, then stop (exit 1); default 600, 0: stop at once")
 
 
 def _python_index_option(p: argparse.ArgumentParser) -> None:
@@ -210,9 +215,24 @@ def _os_error(err: OSError) -> str:
     return f"{paths}: {problem}" if paths else problem
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that every ``finally`` runs: the
+    staging folder goes, a running makensis is killed."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run(argv)
+    except Terminated:
+        print("choconsis: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except ChoconsisError as err:
         print(f"choconsis: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -226,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a file problem no check named more precisely: still one line
         print(f"choconsis: error: {_os_error(err)}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

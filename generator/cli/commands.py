@@ -20,10 +20,12 @@ def _build(args: argparse.Namespace, compile_outputs: bool) -> int:
     from ..recipe import resolve_recipe_arg
     from .summary import build_summary, output_paths
 
+    if args.wait < 0:
+        raise UsageError(f"--wait {args.wait:g}: expected a number of seconds, 0 or more")
     if args.preinstall and not args.offline:
         raise UsageError("--preinstall needs --offline (the pre-installed wheels are embedded)")
     opts = BuildOptions(out_dir=args.out, offline=args.offline, preinstall=args.preinstall,
-                        artifacts_dir=args.artifacts, cache_dir=args.cache,
+                        artifacts_dir=args.artifacts, cache_dir=args.cache, wait=args.wait,
                         sign_cert=getattr(args, "sign_cert", None),
                         sign_key=getattr(args, "sign_key", None),
                         sign_password=getattr(args, "sign_password", None))
@@ -37,6 +39,8 @@ def _build(args: argparse.Namespace, compile_outputs: bool) -> int:
     if opts.artifacts_dir is not None:
         preflight.existing_folder(opts.artifacts_dir, "--artifacts")
     preflight.writable_folder(opts.out_dir, "output folder")
+    if opts.cache_dir is not None:
+        preflight.writable_folder(opts.cache_dir, "download cache (--cache)")
     result = build(resolve_recipe_arg(args.recipe), opts, compile_outputs=compile_outputs)
     if ui.level() == ui.QUIET:
         print("\n".join(str(p) for p in output_paths(result)))
@@ -56,7 +60,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from ..lock.files import old_lock_of
     from ..lock.resolve import convert_lock, lock_recipe
-    from ..lock.scripts import wheel_source
+    from ..lock.scripts import commands_of, wheel_source
+    from ..plan.checkprogram import check_provided
     from ..store import ArtifactStore
     from ..recipe import load_recipe, resolve_recipe_arg
 
@@ -76,6 +81,10 @@ def cmd_lock(args: argparse.Namespace) -> int:
           f"{lock.python_tag} {lock.platform}")
     if had_old:
         ui.note(f"{old}: replaced by {recipe.lock_path.name} and removed")
+    # the lock is right whatever the check says; a check the install cannot run is the
+    # recipe's error, said now rather than at the first build (exit 2)
+    check_provided(recipe, commands_of(lock, recipe.pip.requirements, recipe.install.commands,
+                                       recipe.source), partial=lock.scripts_partial)
     return 0
 
 
@@ -125,6 +134,8 @@ def cmd_new(args: argparse.Namespace) -> int:
                       python=args.python, arch=args.arch, installer=args.installer,
                       package_id=args.package_id, icon_url=args.icon_url,
                       package_source_url=args.package_source_url, cache_dir=args.cache)
+    if args.cache is not None:
+        preflight.writable_folder(args.cache, "download cache (--cache)")
     words = ["choconsis", *sys.argv[1:]] if sys.argv[1:2] == ["new"] else ["choconsis", "new",
                                                                            args.spec]
     made = new_recipe(opts, shlex.join(words))

@@ -33,6 +33,14 @@ def output_paths(result: "BuildResult") -> list[Path]:
     return built_files(result) or list(result.sources)
 
 
+def _measured(result: "BuildResult", path: Path) -> tuple[int, str]:
+    """Size and sha256 of a built file as the build measured it when it put it in place,
+    holding the output folder (another build may since have replaced it)."""
+    if path in result.measured:
+        return result.measured[path]
+    return path.stat().st_size, sha256_file(path)
+
+
 def signing_words(opts: "BuildOptions") -> str:
     if opts.sign_cert is None:
         return "not signed"
@@ -49,7 +57,8 @@ def build_summary(result: "BuildResult", opts: "BuildOptions") -> str:
     signable = any(d.signed is not None for d in result.outputs)
     signed = signing_words(opts) if signable else "nothing to sign"
     lines = [f"{pkg.id} {pkg.version}: {opts.delivery} build, {signed}"]
-    rows = [(str(p), human_size(p.stat().st_size), sha256_file(p)) for p in files]
+    rows = [(str(p), human_size(size), digest)
+            for p, (size, digest) in ((p, _measured(result, p)) for p in files)]
     width = max(len(r[0]) for r in rows)
     size_width = max(len(r[1]) for r in rows)
     lines += [f"  {path:<{width}}  {size:>{size_width}}  sha256 {digest}"

@@ -31,7 +31,7 @@ from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL
 from ..index.simple import SimpleIndex
 from ..lock.files import format_lock_file, old_lock_of
 from ..recipe import DEFAULT_INDEX_URL, loads_recipe_at, lock_path_for, old_lock_path_for
-from ..recipe.fields import Bad, as_check_command, as_package_id, as_url
+from ..recipe.fields import Bad, as_check_command, as_expect, as_package_id, as_url
 from ..recipe.model import default_installer
 from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
@@ -94,6 +94,18 @@ def display_name(name: str) -> str:
     """The project's name as people write it: its metadata's Name with the '_' that some
     build back ends write for '-' put back (pre_commit -> pre-commit)."""
     return name.replace("_", "-")
+
+
+def check_expect(declared: str | None, version: str) -> str:
+    """What the check's output must contain: the version as the project declares it (its
+    METADATA, as its --version prints it), else the index's; "" when not a safe recipe line."""
+    for text in (declared or "", version):
+        try:
+            if text.strip() and as_expect(text.strip()):
+                return text.strip()
+        except Bad:
+            continue
+    return ""
 
 
 def check_command(project: str, commands: tuple[str, ...]) -> str:
@@ -174,7 +186,8 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
     text = recipe_text(
         command_line=command_line, package=package,
         python=python, requirement=f"{shown}=={release.version}", index_url=opts.index_url,
-        check_command=check_command(wheel.name, wheel.console_scripts))
+        check_command=check_command(wheel.name, wheel.console_scripts),
+        check_expect=check_expect(wheel.metadata.get("Version"), str(release.version)))
     try:
         recipe = loads_recipe_at(text, recipe_path)
     except RecipeError as err:  # pragma: no cover - every value was checked on the way in

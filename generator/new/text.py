@@ -28,7 +28,8 @@ def _windows_path(value: str) -> Any:
 
 
 def recipe_text(*, command_line: str, package: dict[str, Any], python: dict[str, str],
-                requirement: str, index_url: str, check_command: str) -> str:
+                requirement: str, index_url: str, check_command: str,
+                check_expect: str = "") -> str:
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"choconsis recipe written by `{command_line}`."))
     doc.add(tomlkit.comment("Review it (choconsis check), then: choconsis build. Newer releases: "
@@ -59,5 +60,7 @@ def recipe_text(*, command_line: str, package: dict[str, Any], python: dict[str,
 
     check = tomlkit.table()
     check.add("command", check_command)
+    if check_expect:  # what a working `<script> --version` prints
+        check.add("expect", check_expect)
     doc.add("check", check)
     return tomlkit.dumps(doc)

@@ -214,6 +214,7 @@ class RunCheck(Action):
     path_entries: tuple[Templated, ...]
     commands_folder: Templated | None = None
     exit: ExitPolicy = PROGRAM
+    expect: str = ""  # text the output (stdout and stderr) must contain; "": exit code only
     kind: ClassVar[str] = "run_check"
 
 

@@ -202,7 +202,7 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) ->
         check = (("cmd.exe",), ("/d",), ("/c",), (recipe.check.command,))
         folder = layout.bin if exposed else None
         steps.append(Step(f"check: {recipe.check.command}", "check",
-                          RunCheck(check, entries, folder),
+                          RunCheck(check, entries, folder, expect=recipe.check.expect),
                           Nothing(), Ownership.NOTHING, "check"))
     return InstallPlan(package=recipe.package, runtime=recipe.python,
                        install_dir=recipe.python.install_dir, steps=tuple(steps), lock=lock,

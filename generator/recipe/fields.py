@@ -307,6 +307,17 @@ def as_check_command(value: Any) -> str:
     return text
 
 
+EXPECT_MAX = 200  # [check] expect: a version string or a phrase, not a transcript
+
+
+def as_expect(value: Any) -> str:
+    """Text the check's output must contain: one line, carried into both installers."""
+    text = as_text(value, max_len=EXPECT_MAX)
+    if text and not text.strip():
+        raise Bad("is only spaces; leave it out to check the exit code alone")
+    return text
+
+
 COMMAND_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 

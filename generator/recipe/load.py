@@ -205,11 +205,29 @@ def _check_python_file(recipe: Recipe) -> None:
                           f"python.arch is {py.arch!r}")
 
 
+_CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D} | {0x7F}
+
+
+def _wide_text(head: bytes) -> bool:
+    """UTF-16 without a BOM: a NUL in every other byte (ASCII-range text), the rest not."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return False
+    for zeros, chars in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):  # LE, BE
+        if not any(zeros) and all(c and c not in _CONTROL for c in chars):
+            return True
+    return False
+
+
 def decode_recipe(data: bytes, source: str) -> str:
     """The text of a recipe file: UTF-8, with or without the BOM Notepad writes."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+    head = data[:512]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _wide_text(head):
         raise RecipeError(source, None, "the file is UTF-16 (or another wide encoding), not "
                           "UTF-8: save the recipe as UTF-8")
+    if any(b in _CONTROL for b in head):  # NUL or other control bytes: a program, an image
+        raise RecipeError(source, None, "not a text file (it holds binary data): a recipe "
+                          "is a TOML text file in UTF-8")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -287,6 +305,7 @@ def _check_install(recipe: Recipe) -> None:
                else "[path] scope = \"machine\" changes the machine PATH")
         raise RecipeError(src, "install.scope", f"\"user\" is not possible: {why}, which "
                           "needs a machine install (administrator rights); use \"machine\"")
+    _check_runtime_args(recipe)
     if install.environment == "venv" and recipe.python.version.startswith("2."):
         raise RecipeError(src, "install.environment", "\"venv\" needs Python 3 (Python 2 has "
                           "no venv module); use \"runtime\"")
@@ -299,6 +318,20 @@ def _check_install(recipe: Recipe) -> None:
                           "filled by the runtime's pip (pip --python needs pip 22.3, which "
                           "Python 3.11 ships first): use Python 3.11 or later, or "
                           "[install] environment = \"runtime\"")
+
+
+def _check_runtime_args(recipe: Recipe) -> None:
+    """{install_dir} in [python] args meant the runtime's folder before the app had a folder
+    of its own; where it has one (environment = "venv") the same recipe would now point the
+    runtime installer at the app's folder and fail only at install time: refuse it here."""
+    if recipe.environment != "venv":
+        return  # "runtime": the runtime's folder is the install folder, as it always was
+    for i, arg in enumerate(recipe.python.args or ()):
+        if "{install_dir}" in arg:
+            raise RecipeError(recipe.source, f"python.args[{i + 1}]",
+                              f"{arg!r} names {{install_dir}}, which is the app's own folder "
+                              "when the app has its own environment (environment = \"venv\"), "
+                              "not the runtime's: use {runtime_dir} for the runtime's folder")
 
 
 def _minor(recipe: Recipe) -> tuple[int, int]:

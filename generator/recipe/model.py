@@ -117,6 +117,7 @@ class PipConfig:
 class CheckConfig:
     command: str
     at_install: bool = True
+    expect: str = ""  # text the check's output must contain ("" : the exit code alone)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .release import OUTPUT_NAMES, as_outputs, as_package_identifier, as_url_template
-from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_runtime_name, as_sha256, as_string_list, as_tags, as_url
+from .fields import DEFAULT_INDEX_URL, DEFAULT_VALID_EXIT_CODES, as_bool, as_check_command, as_choice, as_command_list, as_command_names, as_download_url, as_exit_codes, as_expect, as_install_dir, as_line, as_nonempty_line, as_optional_url, as_package_id, as_package_version, as_paragraph, as_project_name, as_python_version, as_requirements, as_runtime_name, as_sha256, as_string_list, as_tags, as_url
 
 
 
@@ -90,7 +90,9 @@ SCHEMA: tuple[Section, ...] = (
               "`choconsis update --python` follows (e.g. 3.14-64: the newest 3.14 for amd64). "
               "Default: X.Y-64 or X.Y-32 of version and arch.", False, "", type_doc="string"),
         Field("args", as_command_list, "Replaces the default silent switches of the "
-              "runtime installer (may use {runtime_dir} and {install_dir}).", False, None,
+              "runtime installer (may use {runtime_dir}, the runtime's folder; {install_dir} "
+              "only with environment = \"runtime\", where the two are one: elsewhere it is the "
+              "app's own folder, and the recipe is refused).", False, None,
               type_doc="list of strings"),
     )),
     Section("installer", "Extra installers run after Python, in order.", (
@@ -158,6 +160,11 @@ SCHEMA: tuple[Section, ...] = (
               "Chocolatey package parameter /NoCheck skip it for one install; false leaves it "
               "out of both installers (`choconsis smoke` still runs it).", False, True,
               type_doc="boolean"),
+        Field("expect", as_expect, "Text the check's output (stdout and stderr together) must "
+              "contain, case-sensitive, e.g. the app's version: a check that exits 0 but does "
+              "not print it fails, and its output is shown. `choconsis new` sets it to the "
+              "project's version. Default: the exit code alone decides.", False, "",
+              type_doc="string"),
     )),
     Section("release", "Where the built files are published, and what `build` writes.", (
         Field("url", as_url_template, "URL template of the published files, with {file} "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .report import Phase
+
 
 @dataclass
 class Expectation:
@@ -19,6 +21,7 @@ class Expectation:
     given_dir: bool = False  # /D= passes install_dir
     given_scope: bool = False  # /AllUsers or /CurrentUser passes scope
     installer: str = "pip"  # what installs the lock (uv needs a newer Wine's DLL: see .prng)
+    check_expect: str = ""  # [check] expect: text the check's output must contain
 
     @classmethod
     def from_recipe(cls, recipe_arg: str | None, install_dir: str | None = None,
@@ -54,7 +57,21 @@ class Expectation:
             path.setdefault(path_scope, []).append(text)
         return cls(recipe.package.id, recipe.package.version, chosen, folder, path,
                    recipe.check.command, given_dir=install_dir is not None,
-                   given_scope=scope is not None, installer=recipe.installer)
+                   given_scope=scope is not None, installer=recipe.installer,
+                   check_expect=recipe.check.expect)
+
+    def judge_check(self, phase: Phase, code: int, timed_out: bool, output: str) -> None:
+        """The check command's verdict: exit 0 and, with [check] expect, its text in the
+        output. The phase keeps the output, which the report shows when a check failed."""
+        phase.output = output
+        tail = output.strip().splitlines()[-1:] or [""]
+        phase.check(f"'{self.check_command}' exits 0 through the new PATH",
+                    code == 0 and not timed_out,
+                    "timed out" if timed_out else f"exit {code}: {tail[0]}")
+        if self.check_expect:
+            found = self.check_expect in output
+            phase.check(f"its output contains {self.check_expect!r}", found,
+                        "" if found else "not found in the output below")
 
     @property
     def reg_key(self) -> str:

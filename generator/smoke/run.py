@@ -29,7 +29,7 @@ import time
 from pathlib import Path, PureWindowsPath
 from typing import Callable
 
-from ..errors import BuildError
+from ..errors import BuildError, UsageError
 from ..plan import REBOOT_CODES
 from .paths import (check_path_after_install, check_script, effective_path, norm_dir,
                     path_entries, split_command, uninstall_args)
@@ -37,7 +37,7 @@ from .report import Phase, SmokeReport
 from .snapshot import Snapshot, diff_snapshots, take_snapshot
 from .expect import Expectation
 from .registry import ENV_KEY, USER_ENV_KEY, normalize_key
-from .wine import WinePrefix
+from .wine import WinePrefix, not_a_program
 
 INSTALL_TIMEOUT = 1800.0
 CHECK_TIMEOUT = 300.0
@@ -69,6 +69,9 @@ def run_smoke(setup_exe: Path, *, recipe: str | None, keep_prefix: Path | None,
     setup_exe = Path(setup_exe).resolve()
     if not setup_exe.is_file():
         raise BuildError(f"{setup_exe}: no such installer")
+    why = not_a_program(setup_exe)
+    if why:  # before a prefix is made: a .nupkg or a text file would fail there much later
+        raise UsageError(f"{setup_exe}: {why}")
     tools = find_wine()
     require_wine32(tools, setup_exe)
     # a bad recipe fails before Wine runs
@@ -237,10 +240,7 @@ def _run_check(prefix: WinePrefix, expect: Expectation, report: SmokeReport) -> 
     finally:
         script.unlink(missing_ok=True)
     phase.seconds = result.seconds
-    phase.output = result.output
-    tail = result.output.strip().splitlines()[-1:] or [""]
-    phase.check(f"'{expect.check_command}' exits 0 through the new PATH",
-                result.code == 0 and not result.timed_out, f"exit {result.code}: {tail[0]}")
+    expect.judge_check(phase, result.code, result.timed_out, result.output)
 
 
 def _uninstall(prefix: WinePrefix, expect: Expectation, before: Snapshot, report: SmokeReport) -> None:

@@ -73,6 +73,20 @@ def require_wine32(tools: WineTools, program: Path) -> None:
                                first=WINE32_INSTALL)
 
 
+def not_a_program(program: Path) -> str | None:
+    """Why ``program`` is not a Windows program (no MZ header, no PE signature), or None."""
+    with open(program, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] != b"MZ" or len(head) < 0x40:
+        if head[:4] == b"PK\x03\x04":
+            return "a zip archive (a .nupkg?), not a Windows program: smoke runs a setup.exe"
+        return "not a Windows program (no MZ header): smoke runs a setup.exe"
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    if head[offset:offset + 4] != b"PE\0\0":
+        return "not a Windows program (an MZ header without a PE signature)"
+    return None
+
+
 def pe_machine(program: Path) -> str | None:
     """The architecture of a Windows program from its PE header: "x86", "amd64" or None."""
     with open(program, "rb") as fh:

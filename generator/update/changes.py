@@ -141,6 +141,17 @@ def _read_old_lock(path: Path) -> tuple[str | None, Lock | None]:
         return text, None  # an unreadable lock is replaced
 
 
+def _expect_fields(old: Recipe, new: Recipe) -> dict[str, str]:
+    """[check] expect that names the first requirement's version (as `choconsis new` writes
+    it) follows that version; any other text is the recipe's own and stays."""
+    before = old.pip.requirements[0].split("==", 1)[-1].strip()
+    after = new.pip.requirements[0].split("==", 1)[-1].strip()
+    if old.check.expect and old.check.expect in (before, str(_pin(old.pip.requirements[0])[1])) \
+            and after != before:
+        return {"expect": after}
+    return {}
+
+
 def plan_update(path: Path, opts: UpdateOptions, lookups: Lookups,
                 resolve: Callable[[Recipe, str | None], Lock] | None = None) -> RecipeUpdate:
     """Everything an update of one recipe would change, computed without writing anything."""
@@ -188,6 +199,7 @@ def plan_update(path: Path, opts: UpdateOptions, lookups: Lookups,
     if update.changed:
         package_fields = {"version": version,
                           "release_notes": release_notes(version, update.changes)}
-    update.new_text = rewrite_recipe(pinned_text, package=package_fields)
+    update.new_text = rewrite_recipe(pinned_text, package=package_fields,
+                                     check=_expect_fields(recipe, pinned))
     loads_recipe_at(update.new_text, path)  # the result must be a valid recipe
     return update

@@ -8,17 +8,20 @@ from tomlkit.items import StringType
 
 def rewrite_recipe(text: str, *, requirements: dict[int, str] | None = None,
                    python: dict[str, str] | None = None,
-                   package: dict[str, str] | None = None) -> str:
+                   package: dict[str, str] | None = None,
+                   check: dict[str, str] | None = None) -> str:
     """Replace values in the recipe's TOML, keeping comments, order and layout.
 
     requirements: position in [pip] requirements -> new requirement string;
-    python / package: field -> new value in [python] / [package].
+    python / package / check: field -> new value in [python] / [package] / [check].
     """
     doc = tomlkit.parse(text)
     reqs = doc["pip"]["requirements"]  # type: ignore[index]
     for i, req in (requirements or {}).items():
         reqs[i] = _like(reqs[i], req)  # type: ignore[index]
-    for section, values in (("python", python), ("package", package)):
+    for section, values in (("python", python), ("package", package), ("check", check)):
+        if not values:
+            continue
         table = doc[section]
         for key, value in (values or {}).items():
             table[key] = _like(table.get(key), value)  # type: ignore[union-attr]

@@ -113,12 +113,18 @@ def fake_lock(recipe: Recipe, deps: Iterable[tuple[str, str]] = (), base: str = 
 def dummy_lock(recipe: Recipe, files: dict[str, bytes], base: str = FILES) -> Lock:
     """A lock of the recipe's requirements and one dependency as tiny real wheels, their
     bytes added to ``files`` (file name -> bytes) for --artifacts; with a stand-in uv.exe
-    in a wheel when uv installs (offline builds embed it)."""
+    in a wheel when uv installs (offline builds embed it). The first requirement's wheel
+    declares the check command's program as its console script, so the install provides it."""
     wheels = []
-    for name, version in [*pins(recipe), ("dep-lib", "1.0")]:
+    program = recipe.check.command.split(" ", 1)[0]
+    for i, (name, version) in enumerate([*pins(recipe), ("dep-lib", "1.0")]):
         filename = wheel_filename(name, version)
         module = canonicalize_name(name).replace("-", "_")
-        files[filename] = tiny_zip({f"{module}/__init__.py": f"# {name}\n".encode()})
+        members = {f"{module}/__init__.py": f"# {name}\n".encode()}
+        if i == 0:
+            members[f"{module}-{version}.dist-info/entry_points.txt"] = (
+                f"[console_scripts]\n{program} = {module}:main\n".encode())
+        files[filename] = tiny_zip(members)
         wheels.append(LockedWheel(canonicalize_name(name), version,
                                   hashlib.sha256(files[filename]).hexdigest(), filename,
                                   base + filename))

@@ -7,12 +7,12 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from ... import ui
+from ...children import run_tied
 from ...errors import BuildError, ToolMissingError
 from ...plan import InstallPlan
 from ...reproducible import signing_time, tool_epoch
@@ -67,8 +67,8 @@ def _run_makensis(makensis: str, script: Path, out: Path, plan: InstallPlan,
            "-DCHOCONSIS_OUTFILE=" + str(out.resolve()).replace("$", "$$"), script.name]
     env = {**os.environ, "SOURCE_DATE_EPOCH": tool_epoch(), "LC_ALL": "C.UTF-8"}
     ui.detail(f"makensis: {' '.join(cmd)} (in {script.parent})")
-    proc = subprocess.run(cmd, cwd=script.parent, capture_output=True, text=True,
-                          errors="replace", env=env)
+    # its own process group, killed with choconsis (SIGINT, SIGTERM, and SIGKILL on Linux)
+    proc = run_tied(cmd, cwd=script.parent, errors="replace", env=env)
     output = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
         raise BuildError(f"makensis failed on {script} for {plan.package.id} "
