@@ -188,5 +188,5 @@ def _stage_and_place(result: BuildResult, backends: list[Backend], store: Artifa
     result.outputs = [d for d, _ in described]
     if compile_outputs:
         result.sbom = made[-1][1]
-        for final in [d.path for d in result.outputs] + [result.sbom]:
+        for final in [f for d in result.outputs for f in d.files] + [result.sbom]:
             result.measured[final] = (final.stat().st_size, sha256_file(final))

@@ -35,9 +35,8 @@ wait
 
 def _recipe(tmp_path: Path) -> Path:
     """The shipped default recipe and its lock (a web build: nothing to download)."""
-    for suffix in (".toml", ".lock"):
-        shutil.copyfile(RECIPES / f"openstack-clients{suffix}",
-                        tmp_path / f"openstack-clients{suffix}")
+    for name in ("openstack-clients.toml", "pylock.openstack-clients.toml"):
+        shutil.copyfile(RECIPES / name, tmp_path / name)
     return tmp_path / "openstack-clients.toml"
 
 
