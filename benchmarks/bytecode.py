@@ -147,11 +147,15 @@ def prepare(work: Path, small: bool) -> tuple[WinePrefix, list[str], list[str],
     return prefix, engine, first, before
 
 
-def timed(prefix: WinePrefix, args: list[str]) -> tuple[float, int, str]:
+COMPILE_LIMIT = 300.0  # compileall's process pool was seen to hang under Wine
+
+
+def timed(prefix: WinePrefix, args: list[str],
+          timeout: float = 1800) -> tuple[float, int, str]:
     start = time.monotonic()
-    result = prefix.run(args, timeout=1800)
+    result = prefix.run(args, timeout=timeout)  # a timeout kills the prefix's processes
     prefix.wait(1800)
-    return time.monotonic() - start, result.code, result.output
+    return time.monotonic() - start, (None if result.timed_out else result.code), result.output
 
 
 def measure(base: WinePrefix, where: Path, install: list[list[str]], first: list[str],
@@ -168,11 +172,16 @@ def measure(base: WinePrefix, where: Path, install: list[list[str]], first: list
         row["compile"] = 0.0
         if workers is not None:
             script = COMPILE.format(site=SITE, workers=workers)
-            _, code, out = timed(prefix, [RUNTIME + r"\python.exe", "-E", "-s", "-c", script])
+            _, code, out = timed(prefix, [RUNTIME + r"\python.exe", "-E", "-s", "-c", script],
+                                 COMPILE_LIMIT)
             found = re.search(r"compiled in ([\d.]+) s", out)
-            if code != 0 or not found:
+            if code is None:
+                row["compile"] = COMPILE_LIMIT
+                row["note"] = f"compileall hung; killed after {COMPILE_LIMIT:.0f} s"
+            elif code != 0 or not found:
                 raise SystemExit(f"compileall failed ({code}): {out[-500:]}")
-            row["compile"] = float(found.group(1))
+            else:
+                row["compile"] = float(found.group(1))
         row["first"], code, out = timed(prefix, first)
         row["second"], _, _ = timed(prefix, first)
         row["output"] = (out.strip().splitlines() or [f"exit {code}"])[-1]
@@ -218,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['first']:>5.1f} s | {total:>5.1f} s | {total / reference:.2f}x | "
               f"{row['second']:>5.1f} s | {row['load']:4.1f} |")
     for label, row in rows:
-        print(f"{label}: first run printed {row['output']!r}")
+        print(f"{label}: first run printed {row['output']!r}"
+              + (f" ({row['note']})" if "note" in row else ""))
     print(f"python.exe starts at install: {python_starts(before)} before the engine, 1 with it")
     print(f"one start of the runtime's python.exe: {sorted(starts)[2]:.2f} s "
           f"(five: {', '.join(f'{s:.2f}' for s in starts)})")
