@@ -497,6 +497,11 @@ def _world() -> tuple[list[tuple[str, str, str, str | None]], list[list[str]], d
 RELEASES, EXPECTED_TABLE, E2E_FOLDERS = _world()
 
 
+CLIENT_COMMANDS = {"python-openstackclient": "openstack", "python-novaclient": "nova",
+                   "python-cinderclient": "cinder", "python-glanceclient": "glance",
+                   "python-swiftclient": "swift"}
+
+
 def _shipped_recipes(tmp_path: Path, index: FakeIndex) -> list[Path]:
     """Copies of recipes/*.toml whose index_url is the loopback index (nothing else changed)."""
     out = []
@@ -515,8 +520,12 @@ def upstream(loopback):
     idx.wheel("keystoneauth1", "3.18.0", tag="py2.py3-none-any")
     idx.wheel("keystoneauth1", "5.0.0", requires_python=">=3.10")
     for name, version, tag, requires_python in RELEASES:
+        # each client declares its command, as the real ones do: the recipes' check runs
+        # 'openstack --version', which the lock's console scripts must provide
+        command = CLIENT_COMMANDS.get(name)
         idx.wheel(name, version, tag=tag, requires_python=requires_python,
-                  requires=("keystoneauth1>=3",))
+                  requires=("keystoneauth1>=3",),
+                  console_scripts={command: "client.shell:main"} if command else None)
     newest = max((Version(v) for n, v, _, _ in RELEASES if n == "python-openstackclient"))
     idx.wheel("python-openstackclient", _bump(str(newest), 1), yanked=True,
               requires_python=">=3.10")
