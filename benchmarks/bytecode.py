@@ -45,11 +45,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import vs_pynsist as vp  # noqa: E402  (the benchmark app's recipe and the load helpers)
-import wine_artifacts  # noqa: E402
+from kit.wine import artifacts as wine_artifacts  # noqa: E402
 
-from choconsis.backends.templating import template_dir  # noqa: E402
-from choconsis.lock.lockfile import read_lock  # noqa: E402
-from choconsis.payload.store import ArtifactStore  # noqa: E402
+from choconsis.datafiles import template_dir  # noqa: E402
+from choconsis.lock.files import read_lock_file  # noqa: E402
+from choconsis.store import ArtifactStore  # noqa: E402
 from choconsis.payload.wheels import fetch_wheels  # noqa: E402
 from choconsis.plan import (ENGINE_FILES, STEPS_FILE, Delivery, InstallPlan,  # noqa: E402
                             Marker, build_plan, engine_json)
@@ -69,11 +69,14 @@ COMPILE = ("import compileall, time; t = time.time(); "
 
 def lock_file(small: bool) -> tuple[Path, str]:
     """(the lock, its requirement) from the Wine tests' cache."""
-    pattern = "six-*.lock" if small else "python-openstackclient-*.lock"
-    found = sorted((wine_artifacts.cache_dir() / "locks").glob(pattern))
+    name = "six" if small else "python-openstackclient"
+    folder = wine_artifacts.cache_dir() / "locks"
+    found = sorted([*folder.glob(f"{name}-*.lock"), *folder.glob(f"pylock.{name}-*.toml")],
+                   key=lambda p: p.stat().st_mtime)  # the newest, in either format
+    pattern = f"{name}-*.lock or pylock.{name}-*.toml"
     if not found:
         raise SystemExit(f"no {pattern} in the Wine tests' cache: run tests/test_wine_e2e.py")
-    lock = read_lock(found[-1])
+    lock = read_lock_file(found[-1])
     return found[-1], lock.requirements[0]
 
 
@@ -115,7 +118,7 @@ def prepare(work: Path, small: bool) -> tuple[WinePrefix, list[str], list[str],
     as they ran before the engine."""
     cache = wine_artifacts.cache_dir()
     lock_path, requirement = lock_file(small)
-    lock = read_lock(lock_path)
+    lock = read_lock_file(lock_path)
     recipe = parse_recipe(tomllib.loads(recipe_text(requirement, small)), "bench.toml")
     commands = () if small else ("openstack",)
     plan = build_plan(recipe, lock, Delivery.OFFLINE, commands)

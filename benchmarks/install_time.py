@@ -41,7 +41,8 @@ import vs_pynsist as vp  # noqa: E402  (the benchmark app, its lock and the Wine
 from kit.wine import artifacts as wine_artifacts  # noqa: E402
 
 from choconsis.backends.chocolatey.scripts import PS_VARIABLES  # noqa: E402
-from choconsis.lock.lockfile import read_lock, write_lock  # noqa: E402
+from choconsis.lock.files import found_lock, read_lock_file  # noqa: E402
+from choconsis.lock.lockfile import write_lock  # noqa: E402
 from choconsis.build import plan_recipe  # noqa: E402
 from choconsis.payload import ArtifactStore  # noqa: E402
 from choconsis.plan.actions import MakeVenv, PipInstall  # noqa: E402
@@ -87,9 +88,11 @@ def variant(work: Path, base_recipe: Path, installer: str, index: str | None) ->
     return recipe
 
 
-def write_variant_lock(recipe: Path, base_lock: Path, index: str | None,
+def write_variant_lock(recipe: Path, base_recipe: Path, index: str | None,
                        uv_url: str | None) -> None:
-    lock = read_lock(base_lock)
+    """The base recipe's lock (its pylock, or an old .lock), moved to ``index`` and ``uv_url``,
+    as an old-format lock beside ``recipe`` (which still builds)."""
+    lock = read_lock_file(found_lock(load_recipe(base_recipe)))
     if index:
         lock = replace(lock, index_url=index)
     if uv_url and lock.installer:
@@ -258,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             for offline in (True, False):
                 recipe = variant(work / ("offline" if offline else "web"), base_recipe,
                                  installer, None if offline else index)
-                write_variant_lock(recipe, base_recipe.with_suffix(".lock"),
+                write_variant_lock(recipe, base_recipe,
                                    None if offline else index, None if offline else uv_url)
                 recipes[(installer, offline)] = recipe
         if args.only != "chocolatey":

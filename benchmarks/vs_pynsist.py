@@ -1,4 +1,4 @@
-"""choconsis --offline vs pynsist: the same app, wheels and runtime, measured in one run.
+r"""choconsis --offline vs pynsist: the same app, wheels and runtime, measured in one run.
 
     python benchmarks/vs_pynsist.py [--work DIR] [--only pynsist|choconsis]
 
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from kit.wine import artifacts as wine_artifacts  # noqa: E402  (the tests' runtime cache)
 
 from choconsis.store import ArtifactStore  # noqa: E402
-from choconsis.lock.lockfile import read_lock  # noqa: E402
+from choconsis.lock.files import read_recipe_lock  # noqa: E402
 from choconsis.recipe import load_recipe  # noqa: E402
 from choconsis.smoke import uninstall_args  # noqa: E402
 from choconsis.smoke.prefixes import template_prefix  # noqa: E402
@@ -177,13 +177,14 @@ def prepare_choconsis(work: Path, cache: Path) -> tuple[Path, Path, Path]:
     if not recipe_path.is_file() or recipe_path.read_text() != text:
         recipe_path.write_text(text)
         recipe_path.with_suffix(".lock").unlink(missing_ok=True)
+        (work / f"pylock.{recipe_path.stem}.toml").unlink(missing_ok=True)
     recipe = load_recipe(recipe_path)
     if not recipe.lock_path.is_file():  # type: ignore[union-attr]
         log("locking python-openstackclient for cp312 win_amd64 (choconsis lock)")
         from choconsis.lock.resolve import lock_recipe
 
         lock_recipe(recipe)
-    lock = read_lock(recipe.lock_path)  # type: ignore[arg-type]
+    lock = read_recipe_lock(recipe)
     store = ArtifactStore(cache_dir=cache, artifacts_dir=artifacts)
     from choconsis.build import plan_recipe
     from choconsis.payload.wheels import fetch_wheels
