@@ -64,3 +64,29 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_pair(first: Path, first_data: str | bytes, second: Path, second_data: str | bytes,
+               first_before: str | bytes | None) -> None:
+    """Write ``first`` then ``second``, both or neither (a recipe's lock, then the recipe).
+
+    Both are staged beside their targets first; when ``second`` cannot be put in place,
+    ``first`` is put back as it was (``first_before``; None: it did not exist). Raises the
+    OSError; no temporary file is left.
+    """
+    staged: list[Path] = []
+    try:
+        staged.append(stage(first, first_data))
+        staged.append(stage(second, second_data))
+        os.replace(staged[0], first)
+        try:
+            os.replace(staged[1], second)
+        except OSError:
+            if first_before is None:
+                first.unlink(missing_ok=True)
+            else:
+                os.replace(stage(first, first_before), first)
+            raise
+    finally:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from packaging.utils import canonicalize_name
 
 from .. import preflight, ui
 from ..errors import BuildError, RecipeError, UsageError
-from ..fileio import stage
+from ..fileio import write_pair
 from ..index.pymanager import DEFAULT_RUNTIME_INDEX_URL
 from ..index.pythonorg import DEFAULT_PYTHON_INDEX_URL
 from ..index.simple import SimpleIndex
@@ -208,23 +207,9 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
 
 def _write_both(recipe_path: Path, text: str, lock_path: Path, lock_text: str) -> None:
     """The lock, then the recipe; a failure between them takes the new lock back out."""
-    staged: list[Path] = []
     old_lock = lock_path.read_bytes() if lock_path.is_file() else None  # --force
     try:
-        staged.append(stage(lock_path, lock_text))
-        staged.append(stage(recipe_path, text))
-        os.replace(staged[0], lock_path)
-        try:
-            os.replace(staged[1], recipe_path)
-        except OSError:
-            if old_lock is None:
-                lock_path.unlink(missing_ok=True)
-            else:
-                os.replace(stage(lock_path, old_lock), lock_path)
-            raise
+        write_pair(lock_path, lock_text, recipe_path, text, old_lock)
     except OSError as err:
         raise BuildError(f"{recipe_path}: cannot write the recipe and its lock: "
                          f"{err.strerror or err}") from None
-    finally:
-        for tmp in staged:
-            tmp.unlink(missing_ok=True)

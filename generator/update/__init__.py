@@ -23,13 +23,12 @@ the recipe; the wheel URLs in the lock are where the files were found.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from ..errors import ChoconsisError
-from ..fileio import stage
+from ..fileio import write_pair
 from ..lock.files import format_lock_file
 from ..lock.lockfile import Lock
 from ..recipe import Recipe, is_pylock_name
@@ -50,30 +49,14 @@ def apply_update(update: RecipeUpdate) -> None:
     lock_path = update.lock_path
     replaced = update.old_lock_path if update.old_lock_path != lock_path else None
     restore = None if replaced else update.old_lock_text
-    staged: list[Path] = []
     try:
-        lock_tmp = stage(lock_path, format_lock_file(lock_path, update.new_lock,
-                                                     update.recipe.name))
-        staged.append(lock_tmp)
-        recipe_tmp = stage(update.path, update.new_text)
-        staged.append(recipe_tmp)
-        os.replace(lock_tmp, lock_path)
-        try:
-            os.replace(recipe_tmp, update.path)
-        except OSError:
-            if restore is None:
-                lock_path.unlink(missing_ok=True)
-            else:
-                os.replace(stage(lock_path, restore), lock_path)
-            raise
+        write_pair(lock_path, format_lock_file(lock_path, update.new_lock, update.recipe.name),
+                   update.path, update.new_text, restore)
         if replaced is not None:
             replaced.unlink(missing_ok=True)
     except OSError as err:
         raise ChoconsisError(f"{update.path}: cannot write the updated recipe and lock: "
                              f"{err}") from None
-    finally:
-        for tmp in staged:
-            tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- the command
