@@ -25,7 +25,7 @@ from .backends.outputs import backends_for
 from .lock.files import read_recipe_lock  # its pylock, or an old-format lock beside it
 from .lock.lockfile import Lock
 from .lock.scripts import record_scripts, wheel_source
-from .wheelfiles import console_scripts
+from .wheelfiles import wheel_commands
 from .payload import ArtifactStore, Payload, resolve_payload
 from .store import sha256_file
 from .plan import Delivery, InstallPlan, build_plan, layout_of
@@ -90,7 +90,7 @@ def with_console_scripts(recipe: Recipe, lock: Lock, store: ArtifactStore, *,
     ui.note(f"{lock.source}: the lock does not record its console scripts; reading them from "
             f"the wheels (run 'choconsis lock {recipe.source}' to record them)")
     return record_scripts(lock, recipe.pip.requirements, recipe.install.commands,
-                          wheel_source(store, fetch=fetch), console_scripts)
+                          wheel_source(store, fetch=fetch), wheel_commands)
 
 
 def plan_recipe(recipe: Recipe, delivery: Delivery, store: ArtifactStore, *,

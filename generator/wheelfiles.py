@@ -1,5 +1,6 @@
-"""What choconsis reads inside a wheel file: its one ``*.dist-info`` folder's ``METADATA`` and
-the entry points of ``entry_points.txt``, and the size of what it unpacks to.
+"""What choconsis reads inside a wheel file: its one ``*.dist-info`` folder's ``METADATA``, the
+entry points of ``entry_points.txt``, the commands the wheel installs (:func:`wheel_commands`)
+and the size of what it unpacks to.
 
 One reader for every user, so that ``new`` (the recipe's commands and check command) and
 ``build`` (the commands put on PATH) see the same commands in the same order: the order the
@@ -9,6 +10,7 @@ wheel's author wrote them in entry_points.txt, names with their case.
 from __future__ import annotations
 
 import configparser
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,42 @@ from .errors import BuildError
 
 CONSOLE_SCRIPTS = "console_scripts"
 GUI_SCRIPTS = "gui_scripts"
+
+# The kinds of command a wheel installs into Scripts (what [install] commands may name):
+CONSOLE = "console"  # a console_scripts entry point: pip writes a launcher
+GUI = "gui"  # a gui_scripts entry point: the same, without a console
+EXE = "exe"  # a native program in <name>-<ver>.data/scripts (ruff.exe)
+SCRIPT = "script"  # a Python script file there (#!python shebang; legacy setup.py scripts)
+BATCH = "batch"  # a .cmd or .bat file there (awscli's aws.cmd)
+KINDS = (CONSOLE, GUI, EXE, SCRIPT, BATCH)
+BATCH_EXTENSIONS = (".cmd", ".bat")
+# distlib's test of a Python shebang (what pip and the installer library rewrite)
+_PYTHON_SHEBANG = re.compile(rb"^#!.*pythonw?[0-9.]*(\.exe)?\"?([ \t].*)?$")
+
+
+@dataclass(frozen=True)
+class WheelCommand:
+    """A command a wheel installs: its name (what a user types; a batch file keeps its
+    extension, ``aws.cmd``) and kind (:data:`KINDS`)."""
+
+    name: str
+    kind: str = CONSOLE
+
+    @property
+    def file(self) -> str:
+        """Its file in the app's commands folder: a batch file as named, else ``<name>.exe``
+        (a launcher, or the native program itself)."""
+        return self.name if self.kind == BATCH else self.name + ".exe"
+
+    @property
+    def runs_as(self) -> str:
+        """What a user types to run it (a batch file without its extension)."""
+        return self.name.rsplit(".", 1)[0] if self.kind == BATCH else self.name
+
+    @property
+    def typed(self) -> str:
+        """:attr:`runs_as` as cmd.exe compares it: in lower case."""
+        return self.runs_as.lower()
 
 
 @dataclass(frozen=True)
@@ -79,6 +117,43 @@ def entry_point_map(text: str, group: str, wheel: str = "") -> dict[str, str]:
 def console_scripts(path: Path) -> tuple[str, ...]:
     """The [console_scripts] names of the wheel at ``path``, in file order."""
     return read_dist_info(path, need_metadata=False).scripts(CONSOLE_SCRIPTS)
+
+
+def data_script_command(filename: str, head: bytes) -> WheelCommand | None:
+    """The command a file of ``.data/scripts`` is, from its name and first line; None for a
+    file Windows cannot run as a command (a shell script, a .ps1, a DLL, a .py without a
+    Python shebang)."""
+    lower = filename.lower()
+    if lower.endswith(".exe") and len(filename) > 4:
+        return WheelCommand(filename[:-4], EXE)
+    if lower.endswith(BATCH_EXTENSIONS) and len(filename) > 4:
+        return WheelCommand(filename, BATCH)
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if _PYTHON_SHEBANG.match(first):
+        stem, dot, ext = filename.rpartition(".")
+        # as pip's launchers name it: foo.py and foo.pyw run as foo
+        return WheelCommand(stem if dot and ext.lower().startswith("py") and stem
+                            else filename, SCRIPT)
+    return None
+
+
+def wheel_commands(path: Path) -> tuple[WheelCommand, ...]:
+    """Every command the wheel at ``path`` installs into Scripts: its console_scripts and
+    gui_scripts entry points (in file order), then the files of its ``.data/scripts`` folder
+    that Windows can run (by name)."""
+    info = read_dist_info(path, need_metadata=False)
+    found = [WheelCommand(n, CONSOLE) for n in info.scripts(CONSOLE_SCRIPTS)]
+    found += [WheelCommand(n, GUI) for n in info.scripts(GUI_SCRIPTS)]
+    with zipfile.ZipFile(path) as zf:
+        for member in sorted(zf.namelist()):
+            parts = member.split("/")
+            if (len(parts) == 3 and parts[0].endswith(".data") and parts[1] == "scripts"
+                    and parts[2]):
+                with zf.open(member) as handle:
+                    command = data_script_command(parts[2], handle.read(256))
+                if command is not None:
+                    found.append(command)
+    return tuple(found)
 
 
 def wheel_metadata(path: Path) -> str:

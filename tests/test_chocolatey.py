@@ -320,8 +320,8 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
     assert "(Test-Path -LiteralPath ($stateDir + '\\engine-state.json'))" in uninstall
     assert "'uninstall'" not in uninstall  # no pip runs at uninstall
     if plan.layout.venv:  # the commands' shims go before the engine removes their launchers
-        assert uninstall.index("Uninstall-BinFile -Name $name -Path (Join-Path ($installDir + "
-                               "'\\bin')") < uninstall.index("@engineArgs")
+        assert uninstall.index("Uninstall-BinFile -Name $names[$i] -Path (Join-Path "
+                               "($installDir + '\\bin')") < uninstall.index("@engineArgs")
     # each native step records under its plan key; its undo reads the same key
     for number, step in enumerate(plan.steps, start=1):
         key = "engine" if step == plan.engine_steps[0] else step.key

@@ -78,10 +78,14 @@ def app_site(install: Path) -> Path:
         / "site-packages"
 
 
-def description(tool_command: list, uv: dict | None = None) -> dict:
-    """environment, path, packages (a program standing in for uv), commands: the steps and
-    fields the plan gives for the default shape (checked in the last tests)."""
+def description(tool_command: list, uv: dict | None = None,
+                commands: tuple[tuple[str, str, str], ...] = (
+                    ("demo-tool", "console", "demo-tool.exe"),)) -> dict:
+    """environment, path, packages (a program standing in for uv), commands (name, kind,
+    file): the steps and fields the plan gives for the default shape (checked in the last
+    tests)."""
     site = "/env/lib/python%d.%d/site-packages" % sys.version_info[:2]
+    names, kinds, files = (list(column) for column in zip(*commands))
     return {"version": 1, "steps": [
         {"number": 2, "key": "environment", "title": "the app's environment", "owns": "ours",
          "install": {"kind": "make_venv", "folder": v("install_dir", "/env")},
@@ -94,13 +98,15 @@ def description(tool_command: list, uv: dict | None = None) -> dict:
         {"number": 4, "key": "packages", "title": "uv install demo", "owns": "ours",
          "install": {"kind": "pip_install", "command": tool_command, "uv": uv, "record": None},
          "undo": {"kind": "nothing"}},
-        {"number": 5, "key": "commands", "title": "commands on PATH: demo-tool", "owns": "ours",
-         "install": {"kind": "expose_commands", "names": ["demo-tool"],
+        {"number": 5, "key": "commands", "title": "commands on PATH: " + " ".join(names),
+         "owns": "ours",
+         "install": {"kind": "expose_commands", "names": names, "kinds": kinds,
+                     "scripts": v("install_dir", "/env/bin"),
                      "python": v("install_dir", "/env/bin/python"),
                      "site_packages": v("install_dir", site), "bin": v("install_dir", "/bin"),
                      "expose": v("expose"), "scope": v("scope"),
                      "record": v("state_dir", "/bin-path-record.txt")},
-         "undo": {"kind": "remove_commands", "names": ["demo-tool"],
+         "undo": {"kind": "remove_commands", "names": names, "files": files,
                   "bin": v("install_dir", "/bin"), "expose": v("expose"), "scope": v("scope"),
                   "record": v("state_dir", "/bin-path-record.txt")}}]}
 
@@ -184,6 +190,58 @@ def test_install_runs_every_step_in_one_start_and_undo_takes_back_exactly_that(
         < undo_lines.index("undo step 2 (the app's environment): remove_tree")
     assert "undo step 3 (PATH): removed from the user Path: " + str(app) + r"\extra" \
         in undo_lines
+
+
+# The stand-in installer also puts what a wheel's .data/scripts holds into the
+# environment's Scripts folder (bin in a Linux venv): a native program, a Python script with
+# the shebang pip wrote, its Windows companion and a batch file of its own.
+DATA_SCRIPTS_INSTALLER = FAKE_INSTALLER + """scripts = os.path.join(os.path.dirname(site), "..", "..", "bin")
+open(os.path.join(scripts, "tiny.exe"), "wb").write(b"MZ native")
+open(os.path.join(scripts, "legacy"), "w").write("#!/abs/env/python.exe\\nprint('legacy ran')\\n")
+open(os.path.join(scripts, "legacy.cmd"), "w").write("@echo companion\\n")
+open(os.path.join(scripts, "hello.cmd"), "w").write("@echo hello\\n")
+"""
+
+
+def test_commands_of_every_kind_are_exposed_and_taken_back(tmp_path: Path,
+                                                           registry: FakeRegistry):
+    app = tmp_path / "app"
+    tool = [[sys.executable], [str(installer_script(tmp_path, DATA_SCRIPTS_INSTALLER))],
+            v("install_dir", str(app_site(app))[len(str(app)):])]
+    commands = (("demo-tool", "console", "demo-tool.exe"), ("tiny", "exe", "tiny.exe"),
+                ("legacy", "script", "legacy.exe"), ("hello.cmd", "batch", "hello.cmd"))
+    code, out = run_engine(tmp_path, "install", description(tool, commands=commands))
+    assert (code, out) == (0, "")
+    bin_, scripts = app / "bin", app / "env" / "bin"
+    assert sorted(p.name for p in bin_.iterdir()) == ["demo-tool", "hello.cmd", "legacy",
+                                                      "tiny.exe"]
+    # the native program is itself (a hard link here), not a launcher
+    assert (bin_ / "tiny.exe").read_bytes() == b"MZ native"
+    assert (bin_ / "tiny.exe").stat().st_ino == (scripts / "tiny.exe").stat().st_ino
+    # the script runs with the environment's python, whatever its first line said
+    legacy = bin_ / "legacy"
+    assert legacy.read_text().startswith(f"#!{scripts / 'python'}")
+    ran = subprocess.run([str(legacy)], capture_output=True, text=True, check=True)
+    assert ran.stdout == "legacy ran\n"
+    # the batch file hands over to the one in Scripts, relative to its own folder
+    assert (bin_ / "hello.cmd").read_bytes() == b'@"%~dp0../env/bin/hello.cmd" %*\r\n'
+    assert (scripts / "legacy.cmd").is_file() and not (bin_ / "legacy.cmd").exists()
+
+    code, out = run_engine(tmp_path, "undo", description(tool, commands=commands))
+    assert (code, out) == (0, "")
+    assert not bin_.exists() and not (app / "env").exists()
+
+
+def test_a_command_whose_file_is_missing_fails_the_step_in_one_line(tmp_path: Path,
+                                                                  registry: FakeRegistry):
+    app = tmp_path / "app"
+    tool = [[sys.executable], [str(installer_script(tmp_path, FAKE_INSTALLER))],
+            v("install_dir", str(app_site(app))[len(str(app)):])]
+    commands = (("ruff", "exe", "ruff.exe"),)
+    code, out = run_engine(tmp_path, "install", description(tool, commands=commands))
+    assert code == 1 and out.count("\n") == 1
+    assert "step 5 (commands on PATH: ruff) failed" in out and "ruff.exe is not there" in out
+    assert not (app / "bin").exists()
 
 
 def test_a_failing_step_undoes_the_engines_part_and_says_why_in_one_line(

@@ -12,7 +12,7 @@ import pytest
 from choconsis.errors import RecipeError
 from choconsis.lock.lockfile import Lock, LockedWheel, format_lock, parse_lock
 from choconsis.lock.scripts import commands_of, record_scripts
-from choconsis.wheelfiles import console_scripts
+from choconsis.wheelfiles import wheel_commands
 
 REQS = ("Tool-A==1.0", "tool-b==2.0")
 
@@ -56,7 +56,7 @@ def wheels(tmp_path):
 
 
 def test_the_requirements_wheels_are_read_and_the_lock_round_trips(wheels):
-    recorded = record_scripts(lock(), REQS, None, wheels, console_scripts)
+    recorded = record_scripts(lock(), REQS, None, wheels, wheel_commands)
     assert sorted(wheels.opened) == ["tool-a", "tool-b"]  # dependencies are not opened
     assert recorded.console_scripts == {"tool-a": ("a",), "tool-b": ("b1", "b2")}
     text = format_lock(recorded, "demo")
@@ -67,20 +67,20 @@ def test_the_requirements_wheels_are_read_and_the_lock_round_trips(wheels):
 
 
 def test_a_dependency_script_named_by_the_recipe_is_read_and_kept(wheels):
-    recorded = record_scripts(lock(), REQS, ("dep-tool",), wheels, console_scripts)
+    recorded = record_scripts(lock(), REQS, ("dep-tool",), wheels, wheel_commands)
     assert "dep" in wheels.opened
     back = parse_lock(format_lock(recorded), "x.lock")
     assert commands_of(back, REQS, ("dep-tool",), "x.toml") == ("dep-tool",)
 
 
 def test_a_command_no_wheel_declares_is_refused_with_the_field(wheels):
-    recorded = record_scripts(lock(), REQS, ("nope",), wheels, console_scripts)
-    with pytest.raises(RecipeError, match=r"install\.commands.*nope.*declare: a, b1, b2"):
+    recorded = record_scripts(lock(), REQS, ("nope",), wheels, wheel_commands)
+    with pytest.raises(RecipeError, match=r"install\.commands.*nope.*install: a, b1, b2"):
         commands_of(recorded, REQS, ("nope",), "x.toml")
 
 
 def test_wheels_not_at_hand_make_the_check_lenient_not_wrong(wheels):
-    partial = record_scripts(lock(), REQS, ("nope",), lambda w: None, console_scripts)
+    partial = record_scripts(lock(), REQS, ("nope",), lambda w: None, wheel_commands)
     assert partial.scripts_partial
     assert commands_of(partial, REQS, ("nope",), "x.toml") == ("nope",)
     assert commands_of(partial, REQS, None, "x.toml") == ()
@@ -105,4 +105,4 @@ def test_a_script_name_the_lock_cannot_hold_is_refused(tmp_path):
     w = lock().wheels[1]
     path = make_wheel(tmp_path, w, ["a,b"])
     with pytest.raises(RecipeError, match="a,b"):
-        record_scripts(lock(), REQS, None, lambda _: path, console_scripts)
+        record_scripts(lock(), REQS, None, lambda _: path, wheel_commands)

@@ -177,7 +177,7 @@ def test_new_over_an_old_format_lock_writes_the_pylock_and_removes_it(world, tmp
     ("no-such-tool", 2, "no-such-tool: no such project on the index"),
     ("httpie==9.9", 2, "httpie: there is no version 9.9 on "),
     ("httpie>=3", 2, "'httpie>=3': expected PROJECT or PROJECT==VERSION"),
-    ("nocli==1.0", 2, "nocli 1.0 installs no console script"),
+    ("nocli==1.0", 2, "nocli 1.0 installs no command"),
     ("oldonly==1.0", 2, "with an amd64 exe installer suits the project; no wheel of oldonly "
                         "1.0 installs on 3.14.0, 3.13.4, 3.13.3, 3.12.10, 3.11.9"),
 ])

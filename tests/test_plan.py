@@ -278,7 +278,7 @@ def test_chocolatey_check_finds_the_commands_as_shims():
     script = render_install(plan, web_payload(plan), "requirements.lock")
     check = script[script.index("Action 'run_check'"):]
     assert "\\bin" not in check and "$env:PATH =" not in check  # no folder of launchers here
-    assert "Install-BinFile -Name $name" in script
+    assert "Install-BinFile -Name $names[$i]" in script
 
 
 def test_command_line_quoting():

@@ -17,7 +17,7 @@ from choconsis.lock.scripts import commands_of, record_scripts, wheel_source
 from choconsis.recipe import loads_recipe
 from choconsis.store import ArtifactStore, make_session
 from choconsis.wheelfiles import (GUI_SCRIPTS, console_scripts, read_dist_info, unpacked_size,
-                                  wheel_metadata)
+                                  wheel_commands, wheel_metadata)
 from kit.index import FakeIndex, make_wheel
 from kit.recipes import demo_recipe_text
 
@@ -99,7 +99,7 @@ def test_new_and_build_list_a_wheels_commands_alike(loopback, tmp_path):
     store = ArtifactStore(cache_dir=tmp_path / "cache")
     page = SimpleIndex(idx.url, make_session()).project("tool")
 
-    written_by_new = read_wheel(choose_release(page, None), store).console_scripts
+    written_by_new = tuple(c.name for c in read_wheel(choose_release(page, None), store).commands)
 
     file = next(f for f in page.files if f.is_wheel)
     assert file.sha256
@@ -108,7 +108,7 @@ def test_new_and_build_list_a_wheels_commands_alike(loopback, tmp_path):
     recipe = loads_recipe(demo_recipe_text(reqs=("tool==1.0",), index=idx.url))
     assert recipe.install.commands is None  # build lists them itself, from the lock
     lock = record_scripts(lock, recipe.pip.requirements, None, wheel_source(store),
-                          console_scripts)
+                          wheel_commands)
     put_on_path_by_build = commands_of(lock, recipe.pip.requirements, None, "demo.toml")
 
     assert written_by_new == put_on_path_by_build == IN_FILE_ORDER

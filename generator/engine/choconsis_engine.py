@@ -74,7 +74,7 @@ def resolve_action(action, variables):
     """Every field of an action with its values resolved (lists of values stay lists)."""
     out = {}
     for name, value in action.items():
-        if name == "names":  # plain words (the commands)
+        if name in ("names", "kinds", "files"):  # plain words (the commands)
             out[name] = list(value)
         elif name in ("command", "entries") and isinstance(value, list):
             out[name] = [resolve(v, variables) for v in value]

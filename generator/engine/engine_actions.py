@@ -175,8 +175,9 @@ def expose_commands(action, key, state, log, name):
     if not os.path.isdir(folder):
         os.makedirs(folder)
     maker = make_launchers.make_maker(folder, action["python"])
-    total = make_launchers.write_commands(maker, action["names"], action["site_packages"])
-    log("%s: %d launcher(s) in %s" % (name, total, folder))
+    total = make_launchers.write_commands(maker, action["names"], action["site_packages"],
+                                          action.get("kinds"), action.get("scripts"))
+    log("%s: %d command(s) in %s" % (name, total, folder))
     if action["expose"] == "path":
         log("%s: %s" % (name, choconsis_path.command_add(action["scope"], action["record"],
                                                          [folder])))
@@ -219,8 +220,10 @@ def undo_remove_commands(action, done, log, name):
     if action["expose"] == "path" and os.path.isfile(action["record"]):
         log("undo %s: %s" % (name, choconsis_path.command_remove(action["scope"],
                                                                  action["record"])))
-    for command in action["names"]:  # the launcher (name.exe on Windows, name elsewhere)
-        for path in (os.path.join(folder, command + ".exe"), os.path.join(folder, command)):
+    # each command's file (name.exe, a batch file as named; a launcher is name elsewhere)
+    files = action.get("files") or [n + ".exe" for n in action["names"]]
+    for command, file_name in zip(action["names"], files):
+        for path in (os.path.join(folder, file_name), os.path.join(folder, command)):
             if os.path.isfile(path):
                 os.remove(path)
     if os.path.isdir(folder) and not os.listdir(folder):

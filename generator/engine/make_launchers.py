@@ -31,7 +31,9 @@ import base64
 import hashlib
 import io
 import os
+import shutil
 import sys
+import tempfile
 
 try:  # Python 3
     from configparser import RawConfigParser
@@ -102,23 +104,121 @@ def write_launchers(maker, dist_info, site_packages):
     return len(written)
 
 
-def write_commands(maker, names, site_packages):
-    # type: (object, list, str) -> int
-    """A launcher for each name, from the console scripts of site-packages' dists."""
+ENTRY_KINDS = ("console", "gui")  # the kinds of choconsis.wheelfiles found in entry_points.txt
+
+
+def write_commands(maker, names, site_packages, kinds=None, scripts=None):
+    # type: (object, list, str, list, str) -> int
+    """Expose each name in the maker's folder (the app's commands folder), by its kind
+    (choconsis.wheelfiles.KINDS; none: every name is an entry point):
+
+    - console, gui: a launcher of the entry point found among site-packages' dists;
+    - exe: the native program of ``scripts``, itself (a hard link, else a copy): see
+      :func:`expose_program`;
+    - script: a launcher that runs the Python script file of ``scripts`` with the maker's
+      python.exe (never a file association, never a python on PATH);
+    - batch: a .cmd of one line that hands over to the batch file of ``scripts``, which so
+      runs where it lies (its ``%~dp0`` is still the Scripts folder).
+    """
+    kinds = kinds or ["console"] * len(names)
+    wanted = [n for n, k in zip(names, kinds) if k in ENTRY_KINDS]
     found = {}
-    for entry in sorted(os.listdir(site_packages)):
-        if entry.endswith(".dist-info"):
-            path = os.path.join(site_packages, entry, "entry_points.txt")
-            for name, target, gui in read_entry_points(path):
-                found.setdefault(name.lower(), (name, target, gui))
-    missing = [n for n in names if n.lower() not in found]
+    if wanted:
+        for entry in sorted(os.listdir(site_packages)):
+            if entry.endswith(".dist-info"):
+                path = os.path.join(site_packages, entry, "entry_points.txt")
+                for name, target, gui in read_entry_points(path):
+                    found.setdefault(name.lower(), (name, target, gui))
+    missing = [n for n in wanted if n.lower() not in found]
     if missing:
         raise LookupError("no installed dist has the console script(s) %s"
                           % ", ".join(missing))
-    for wanted in names:
-        name, target, gui = found[wanted.lower()]
-        maker.make("%s = %s" % (name, target), {"gui": gui})
+    for wanted_name, kind in zip(names, kinds):
+        if kind in ENTRY_KINDS:
+            name, target, gui = found[wanted_name.lower()]
+            maker.make("%s = %s" % (name, target), {"gui": gui})
+        elif kind == "exe":
+            expose_program(os.path.join(scripts, wanted_name + ".exe"),
+                           os.path.join(maker.target_dir, wanted_name + ".exe"))
+        elif kind == "script":
+            write_script_launcher(maker, script_file(scripts, wanted_name))
+        elif kind == "batch":
+            write_forwarder(os.path.join(scripts, wanted_name),
+                            os.path.join(maker.target_dir, wanted_name))
+        else:
+            raise ValueError("%s: unknown kind of command %r" % (wanted_name, kind))
     return len(names)
+
+
+def _need(path):
+    if not os.path.isfile(path):
+        raise LookupError("%s is not there (the packages step installed no such file)" % path)
+    return path
+
+
+def expose_program(source, target):
+    """A native program of Scripts exposed as itself: a hard link where the file system
+    allows (no second copy on disk), else a copy. It runs exactly as from Scripts (its own
+    console, exit code and Ctrl+C; no launcher in between); a program of a wheel's
+    .data/scripts cannot count on files beside it but its own, which pip puts in Scripts
+    together with every other dist's scripts."""
+    _need(source)
+    if os.path.lexists(target):
+        os.remove(target)
+    try:
+        os.link(source, target)
+    except (AttributeError, OSError):  # Python 2 on Windows has no os.link; FAT, shares
+        shutil.copyfile(source, target)
+
+
+def script_file(scripts, name):
+    """The script file of command ``name`` (pip names foo.py's launcher foo)."""
+    for candidate in (name, name + ".py", name + ".pyw"):
+        if os.path.isfile(os.path.join(scripts, candidate)):
+            return os.path.join(scripts, candidate)
+    raise LookupError("no script file %s in %s" % (name, scripts))
+
+
+def write_script_launcher(maker, path):
+    """A launcher (distlib's, as pip writes for entry points) holding the script: distlib
+    rewrites a ``#!python`` first line to the maker's python.exe, and the installed file's
+    first line is already rewritten (an absolute path distlib does not take for Python), so
+    a copy whose first line is ``#!python`` (``#!pythonw``) is handed to it."""
+    from pip._vendor.distlib.scripts import ScriptMaker
+
+    with open(path, "rb") as handle:
+        first, rest = (handle.read().split(b"\n", 1) + [b""])[:2]
+    gui = b"pythonw" in first.lower()
+    staging = tempfile.mkdtemp(prefix="choconsis-script-")
+    try:
+        with open(os.path.join(staging, os.path.basename(path)), "wb") as handle:
+            handle.write((b"#!pythonw" if gui else b"#!python") + b"\n" + rest)
+        copier = ScriptMaker(staging, maker.target_dir, add_launchers=True)
+        copier.executable = maker.executable
+        copier.clobber = copier.force = True
+        copier.variants = set([""])
+        copier.make(os.path.basename(path))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_forwarder(source, target):
+    """A batch file of one line that hands over to ``source`` (no CALL: it does not come
+    back, so its exit code is the other's). The path is relative to the forwarder's own
+    folder (``%~dp0``): the install's folder names are ASCII where the install folder's may
+    not be, and cmd.exe reads a batch file in the console's code page."""
+    _need(source)
+    try:
+        where = "%~dp0" + os.path.relpath(source, os.path.dirname(target)).replace("%", "%%")
+    except ValueError:  # another drive
+        where = source.replace("%", "%%")
+    text = '@"%s" %%*\r\n' % where
+    try:
+        data = text.encode("ascii")
+    except UnicodeError:
+        data = text.encode("mbcs" if os.name == "nt" else "utf-8")
+    with open(target, "wb") as handle:
+        handle.write(data)
 
 
 def main(argv=None):

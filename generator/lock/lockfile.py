@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from ..errors import RecipeError
 from ..fileio import write_atomic
+from ..wheelfiles import KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..recipe import Recipe
@@ -51,10 +52,14 @@ class Lock:
     # [pip] installer = "uv": the uv wheel whose uv.exe installs the lock at install time
     # (pinned like the wheels; not itself installed into the app)
     installer: LockedWheel | None = None
-    # The console scripts of the wheels read at lock time (lock/scripts.py), by dist: the
+    # The commands of the wheels read at lock time (lock/scripts.py), by dist: the
     # requirements' always, every wheel's when [install] commands names another's. A dist not
-    # in it was not read; None: a lock made before choconsis recorded them.
+    # in it was not read; None: a lock made before choconsis recorded them. (Named after the
+    # console scripts, the one kind older locks recorded.)
     console_scripts: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # the kind of each command that is not a console_scripts entry point (wheelfiles.KINDS):
+    # gui, exe, script, batch; a lock made before kinds were recorded has none
+    command_kinds: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
     # in memory only: some wheel whose scripts were wanted was not at hand (check reads the
     # cache alone), so a command missing from console_scripts is not proof of a mistake
     scripts_partial: bool = field(default=False, compare=False)
@@ -137,6 +142,9 @@ def format_lock(lock: Lock, recipe_name: str = "") -> str:
     if lock.console_scripts is not None:
         lines.append("# console-scripts: " + " ".join(
             f"{name}={','.join(names)}" for name, names in sorted(lock.console_scripts.items())))
+    if lock.command_kinds:  # only then: locks of console scripts alone keep their bytes
+        lines.append("# command-kinds: " + " ".join(
+            f"{name}={kind}" for name, kind in sorted(lock.command_kinds.items())))
     for w in sorted(lock.wheels, key=lambda w: w.name):
         lines.append(f"{w.name}=={w.version} \\")
         lines.append(f"    --hash=sha256:{w.sha256}")
@@ -190,8 +198,23 @@ def parse_lock(text: str, source: str = "<lock>") -> Lock:
     installer = _installer(meta["installer"], source) if "installer" in meta else None
     scripts = (_console_scripts(meta["console-scripts"], source)
                if "console-scripts" in meta else None)
+    kinds = (_command_kinds(meta["command-kinds"], source)
+             if "command-kinds" in meta else {})
     return Lock(tag, platform, requirements, index_url, tuple(wheels), source, provided,
-                installer, scripts)
+                installer, scripts, command_kinds=kinds)
+
+
+def _command_kinds(value: str, source: str) -> dict[str, str]:
+    """'# command-kinds: ruff=exe aws=script' -> {"ruff": "exe", "aws": "script"}."""
+    out = {}
+    for item in value.split():
+        name, _, kind = item.rpartition("=")
+        if not name or kind not in KINDS:
+            raise RecipeError(source, "# command-kinds:",
+                              f"expected 'COMMAND=KIND ...' (KIND one of {', '.join(KINDS)}), "
+                              f"found {item!r}")
+        out[name] = kind
+    return out
 
 
 _SCRIPTS_RE = re.compile(r"([a-z0-9][a-z0-9.-]*)=([^\s=,]+(?:,[^\s=,]+)*)?")

@@ -6,8 +6,9 @@ installs (``wheels`` with ``name``, ``url`` and ``hashes.sha256``; an ``sdist`` 
 a legacy target pins a source archive), the target as ``environments`` and ``requires-python``.
 What PEP 751 has no key for stays under ``[tool.choconsis]``: the target's tag and platform,
 the recipe's requirements, index and ``[pip] provided``, the uv wheel that installs the lock at
-install time (pinned like the others, not itself installed) and the console scripts read from
-the wheels (:mod:`.scripts`). A lock file made by another tool (uv lists every wheel that fits
+install time (pinned like the others, not itself installed) and the commands read from the
+wheels (:mod:`.scripts`: ``console-scripts`` names them by dist, ``command-kinds`` gives the kind
+of each that is not a console_scripts entry point). A lock file made by another tool (uv lists every wheel that fits
 any platform) is read too when it has that table: of several wheels, the one the target ranks
 first is taken.
 """
@@ -26,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 from ..errors import RecipeError
 from ..recipe.target import Target, marker_environment
+from ..wheelfiles import KINDS
 from .lockfile import Lock, LockedWheel
 
 LOCK_VERSION = "1.0"
@@ -82,6 +84,11 @@ def format_pylock(lock: Lock, recipe_name: str = "") -> str:
         for dist, names in sorted(lock.console_scripts.items()):
             scripts.add(dist, list(names))
         tool.add("console-scripts", scripts)
+    if lock.command_kinds:  # the commands that are not console_scripts entry points
+        kinds = tomlkit.table()
+        for name, kind in sorted(lock.command_kinds.items()):
+            kinds.add(name, kind)
+        tool.add("command-kinds", kinds)
     outer = tomlkit.table(is_super_table=True)
     outer.add("choconsis", tool)
     doc.add("tool", outer)
@@ -192,6 +199,17 @@ def _console_scripts(tool: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
     return out
 
 
+def _command_kinds(tool: dict[str, Any]) -> dict[str, str]:
+    table = tool.get("command-kinds", {})
+    if not isinstance(table, dict):
+        raise PylockError("tool.choconsis.command-kinds: expected a table")
+    for name, kind in table.items():
+        if kind not in KINDS:
+            raise PylockError(f"tool.choconsis.command-kinds.{name}: expected one of "
+                              f"{', '.join(KINDS)}, found {kind!r}")
+    return dict(table)
+
+
 def _lock(data: dict[str, Any], source: str) -> Lock:
     version = data.get("lock-version")
     if not isinstance(version, str) or version.split(".")[0] != LOCK_VERSION.split(".")[0]:
@@ -225,7 +243,8 @@ def _lock(data: dict[str, Any], source: str) -> Lock:
                           key=lambda w: w.name))
     return Lock(tag, platform, _strings(tool, "requirements", where),
                 _str(tool, "index-url", where), wheels, source,
-                _strings(tool, "provided", where), installer, _console_scripts(tool))
+                _strings(tool, "provided", where), installer, _console_scripts(tool),
+                command_kinds=_command_kinds(tool))
 
 
 def parse_pylock(text: str, source: str = "<pylock>") -> Lock:

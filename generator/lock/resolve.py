@@ -64,7 +64,7 @@ from .lockfile import Lock
 from .pipshim import PIP_SHIM
 from .provided import check_provided, without_provided
 from .scripts import WheelSource, record_scripts
-from ..wheelfiles import console_scripts
+from ..wheelfiles import wheel_commands
 from .report import wheels_from_report
 from .uvresolve import resolve_with_uv
 
@@ -210,7 +210,7 @@ def resolve_lock(recipe: "Recipe", *, index_url: str | None = None,
     if wheel_source is None:
         return lock
     return record_scripts(lock, recipe.pip.requirements, recipe.install.commands, wheel_source,
-                          console_scripts)
+                          wheel_commands)
 
 
 def lock_recipe(recipe: "Recipe", *, index_url: str | None = None,
@@ -245,6 +245,6 @@ def convert_lock(recipe: "Recipe", *, wheel_source: WheelSource | None = None) -
     lock = dataclasses.replace(lock, source=str(recipe.lock_path))
     if lock.console_scripts is None and wheel_source is not None:
         lock = record_scripts(lock, recipe.pip.requirements, recipe.install.commands,
-                              wheel_source, console_scripts)
+                              wheel_source, wheel_commands)
     save_recipe_lock(recipe, lock)
     return lock

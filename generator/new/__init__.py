@@ -34,6 +34,7 @@ from ..recipe.fields import Bad, as_check_command, as_expect, as_package_id, as_
 from ..recipe.model import default_installer
 from ..store import ArtifactStore, make_session
 from ..update.versioning import VersionError, choco_version
+from ..wheelfiles import BATCH, WheelCommand
 from .metadata import package_fields
 from .project import choose_release, parse_spec, read_wheel
 from .runtime import runtime_table
@@ -107,16 +108,16 @@ def check_expect(declared: str | None, version: str) -> str:
     return ""
 
 
-def check_command(project: str, commands: tuple[str, ...]) -> str:
-    """``<script> --version`` for the shortest script name (http for httpie's http, https,
-    httpie): usually the tool itself rather than a helper."""
-    for name in sorted(commands, key=lambda c: (len(c), c)):
+def check_command(project: str, commands: tuple[WheelCommand, ...]) -> str:
+    """``<command> --version`` for the shortest command name (http for httpie's http, https,
+    httpie): usually the tool itself rather than a helper; a batch file last."""
+    for command in sorted(commands, key=lambda c: (c.kind == BATCH, len(c.name), c.name)):
         try:
-            return as_check_command(f"{name} --version")
+            return as_check_command(f"{command.name} --version")
         except Bad:
             continue
-    raise UsageError(f"{project}: no console script name can be run as a check command "
-                     f"({', '.join(commands)})")
+    raise UsageError(f"{project}: no command name can be run as a check command "
+                     f"({', '.join(c.name for c in commands)})")
 
 
 def _fallback_url(index_url: str, name: str) -> str:
@@ -146,12 +147,13 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
         page = SimpleIndex(opts.index_url, session, opts.timeout).project(name)
         release = choose_release(page, pinned, opts.arch)
         wheel = read_wheel(release, store)
-        if not wheel.console_scripts:
-            raise UsageError(f"{wheel.name} {release.version} installs no console script "
-                             "(its entry_points.txt has no [console_scripts]): choconsis "
-                             "packages command-line tools")
-        ui.note(f"{wheel.name} {release.version}: console scripts "
-                f"{', '.join(wheel.console_scripts)}")
+        if not wheel.commands:
+            raise UsageError(f"{wheel.name} {release.version} installs no command (no "
+                             "console or GUI entry point, no program, Python script or batch "
+                             "file in its .data/scripts): choconsis packages command-line "
+                             "tools")
+        ui.note(f"{wheel.name} {release.version}: commands "
+                f"{', '.join(f'{c.name} ({c.kind})' for c in wheel.commands)}")
         python = runtime_table(
             installer=opts.installer, arch=opts.arch, python=opts.python,
             index_url=python_index_url(opts), requires_python=wheel.requires_python,
@@ -168,7 +170,7 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
     shown = display_name(wheel.name)
     package, notes = package_fields(
         wheel.metadata, name=shown, version=str(release.version), python=python["version"],
-        arch=opts.arch, commands=wheel.console_scripts,
+        arch=opts.arch, commands=tuple(c.name for c in wheel.commands),
         fallback_url=_fallback_url(opts.index_url, wheel.name),
         runtime=opts.installer, installer=default_installer(python["version"]))
     if release.passed_over:
@@ -185,7 +187,7 @@ def new_recipe(opts: NewOptions, command_line: str) -> NewRecipe:
     text = recipe_text(
         command_line=command_line, package=package,
         python=python, requirement=f"{shown}=={release.version}", index_url=opts.index_url,
-        check_command=check_command(wheel.name, wheel.console_scripts),
+        check_command=check_command(wheel.name, wheel.commands),
         check_expect=check_expect(wheel.metadata.get("Version"), str(release.version)))
     try:
         recipe = loads_recipe_at(text, recipe_path)

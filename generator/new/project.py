@@ -18,7 +18,8 @@ from packaging.version import Version
 from ..errors import UsageError
 from ..index.simple import IndexFile, ProjectPage
 from ..store import ArtifactStore
-from ..wheelfiles import read_dist_info
+from ..lock.scripts import default_commands
+from ..wheelfiles import WheelCommand, read_dist_info, wheel_commands
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ProjectWheel:
 
     file: IndexFile
     metadata: Message
-    console_scripts: tuple[str, ...]
+    commands: tuple[WheelCommand, ...]  # what it installs that the recipe's commands default to
 
     @property
     def name(self) -> str:
@@ -122,4 +123,5 @@ def read_wheel(release: Release, store: ArtifactStore) -> ProjectWheel:
     else:  # an index without hashes: pinned by what was downloaded, as the lock does
         path, _ = store.fetch_unpinned(file.url, file.filename, label)
     info = read_dist_info(path)
-    return ProjectWheel(file, HeaderParser().parsestr(info.metadata), info.scripts())
+    return ProjectWheel(file, HeaderParser().parsestr(info.metadata),
+                        tuple(default_commands(wheel_commands(path))))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..recipe import url_filename
+from ..wheelfiles import CONSOLE, WheelCommand
 from .policy import PROGRAM, ExitPolicy
 from .values import (RUNTIME_DIR, Command, Templated,
                      command_line, join, under)
@@ -153,7 +154,14 @@ class ExposeCommands(Action):
     command: Command  # setup.exe: make_launchers.py --commands NAME... into BIN
     path_command: Command  # setup.exe: choconsis_path.py add ... BIN
     exit: ExitPolicy = PROGRAM
+    kinds: tuple[str, ...] = ()  # of each name (wheelfiles.KINDS); none: console scripts
     kind: ClassVar[str] = "expose_commands"
+
+    @property
+    def commands(self) -> tuple[WheelCommand, ...]:
+        """Each name with its kind, and so its file in the commands folder."""
+        kinds = self.kinds or (CONSOLE,) * len(self.names)
+        return tuple(WheelCommand(n, k) for n, k in zip(self.names, kinds))
 
 
 @dataclass(frozen=True)

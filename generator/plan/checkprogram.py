@@ -4,7 +4,8 @@ The check runs through ``cmd.exe /d /c`` with the install's PATH: the app's comm
 (setup.exe's bin; the Chocolatey shims), the recipe's [path] entries, then the machine's
 PATH. So its program (the first word of ``[check] command``) must be one of:
 
-- the app's commands (the plan's, read from the lock's console scripts);
+- the app's commands (the plan's, read from the lock: entry points, programs, scripts and
+  batch files of the wheels);
 - a program in a folder the recipe puts on PATH: ``python``/``pythonw`` where that folder is
   the runtime's own (``{runtime_dir}``, or ``{install_dir}`` when the runtime is the install
   folder); any program at all where it is another folder, whose files choconsis cannot list
@@ -71,7 +72,7 @@ def check_provided(recipe: Recipe, commands: tuple[str, ...], *, partial: bool =
     program = check_program(recipe.check.command)
     if program in CMD_BUILTINS or program in SYSTEM_PROGRAMS:
         return
-    if program in {c.lower() for c in commands}:
+    if program in {check_program(c) for c in commands}:  # a batch file by its name too
         return
     on_path = path_programs(recipe)
     if on_path is None or program in on_path or partial:

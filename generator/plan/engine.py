@@ -69,6 +69,7 @@ def _install(plan: InstallPlan, step: Step) -> dict[str, Any]:
                 "record": _record(plan) if action.record else None}
     if isinstance(action, ExposeCommands):
         return {"kind": action.kind, "names": list(action.names),
+                "kinds": [c.kind for c in action.commands], "scripts": _value(layout.scripts),
                 "python": _value(layout.python), "site_packages": _value(layout.site_packages),
                 "bin": _value(action.bin), "expose": _value((EXPOSE,)),
                 "scope": _value(path_scope("install")),
@@ -87,7 +88,9 @@ def _undo(step: Step) -> dict[str, Any]:
         return {"kind": action.kind, "record": _value(under(STATE_DIR, PACKAGES_RECORD)),
                 "root": _value((RUNTIME_DIR,))}
     if isinstance(action, RemoveCommands):
-        return {"kind": action.kind, "names": list(action.names), "bin": _value(action.bin),
+        return {"kind": action.kind, "names": list(action.names),
+                "files": list(action.files or (n + ".exe" for n in action.names)),
+                "bin": _value(action.bin),
                 "expose": _value((EXPOSE,)), "scope": _value(path_scope("install")),
                 "record": _value(under(STATE_DIR, BIN_PATH_RECORD))}
     return {"kind": action.kind}

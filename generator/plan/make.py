@@ -10,7 +10,7 @@ from packaging.requirements import Requirement
 from ..errors import RecipeError, UsageError
 from ..lock.installer import uv_member
 from ..lock.lockfile import Lock
-from ..lock.scripts import commands_of
+from ..lock.scripts import exposed_commands
 from ..recipe import PythonRuntime, Recipe
 from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipInstall,
                       PrependPath, PythonRegistered, RunCheck, RunExe, RunMsi, UnpackZip,
@@ -186,17 +186,20 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) ->
         undo, owns = RemoveRecorded(remove_recorded_command()), Ownership.OURS
     tool = install.installer if isinstance(install, PipInstall) else "pip"
     steps.append(Step(f"{tool} install {names}", "packages", install, undo, owns, "packages"))
-    exposed = commands_of(lock, recipe.pip.requirements, recipe.install.commands,
-                          recipe.source)
+    found = exposed_commands(lock, recipe.pip.requirements, recipe.install.commands,
+                             recipe.source)
+    exposed = tuple(c.name for c in found)
     if exposed:
         scope = (SCOPE,)
         steps.append(Step("commands on PATH: " + " ".join(exposed), "commands",
                           ExposeCommands(exposed, layout.scripts, layout.bin,
                                          commands_command(layout, exposed),
                                          path_command("add", scope, BIN_PATH_RECORD,
-                                                      (layout.bin,))),
+                                                      (layout.bin,)),
+                                         kinds=tuple(c.kind for c in found)),
                           RemoveCommands(exposed, layout.scripts, layout.bin,
-                                         path_command("remove", scope, BIN_PATH_RECORD)),
+                                         path_command("remove", scope, BIN_PATH_RECORD),
+                                         files=tuple(c.file for c in found)),
                           Ownership.OURS, "commands"))
     if recipe.check.at_install:  # setup.exe /NoCheck or the package's /NoCheck skip it
         check = (("cmd.exe",), ("/d",), ("/c",), (recipe.check.command,))

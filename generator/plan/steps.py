@@ -123,6 +123,14 @@ class InstallPlan:
         return getattr(found[0].install, "names", ()) if found else ()
 
     @property
+    def command_files(self) -> tuple[tuple[str, str], ...]:
+        """(what it runs as, its file in the commands folder: ``<name>.exe``, a batch file
+        as named) for each of :attr:`commands`."""
+        found = self.by_role("commands")
+        install = found[0].install if found else None
+        return tuple((c.runs_as, c.file) for c in getattr(install, "commands", ()))
+
+    @property
     def artifacts(self) -> tuple[Artifact, ...]:
         return tuple(s.artifact for s in self.steps if s.artifact is not None)
 

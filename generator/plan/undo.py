@@ -73,6 +73,7 @@ class RemoveCommands(Action):
     bin: Templated
     path_command: Command
     exit: ExitPolicy = PROGRAM
+    files: tuple[str, ...] = ()  # of each name in the bin folder (none: <name>.exe)
     kind: ClassVar[str] = "remove_commands"
 
 

@@ -23,6 +23,7 @@ from ...plan import (ALL_USERS, DISTS_FILE, ENGINE_STATE_FILE, EXPOSE, FILE, INS
                      Templated, UninstallExeRuntime, UninstallMsi, UnpackZip, command_line,
                      earlier_state, engine_command, python_display_name, state_dir_name, under)
 from ...escaping import ps_string, ps_templated
+from ...wheelfiles import BATCH, CONSOLE, WheelCommand
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
 from .reasons import download_reasons
@@ -56,6 +57,13 @@ def ps(value: Templated) -> Code:
 
 def ps_array(codes: tuple[int, ...]) -> Code:
     return Code("@(" + ", ".join(str(int(c)) for c in codes) + ")")
+
+
+def _shims(commands: tuple[WheelCommand, ...], bin: Templated) -> dict[str, Any]:
+    """A shim per command: named as it runs (a batch file without its extension), of its
+    file in the commands folder."""
+    return {"names": Code(", ".join(ps_string(c.runs_as) for c in commands)),
+            "files": Code(", ".join(ps_string(c.file) for c in commands)), "bin": ps(bin)}
 
 
 @dataclass(frozen=True)
@@ -171,13 +179,14 @@ class ScriptSteps(StepTranslator):
                                       ) -> dict[str, Any]:
         """Chocolatey's own part of the commands step: a shim of each launcher the engine
         wrote into the commands folder (setup.exe puts that folder on PATH instead)."""
-        return {"names": Code(", ".join(ps_string(n) for n in action.names)),
-                "bin": ps(action.bin)}
+        return _shims(action.commands, action.bin)
 
     def values_engine_remove_commands(self, step: Step, action: RemoveCommands
                                       ) -> dict[str, Any]:
-        return {"names": Code(", ".join(ps_string(n) for n in action.names)),
-                "bin": ps(action.bin)}
+        files = action.files or tuple(n + ".exe" for n in action.names)
+        kinds = [BATCH if f != n + ".exe" else CONSOLE for n, f in zip(action.names, files)]
+        return _shims(tuple(WheelCommand(n, k) for n, k in zip(action.names, kinds)),
+                      action.bin)
 
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = Code(", ".join(ps(e) for e in action.path_entries))

@@ -2,7 +2,8 @@
 
 Layout of the zip (and of its rendered sources, ``<out>/<id>/portable/``)::
 
-    bin\\<command>.exe     one launcher per command: starts ..\\runtime\\python.exe (launchers.py)
+    bin\\<command>.exe     one launcher per command: starts ..\\runtime\\python.exe (launchers.py;
+                         a native program is itself, a batch file <command>.cmd hands over)
     runtime\\              the zip runtime, the app's packages in its Lib\\site-packages
 
 No install step: unpack anywhere, run ``bin\\<command>``; nothing is written outside the
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from ...errors import BuildError
 from ...payload import Payload
-from ...plan import SITE_PACKAGES, InstallPlan
+from ...plan import InstallPlan
 from ..base import Backend, Made, Options, Rendered
 from .archive import write_zip
 from .launchers import RUNTIME_FOLDER, command_launchers
@@ -43,8 +44,9 @@ class PortableBackend(Backend):
                              "tree (a zip runtime with the app installed)")
         rendered = Rendered()
         rendered.add_tree(RUNTIME_FOLDER, tree)
-        site = tree.joinpath(*SITE_PACKAGES)
-        for name, data in command_launchers(site, plan.commands, plan.runtime.arch).items():
+        commands = plan.by_role("commands")
+        exposed = getattr(commands[0].install, "commands", ()) if commands else ()
+        for name, data in command_launchers(tree, exposed, plan.runtime.arch).items():
             rendered.add(name, data)
         return rendered
 

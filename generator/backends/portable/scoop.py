@@ -43,7 +43,7 @@ def checkver(project: str, index_url: str) -> dict[str, object]:
 def scoop_manifest(plan: InstallPlan, project: str, zip_sha256: str) -> dict[str, object]:
     pkg, release = plan.package, plan.release
     zip_name = portable_zip_name(plan)
-    bins = [[f"{BIN_FOLDER}\\{name}.exe", name] for name in plan.commands]
+    bins = [[f"{BIN_FOLDER}\\{file}", alias] for alias, file in plan.command_files]
     future = release.file_url(pkg.id, "$version", f"{pkg.id}-$version-portable.zip")
     manifest: dict[str, object] = {
         "$schema": SCHEMA_URL,

@@ -100,8 +100,9 @@ def portable_entry(plan: InstallPlan, url: str, sha256: str) -> dict[str, Any]:
         "Architecture": ARCHITECTURES[plan.runtime.arch],
         "InstallerType": "zip",
         "NestedInstallerType": "portable",
-        "NestedInstallerFiles": [{"RelativeFilePath": f"{BIN_FOLDER}\\{name}.exe",
-                                  "PortableCommandAlias": name} for name in plan.commands],
+        "NestedInstallerFiles": [{"RelativeFilePath": f"{BIN_FOLDER}\\{file}",
+                                  "PortableCommandAlias": alias}
+                                 for alias, file in plan.command_files],
         "ArchiveBinariesDependOnPath": True,
         "InstallerUrl": url,
         "InstallerSha256": sha256.upper(),
