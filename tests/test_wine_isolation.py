@@ -26,7 +26,7 @@ from kit.wheels import app_wheel, serve_index
 from kit.locks import UV_VERSION
 from kit.wine.artifacts import (FAKE_PEP514_KEY, fake_python_exe, runtime_msi, runtime_zip,
                                 sha256_of, uv_wheel_file)
-from kit.wine.fixtures import dump
+from kit.wine.fixtures import dump, run_in_new_cmd
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
 
@@ -128,21 +128,6 @@ def uninstall(prefix: WinePrefix, app_id: str, root: str = "HKLM") -> None:
     for folder in (program.parent, program.parent.parent):
         if folder.is_dir():
             folder.rmdir()
-
-
-def run_in_new_cmd(prefix: WinePrefix, command: str) -> tuple[int, str]:
-    """A command as a new cmd.exe runs it: with the PATH the registry gives (machine, then
-    user), read as Windows would (Wine cuts long inherited values; see smoke.paths)."""
-    from choconsis.smoke.paths import check_script, effective_path
-
-    path = effective_path(prefix.reg_value(ENV_KEY, "Path"), prefix.reg_value(USER_ENV_KEY, "Path"))
-    script = prefix.drive_c / "windows" / "temp" / "choconsis-iso.cmd"
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(check_script(path, command), encoding="ascii", newline="")
-    result = prefix.run(["cmd", "/d", "/c", prefix.to_windows(script)], timeout=300)
-    prefix.wait()
-    script.unlink(missing_ok=True)
-    return result.code, result.output
 
 
 MACHINE_KEYS = [UNINSTALL_KEY, ENV_KEY, "HKLM\\" + RUNTIMES_KEY, r"HKLM\Software\Python"]

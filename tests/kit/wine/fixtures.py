@@ -392,6 +392,22 @@ def dump(prefix: WinePrefix, keys: list[str]) -> list:
             if answer is not None else None for answer in answers]
 
 
+def run_in_new_cmd(prefix: WinePrefix, command: str) -> tuple[int, str]:
+    """A command as a new cmd.exe runs it: with the PATH the registry gives (machine, then
+    user), read as Windows would (Wine cuts long inherited values; see smoke.paths)."""
+    from choconsis.smoke.paths import check_script, effective_path
+    from choconsis.smoke.registry import ENV_KEY, USER_ENV_KEY
+
+    path = effective_path(prefix.reg_value(ENV_KEY, "Path"), prefix.reg_value(USER_ENV_KEY, "Path"))
+    script = prefix.drive_c / "windows" / "temp" / "choconsis-iso.cmd"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(check_script(path, command), encoding="ascii", newline="")
+    result = prefix.run(["cmd", "/d", "/c", prefix.to_windows(script)], timeout=300)
+    prefix.wait()
+    script.unlink(missing_ok=True)
+    return result.code, result.output
+
+
 def long_path(length: int) -> str:
     """A machine-like PATH of at least `length` characters with %VAR% references and spaces."""
     entries = ["%SystemRoot%\\system32", "%SystemRoot%", "%SystemRoot%\\System32\\Wbem"]
