@@ -116,7 +116,8 @@ def test_the_scoop_manifest_validates_and_installs_the_zip(built):
     assert manifest["hash"] == hashlib.sha256(zip_bytes).hexdigest()
     assert manifest["url"].endswith("/hello-app/1.0/hello-app-1.0-portable.zip")
     assert manifest["bin"] == [["bin\\hello.exe", "hello"],
-                               ["bin\\hello-admin.exe", "hello-admin"]]
+                               ["bin\\hello-admin.exe", "hello-admin"],
+                               ["bin\\hello-legacy.exe", "hello-legacy"]]
     assert manifest["checkver"] == {"url": "https://pypi.org/pypi/hello-app/json",
                                     "jsonpath": "$.info.version"}
     assert "$version" in manifest["autoupdate"]["url"]
@@ -136,6 +137,7 @@ def test_the_portable_zip_holds_the_runtime_the_app_and_relative_launchers(built
     assert "runtime/python.exe" in names
     assert "runtime/Lib/site-packages/hello_app/__init__.py" in names
     assert [n for n in names if n.startswith("bin/")] == ["bin/hello-admin.exe",
+                                                          "bin/hello-legacy.exe",
                                                           "bin/hello.exe"]
     template = launcher_template("amd64")
     assert launcher.startswith(template + SHEBANG.encode() + b"\n")

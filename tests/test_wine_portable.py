@@ -3,7 +3,7 @@ a fresh prefix, each command runs by its launcher and through a shim elsewhere (
 bin entry runs it), again after the folder moved (to a path with spaces), and once the folder
 is deleted nothing outside it changed: registry (Uninstall keys, Python registrations,
 environment) and PATH byte-identical, no file added or removed. The WinPython runtime zip the
-other Wine tests cache, one small app wheel with two console scripts."""
+other Wine tests cache, one small app wheel with two console scripts and a legacy script."""
 
 from __future__ import annotations
 
@@ -47,11 +47,12 @@ def run_everywhere(prefix: WinePrefix, folder: Path, scoop: dict, elsewhere: Pat
     assert "hello-admin ['x']" in out, out
     shims = elsewhere / "shims"
     shims.mkdir(exist_ok=True)
-    for program, alias in scoop["bin"]:
+    for program, alias in scoop["bin"]:  # hello-legacy's: a #!python script's launcher
         shim = shims / f"{alias}.cmd"
         shim.write_text(f'@"{win_folder}\\{program}" %*\r\n', encoding="ascii", newline="")
         out = run(prefix, ["cmd", "/d", "/c", prefix.to_windows(shim), "via-shim"], elsewhere)
         assert "via-shim" in out, out
+        assert alias != "hello-legacy" or "hello-legacy ['via-shim']" in out, out
     out = run(prefix, ["cmd", "/d", "/c", prefix.to_windows(shims / "hello.cmd"), "a"],
               elsewhere)
     assert expected.lower() in out.lower(), out

@@ -4,6 +4,7 @@ lock and an --artifacts folder, so a build fetches nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -11,12 +12,13 @@ import tomlkit
 
 from choconsis.lock.lockfile import write_lock
 from choconsis.recipe import parse_recipe
+from choconsis.wheelfiles import SCRIPT
 
 from kit.locks import file_wheel, lock_of, with_commands
 from kit.wheels import make_wheel, tiny_zip
 
 RELEASE_URL = "https://downloads.example.org/{id}/{version}/{file}"
-COMMANDS = ("hello", "hello-admin")
+COMMANDS = ("hello", "hello-admin", "hello-legacy")  # the last: a #!python script file
 
 # A zip runtime just big enough for a build: python.exe at its root, site-packages, venv.
 TINY_RUNTIME = {"python.exe": b"MZ stand-in python\n", "python312.dll": b"MZ dll\n",
@@ -25,7 +27,8 @@ TINY_RUNTIME = {"python.exe": b"MZ stand-in python\n", "python312.dll": b"MZ dll
 
 
 def hello_wheel(folder: Path, version: str = "1.0") -> Path:
-    """hello-app: two console scripts printing who they are, where python is, and argv."""
+    """hello-app: two console scripts printing who they are, where python is, and argv, and
+    a legacy script (a ``#!python`` file of .data/scripts) printing its name and argv."""
     body = (b"import os, sys\n"
             b"def main():\n"
             b"    print('hello-app %s from %s' % (" + repr(version).encode() + b", "
@@ -34,7 +37,9 @@ def hello_wheel(folder: Path, version: str = "1.0") -> Path:
             b"def admin():\n"
             b"    print('hello-admin', sys.argv[1:])\n")
     points = "[console_scripts]\nhello = hello_app:main\nhello-admin = hello_app:admin\n"
-    return make_wheel(folder, "hello-app", version, {"hello_app/__init__.py": body}, points)
+    legacy = b"#!python\nimport sys\nprint('hello-legacy', sys.argv[1:])\n"
+    return make_wheel(folder, "hello-app", version, {"hello_app/__init__.py": body}, points,
+                      data_scripts={"hello-legacy": legacy})
 
 
 def release_data(runtime_name: str, runtime_sha256: str, *, outputs: list[str] | None = None,
@@ -75,7 +80,8 @@ def write_release(root: Path, runtime_zip: Path | None = None, **kwargs) -> tupl
     recipe_path.parent.mkdir(parents=True, exist_ok=True)
     recipe_path.write_text(tomlkit.dumps(data), encoding="utf-8")
     recipe = parse_recipe(data, str(recipe_path))
-    lock = with_commands(lock_of(recipe, [file_wheel(wheel, "hello-app", "1.0")],
-                                 installer=None), COMMANDS)
+    lock = dataclasses.replace(with_commands(lock_of(
+        recipe, [file_wheel(wheel, "hello-app", "1.0")], installer=None), COMMANDS),
+        command_kinds={"hello-legacy": SCRIPT})
     write_lock(recipe_path.with_suffix(".lock"), lock, recipe_path.stem)
     return recipe_path, artifacts
