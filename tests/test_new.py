@@ -11,6 +11,7 @@ import pytest
 
 from choconsis.check import check_path
 from choconsis.lock.files import read_lock_file as read_lock
+from choconsis.plan import build_plan
 from choconsis.recipe import load_recipe
 from kit.cli import one_error_line, run_cli
 from kit.index import FakeIndex, python_listing
@@ -60,6 +61,11 @@ def world(loopback, tmp_path, monkeypatch):
     idx.wheel("charset-normalizer", "3.4.0", tag="cp312-cp312-win32")
     idx.wheel("Pygments", "2.18.0", metadata=("License: BSD-2-Clause",))
     idx.wheel("nocli", "1.0", metadata=("Summary: a library",))
+    # ruff's and awscli's kinds of command: a native program, a legacy script and its .cmd
+    idx.wheel("ruffish", "0.9.1", tag="py3-none-win_amd64",
+              data_scripts={"ruffish.exe": b"MZ a native program"})
+    idx.wheel("awsish", "1.40.0", data_scripts={"awsish": b"#!python\nimport awsish\n",
+                                                 "awsish.cmd": b"@echo off\r\n"})
     idx.wheel("oldonly", "1.0", tag="cp310-cp310-win_amd64",
               console_scripts={"old": "oldonly:main"})
     idx.publish()
@@ -119,6 +125,25 @@ def test_new_then_build(world, tmp_path, capsys):
     assert out.splitlines()[0] == "httpie 3.2.4: web build, not signed"
     assert (tmp_path / "dist" / "httpie-3.2.4-setup.exe").read_bytes()[:2] == b"MZ"
     assert (tmp_path / "dist" / "httpie.3.2.4.nupkg").is_file()
+
+
+@pytest.mark.parametrize("spec, kinds, check", [
+    ("ruffish==0.9.1", {"ruffish": "exe"}, "ruffish --version"),
+    ("awsish==1.40.0", {"awsish": "script", "awsish.cmd": "batch"}, "awsish --version"),
+])
+def test_new_takes_commands_that_are_not_entry_points(world, tmp_path, capsys, spec, kinds,
+                                                      check):
+    """Issue 16: ruff's program in .data/scripts, awscli's legacy script (its .cmd companion
+    stays out of the commands); the lock records each command's kind."""
+    code, _out, err = _new(capsys, world, tmp_path, spec)
+    assert code == 0, err
+    name = spec.split("==")[0]
+    recipe = load_recipe(tmp_path / f"{name}.toml")
+    assert recipe.check.command == check and recipe.install.commands is None
+    lock = read_lock(tmp_path / f"pylock.{name}.toml")
+    assert lock.command_kinds == kinds
+    plan = build_plan(recipe, lock)
+    assert plan.commands == (name,)
 
 
 def _warnings(findings) -> set[str]:

@@ -17,12 +17,13 @@ from choconsis.index.simple import JSON_TYPE
 
 def make_wheel(name: str, version: str, tag: str = "py3-none-any",
                requires: tuple[str, ...] = (), requires_python: str | None = None,
-               metadata: tuple[str, ...] = (), console_scripts: dict[str, str] | None = None
-               ) -> tuple[str, bytes]:
+               metadata: tuple[str, ...] = (), console_scripts: dict[str, str] | None = None,
+               data_scripts: dict[str, bytes] | None = None) -> tuple[str, bytes]:
     """A minimal valid wheel (METADATA, WHEEL, RECORD) that pip can resolve and download.
 
     ``metadata`` adds core-metadata header lines (``Summary: ...``); ``console_scripts`` maps
-    command names to entry points (``module:function``), written to entry_points.txt.
+    command names to entry points (``module:function``), written to entry_points.txt;
+    ``data_scripts`` maps file names to the bytes of ``<dist>-<version>.data/scripts/``.
     """
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
@@ -39,6 +40,8 @@ def make_wheel(name: str, version: str, tag: str = "py3-none-any",
     if console_scripts:
         files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(
             f"{command} = {target}\n" for command, target in console_scripts.items())
+    for script, body in (data_scripts or {}).items():
+        files[f"{dist}-{version}.data/scripts/{script}"] = body
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         record = []
@@ -82,9 +85,9 @@ class FakeIndex:
               requires: tuple[str, ...] = (), requires_python: str | None = None,
               yanked: bool = False, declared_sha256: str | None = None,
               metadata: tuple[str, ...] = (), console_scripts: dict[str, str] | None = None,
-              **file_kwargs) -> Release:
+              data_scripts: dict[str, bytes] | None = None, **file_kwargs) -> Release:
         filename, data = make_wheel(name, version, tag, requires, requires_python, metadata,
-                                    console_scripts)
+                                    console_scripts, data_scripts)
         rel = Release(filename, data, yanked, requires_python, declared_sha256, file_kwargs)
         self.projects.setdefault(name, []).append(rel)
         return rel
