@@ -322,7 +322,8 @@ COMMAND_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def as_command_names(value: Any) -> tuple[str, ...]:
-    """Console-script names, as a launcher's file name holds them (no path, no .exe)."""
+    """Command names, as a launcher's file name holds them (no path, no .exe; a batch file
+    with its .cmd or .bat)."""
     names = as_string_list(as_nonempty_line)(value)
     for name in names:
         if not COMMAND_NAME_RE.fullmatch(name) or name.lower().endswith(".exe") or len(name) > 64:

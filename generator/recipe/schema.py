@@ -123,10 +123,12 @@ SCHEMA: tuple[Section, ...] = (
               "runtime too: measured no slower, see benchmarks/private_runtime.py), runtime on "
               "Python 2.",
               False, None, type_doc='"venv" | "runtime"'),
-        Field("commands", as_command_names, "The console scripts put on PATH (setup.exe: a "
-              "folder holding only these; Chocolatey: shims). Default: the console scripts of "
-              "the [pip] requirements, read from the locked wheels.", False, None,
-              type_doc="list of names"),
+        Field("commands", as_command_names, "The commands put on PATH (setup.exe: a folder "
+              "holding only these; Chocolatey: shims): console and GUI entry points, and the "
+              "native programs, Python scripts and batch files (named with their .cmd or "
+              ".bat) of the wheels' .data/scripts. Default: all of those of the [pip] "
+              "requirements, read from the locked wheels, but a batch file beside a command "
+              "of its name (awscli's aws.cmd).", False, None, type_doc="list of names"),
     ), required=False),
     Section("path", "More folders on PATH, after the installers.", (
         Field("prepend", as_command_list, "Folders put at the front of PATH "
