@@ -194,3 +194,36 @@ def test_the_portable_zip_has_a_file_of_each_kind(app_wheel, tmp_path):
         assert b"#!<launcher_dir>\\..\\runtime\\python.exe\n" in files[name]
     with pytest.raises(Exception, match="no script file nope"):
         command_launchers(tree, (WheelCommand("nope", SCRIPT),), "amd64")
+
+
+def test_make_launchers_takes_the_kinds_on_its_command_line(tmp_path, capsys):
+    """What the plan's commands step says it runs: make_launchers.py --commands ... --kinds
+    ... --from SCRIPTS (the engine runs the same code in-process)."""
+    from choconsis.engine import make_launchers
+
+    scripts, site, bin_ = tmp_path / "Scripts", tmp_path / "site", tmp_path / "bin"
+    scripts.mkdir()
+    site.mkdir()
+    (scripts / "ruff.exe").write_bytes(b"MZ ruff")
+    (scripts / "aws.cmd").write_bytes(b"@echo aws\r\n")
+    assert make_launchers.main(["--site-packages", str(site), "--scripts", str(bin_),
+                                "--commands", "ruff", "aws.cmd", "--kinds", "exe", "batch",
+                                "--from", str(scripts)]) == 0
+    assert (bin_ / "ruff.exe").read_bytes() == b"MZ ruff"
+    assert (bin_ / "aws.cmd").read_bytes() == b'@"%~dp0../Scripts/aws.cmd" %*\r\n'
+    assert make_launchers.main(["--site-packages", str(site), "--scripts", str(bin_),
+                                "--commands", "gone", "--kinds", "exe", "--from",
+                                str(scripts)]) == 1
+    assert "gone.exe is not there" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        make_launchers.main(["--site-packages", str(site), "--scripts", str(bin_),
+                             "--commands", "a", "b", "--kinds", "exe"])
+    assert info.value.code == 2
+
+
+def test_the_plans_command_line_names_the_kinds(app_wheel):
+    recipe, lock = _recorded(app_wheel, ["ruff", "zeta"])
+    action = build_plan(recipe, lock).by_role("commands")[0].install
+    words = [part for arg in action.command for part in arg if isinstance(part, str)]
+    assert words[words.index("--commands"):words.index("--from")] == [
+        "--commands", "ruff", "zeta", "--kinds", "exe", "console"]

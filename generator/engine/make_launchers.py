@@ -2,13 +2,15 @@
 """Write console-script launchers: run by choconsis installers.
 
     python.exe -E -s make_launchers.py [--python EXE] --site-packages DIR --scripts DIR
-        (--dists FILE | --commands NAME...)
+        (--dists FILE | --commands NAME... [--kinds KIND... --from SCRIPTS])
 
 --commands: the app's commands folder (what goes on PATH): a launcher for each NAME, found
 among the console scripts of every dist in site-packages, starting ``--python`` by its
 absolute path (a copy of pip's own launcher may hold a relative ``#!python.exe``, as
 WinPython's pip writes them, and then works only beside that python.exe). They belong to no
-dist: the commands step's undo removes them.
+dist: the commands step's undo removes them. --kinds gives each NAME's kind (console, gui,
+exe, script, batch: see write_commands) and --from the environment's Scripts folder, where
+the files of the last three lie.
 
 
 A ``--preinstall`` build installs every wheel at build time, without launchers: a launcher
@@ -230,14 +232,20 @@ def main(argv=None):
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--dists", help="file naming the dist-info folders")
     group.add_argument("--commands", nargs="+", metavar="NAME",
-                       help="only these console scripts, into --scripts (a commands folder)")
+                       help="only these commands, into --scripts (a commands folder)")
+    parser.add_argument("--kinds", nargs="+", metavar="KIND", default=None,
+                        help="the kind of each --commands NAME (default: console scripts)")
+    parser.add_argument("--from", dest="source", default=None, metavar="SCRIPTS",
+                        help="the environment's Scripts folder (exe, script, batch kinds)")
     args = parser.parse_args(argv)
+    if args.kinds and (not args.commands or len(args.kinds) != len(args.commands)):
+        parser.error("--kinds needs one KIND per --commands NAME")
     if args.commands:
         try:
             if not os.path.isdir(args.scripts):
                 os.makedirs(args.scripts)
             total = write_commands(make_maker(args.scripts, args.python), args.commands,
-                                   args.site_packages)
+                                   args.site_packages, args.kinds, args.source)
         except Exception as err:  # one line for the install log, not a traceback
             sys.stderr.write("make_launchers: %s: %s\n" % (type(err).__name__, err))
             return 1

@@ -110,12 +110,18 @@ def launcher_command(layout: Layout) -> Command:
             ("--scripts",), layout.scripts, ("--dists",), under(STATE_DIR, DISTS_FILE))
 
 
-def commands_command(layout: Layout, names: tuple[str, ...]) -> Command:
+def commands_command(layout: Layout, names: tuple[str, ...],
+                     kinds: tuple[str, ...] = ()) -> Command:
     """setup.exe's commands folder: make_launchers.py writes a launcher for each command,
-    starting the environment's python.exe by its absolute path."""
-    return (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, LAUNCHER_SCRIPT),
-            ("--python",), layout.python, ("--site-packages",), layout.site_packages,
-            ("--scripts",), layout.bin, ("--commands",), *((n,) for n in names))
+    starting the environment's python.exe by its absolute path (or exposes the file of a
+    command of another kind than a console script: ``kinds``, from the Scripts folder)."""
+    command: Command = (runtime_python(), ("-E",), ("-s",), under(SCRIPTS, LAUNCHER_SCRIPT),
+                        ("--python",), layout.python, ("--site-packages",),
+                        layout.site_packages, ("--scripts",), layout.bin, ("--commands",),
+                        *((n,) for n in names))
+    if any(k != "console" for k in kinds):
+        command += (("--kinds",), *((k,) for k in kinds), ("--from",), layout.scripts)
+    return command
 
 
 def record_command(layout: Layout) -> Command:

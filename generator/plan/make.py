@@ -193,7 +193,8 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) ->
         scope = (SCOPE,)
         steps.append(Step("commands on PATH: " + " ".join(exposed), "commands",
                           ExposeCommands(exposed, layout.scripts, layout.bin,
-                                         commands_command(layout, exposed),
+                                         commands_command(layout, exposed,
+                                                          tuple(c.kind for c in found)),
                                          path_command("add", scope, BIN_PATH_RECORD,
                                                       (layout.bin,)),
                                          kinds=tuple(c.kind for c in found)),
