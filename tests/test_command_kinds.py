@@ -227,3 +227,17 @@ def test_the_plans_command_line_names_the_kinds(app_wheel):
     words = [part for arg in action.command for part in arg if isinstance(part, str)]
     assert words[words.index("--commands"):words.index("--from")] == [
         "--commands", "ruff", "zeta", "--kinds", "exe", "console"]
+
+
+def test_winget_and_scoop_name_a_batch_command_as_it_is_typed(app_wheel):
+    from choconsis.backends.portable.scoop import scoop_manifest
+    from choconsis.backends.winget.manifests import winget_manifests
+
+    recipe, lock = _recorded(app_wheel, ["ruff", "hello.bat"])
+    plan = build_plan(recipe, lock)
+    assert plan.command_files == (("ruff", "ruff.exe"), ("hello", "hello.bat"))
+    text = "".join(winget_manifests(plan, "s.exe", "0" * 64, "1" * 64).values())
+    assert "RelativeFilePath: bin\\hello.bat" in text and "PortableCommandAlias: hello\n" in text
+    assert "- hello\n" in text and "hello.bat\n" not in text.replace("bin\\hello.bat\n", "")
+    assert scoop_manifest(plan, "app", "2" * 64)["bin"] == [
+        ["bin\\ruff.exe", "ruff"], ["bin\\hello.bat", "hello"]]

@@ -125,7 +125,8 @@ def winget_manifests(plan: InstallPlan, setup_name: str, setup_sha256: str,
         installers.append(portable_entry(plan, url(portable_zip_name(plan)), portable_sha256))
     installer: dict[str, Any] = {**_head(plan)}
     if plan.commands:
-        installer["Commands"] = list(plan.commands[:MAX_COMMANDS])
+        # as they are typed (a batch file without its extension)
+        installer["Commands"] = [alias for alias, _file in plan.command_files][:MAX_COMMANDS]
     installer.update({"Installers": installers, "ManifestType": "installer",
                       "ManifestVersion": MANIFEST_VERSION})
     locale: dict[str, Any] = {**_head(plan), "PackageLocale": LOCALE,
