@@ -60,7 +60,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from ..lock.files import old_lock_of
     from ..lock.resolve import convert_lock, lock_recipe
-    from ..lock.scripts import commands_of, wheel_source
+    from ..lock.scripts import exposed_commands, wheel_source
     from ..plan.checkprogram import check_provided
     from ..store import ArtifactStore
     from ..recipe import load_recipe, resolve_recipe_arg
@@ -83,8 +83,9 @@ def cmd_lock(args: argparse.Namespace) -> int:
         ui.note(f"{old}: replaced by {recipe.lock_path.name} and removed")
     # the lock is right whatever the check says; a check the install cannot run is the
     # recipe's error, said now rather than at the first build (exit 2)
-    check_provided(recipe, commands_of(lock, recipe.pip.requirements, recipe.install.commands,
-                                       recipe.source), partial=lock.scripts_partial)
+    exposed = exposed_commands(lock, recipe.pip.requirements, recipe.install.commands,
+                               recipe.source)
+    check_provided(recipe, tuple(c.name for c in exposed), partial=lock.scripts_partial)
     return 0
 
 
