@@ -241,3 +241,17 @@ def test_winget_and_scoop_name_a_batch_command_as_it_is_typed(app_wheel):
     assert "- hello\n" in text and "hello.bat\n" not in text.replace("bin\\hello.bat\n", "")
     assert scoop_manifest(plan, "app", "2" * 64)["bin"] == [
         ["bin\\ruff.exe", "ruff"], ["bin\\hello.bat", "hello"]]
+
+
+def test_chocolatey_shims_each_file_by_the_name_it_runs_as(app_wheel):
+    from choconsis.backends.chocolatey.scripts import render_install, render_uninstall
+    from choconsis.check.powershell import syntax_errors
+    from kit.plans import web_payload
+
+    recipe, lock = _recorded(app_wheel, ["ruff", "hello.bat", "zeta"])
+    plan = build_plan(recipe, lock)
+    for script in (render_install(plan, web_payload(plan), "requirements.lock"),
+                   render_uninstall(plan, web_payload(plan), "requirements.lock")):
+        assert "$names = @('ruff', 'hello', 'zeta'); " \
+               "$files = @('ruff.exe', 'hello.bat', 'zeta.exe')" in script
+        assert syntax_errors(script) == []
