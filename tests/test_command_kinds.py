@@ -36,7 +36,8 @@ DATA_SCRIPTS = {
     "plain.py": b"print('no shebang')\n",  # nor this
     "helper.dll": b"MZ a library",  # nor this
 }
-ENTRY_POINTS = "[console_scripts]\nzeta = app:main\nalpha = app:alpha\n\n[gui_scripts]\nApp = app:gui\n"
+ENTRY_POINTS = ("[console_scripts]\nzeta = app:main\nalpha = app:alpha\n\n"
+                "[gui_scripts]\nApp = app:gui\n")
 EVERY_KIND = (WheelCommand("zeta"), WheelCommand("alpha"), WheelCommand("App", GUI),
               WheelCommand("aws", SCRIPT), WheelCommand("aws.cmd", BATCH),
               WheelCommand("hello.bat", BATCH), WheelCommand("ruff", EXE),

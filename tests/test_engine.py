@@ -195,7 +195,8 @@ def test_install_runs_every_step_in_one_start_and_undo_takes_back_exactly_that(
 # The stand-in installer also puts what a wheel's .data/scripts holds into the
 # environment's Scripts folder (bin in a Linux venv): a native program, a Python script with
 # the shebang pip wrote, its Windows companion and a batch file of its own.
-DATA_SCRIPTS_INSTALLER = FAKE_INSTALLER + """scripts = os.path.join(os.path.dirname(site), "..", "..", "bin")
+DATA_SCRIPTS_INSTALLER = FAKE_INSTALLER + """
+scripts = os.path.join(os.path.dirname(site), "..", "..", "bin")
 open(os.path.join(scripts, "tiny.exe"), "wb").write(b"MZ native")
 open(os.path.join(scripts, "legacy"), "w").write("#!/abs/env/python.exe\\nprint('legacy ran')\\n")
 open(os.path.join(scripts, "legacy.cmd"), "w").write("@echo companion\\n")

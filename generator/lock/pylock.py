@@ -7,10 +7,10 @@ a legacy target pins a source archive), the target as ``environments`` and ``req
 What PEP 751 has no key for stays under ``[tool.choconsis]``: the target's tag and platform,
 the recipe's requirements, index and ``[pip] provided``, the uv wheel that installs the lock at
 install time (pinned like the others, not itself installed) and the commands read from the
-wheels (:mod:`.scripts`: ``console-scripts`` names them by dist, ``command-kinds`` gives the kind
-of each that is not a console_scripts entry point). A lock file made by another tool (uv lists every wheel that fits
-any platform) is read too when it has that table: of several wheels, the one the target ranks
-first is taken.
+wheels (:mod:`.scripts`: ``console-scripts`` names them by dist, ``command-kinds`` gives the
+kind of each that is not a console_scripts entry point). A lock file made by another tool (uv
+lists every wheel that fits any platform) is read too when it has that table: of several wheels,
+the one the target ranks first is taken.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The commands of the locked wheels, read once at lock time and kept in the lock: every kind a
 wheel installs into Scripts (console_scripts and gui_scripts entry points, native programs,
-Python scripts and batch files of ``.data/scripts``, see :func:`choconsis.wheelfiles.wheel_commands`).
+Python scripts and batch files of ``.data/scripts``: see
+:func:`choconsis.wheelfiles.wheel_commands`).
 
 They are what ``[install] commands`` defaults to (the requirements' own, in the order of
 ``[pip] requirements``) and what an explicit list is checked against, so the plan is a pure
@@ -122,7 +123,8 @@ def commands_of(lock: Lock, requirements: tuple[str, ...], commands: tuple[str, 
     known = _known(lock)
     top = requirement_names(requirements)
     if commands is None:
-        return tuple(dict.fromkeys(c.name for dist in top for c in default_commands(known.get(dist, ()))))
+        return tuple(dict.fromkeys(c.name for dist in top
+                                   for c in default_commands(known.get(dist, ()))))
     declared = [c.name for dist in top for c in known.get(dist, ())]
     everything = {c.name for found in known.values() for c in found}
     missing = [n for n in commands if n not in everything]

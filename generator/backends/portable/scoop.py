@@ -56,7 +56,8 @@ def scoop_manifest(plan: InstallPlan, project: str, zip_sha256: str) -> dict[str
     }
     if plan.commands:  # Scoop's schema wants at least one bin entry when there is a bin
         manifest["bin"] = bins
-        manifest["notes"] = [f"{pkg.title}: the commands {', '.join(a for a, _f in plan.command_files)} run from "
+        typed = ", ".join(alias for alias, _file in plan.command_files)
+        manifest["notes"] = [f"{pkg.title}: the commands {typed} run from "
                              f"$dir\\{BIN_FOLDER} with the Python runtime in $dir\\runtime, "
                              "private to this app; nothing outside the app folder is changed."]
     manifest["checkver"] = checkver(project, plan.lock.index_url)
