@@ -390,3 +390,19 @@ def test_ordinary_exit_codes_get_no_words(code):
     import exit_status
     assert exit_status.exit_words(code) == ""
     assert exit_status.describe_exit(code) == f"code {code}"
+
+
+def test_a_record_left_half_saved_by_a_kill_is_taken_over(tmp_path: Path):
+    """Killed between removing the old state file and renaming the new one in (Python 2 has
+    no os.replace), the new one is complete: a rerun reads it (else it would refuse the
+    environment it made as "not made by this app")."""
+    state = choconsis_engine.State(str(tmp_path / "engine-state.json"))
+    state.record("environment", "made")
+    Path(state.path).rename(state.path + ".tmp")
+    again = choconsis_engine.State(state.path)
+    assert again.done == {"environment": "made"}
+    again.record("packages", "installed")
+    assert json.loads(Path(state.path).read_text())["done"] == {"environment": "made",
+                                                                "packages": "installed"}
+    again.remove()
+    assert list(tmp_path.iterdir()) == []

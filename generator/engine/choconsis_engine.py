@@ -107,9 +107,13 @@ class State(object):
     def __init__(self, path):
         self.path = path
         self.done = {}
-        if os.path.isfile(path):
-            with io.open(path, encoding="utf-8") as handle:
-                self.done = json.load(handle).get("done", {})
+        # an install killed while saving (Python 2: between the remove and the rename) left
+        # only the new file, complete: its record is the one to take over
+        for candidate in (path, path + ".tmp"):
+            if os.path.isfile(candidate):
+                with io.open(candidate, encoding="utf-8") as handle:
+                    self.done = json.load(handle).get("done", {})
+                break
 
     def record(self, key, value):
         self.done[key] = value
@@ -122,13 +126,18 @@ class State(object):
         temp = self.path + ".tmp"
         with io.open(temp, "w", encoding="utf-8") as handle:
             handle.write(text_type(json.dumps({"version": 1, "done": self.done}, indent=1)))
+        replace = getattr(os, "replace", None)
+        if replace is not None:  # one step: a kill leaves the old record or the new one
+            replace(temp, self.path)
+            return
         if os.path.exists(self.path):
             os.remove(self.path)  # Python 2 on Windows has no os.replace
         os.rename(temp, self.path)
 
     def remove(self):
-        if os.path.exists(self.path):
-            os.remove(self.path)
+        for path in (self.path, self.path + ".tmp"):
+            if os.path.exists(path):
+                os.remove(path)
 
 
 class Log(object):
