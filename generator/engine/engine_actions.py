@@ -24,7 +24,7 @@ from exit_status import describe_exit
 TAIL_LINES = 20  # of a failing tool's output, kept for the message that says why
 # setup.exe reads the engine's failure text with nsExec (an NSIS string: 1024 characters) and
 # shows it in its dialog with a few words around it: the tail is cut to fit this many
-TAIL_CHARACTERS = 700
+TAIL_CHARACTERS = 600
 LINE_CHARACTERS = 160
 
 
