@@ -38,3 +38,19 @@ def test_a_refused_wheel_fails_the_install_with_uvs_last_lines(wine_prefix, loop
     assert "rollback done" in log
     entries = wine_prefix.reg_query(HKCU_UNINSTALL, recursive=True) or {}
     assert not [k for k in entries if k.lower().endswith("\\" + app.app_id)], entries
+
+
+def test_a_scope_the_package_does_not_offer_stops_with_its_reason_in_the_log(
+        wine_prefix, loopback, tmp_path, test_cache):
+    """setup.exe /S /CurrentUser of a package that installs for all users only (an MSI
+    runtime) exits 2 before it installs anything, and says why in %TEMP%'s log."""
+    app = App("machine-only-app", runtime="msi", scope="machine", runtime_dir="C:\\MoPy312")
+    _, exe = build(app, tmp_path, loopback, test_cache)
+    result = wine_prefix.run([wine_prefix.to_windows(exe), "/S", "/CurrentUser"], timeout=300)
+    wine_prefix.wait()
+    assert result.code == 2
+    log = failure_log(wine_prefix, app.app_id)
+    assert "setup.exe stops (exit code 2): Test app machine-only-app installs for all users " \
+        "only (" in log, log
+    assert "/CurrentUser cannot be used." in log
+    assert not wine_prefix.to_linux("C:\\MoPy312").exists()
