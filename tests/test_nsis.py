@@ -796,7 +796,10 @@ def test_no_check_skips_the_check_and_a_recipe_can_leave_it_out():
     assert '${GetOptions} $R0 "/NoCheck" $R1' in init
     assert init.index('"/NoCheck"') < init.index("Call ChoconsisApplyScope")
     check = script[script.index('"run_check"'):]
-    assert check.index("${If} $NoCheck == 1") < check.index("nsExec::ExecToLog")
+    assert check.index("${If} $NoCheck == 1") < check.index("nsExec::ExecToStack")
+    # what the check printed goes to the log, and with a failure to its message
+    assert "!insertmacro ChoconsisLog \"\" \"$StepName: its output: $3\"" in check
+    assert "failed with exit code $0$1; its output:$\\r$\\n$3\"" in check
     assert '"$StepName: skipped (/NoCheck)"' in check
     data = recipe_data("openstack-clients")
     data["check"]["at_install"] = False

@@ -89,6 +89,10 @@ def test_a_killed_install_is_repaired_by_running_setup_again(setup_exe, wine_pre
     assert wine_prefix.reg_value(KEY, "ChoconsisIncomplete") is None
     code, out = run_in_new_cmd(wine_prefix, APP.command)
     assert code == 0 and "probe-app 1.0" in out, out
+    # the install-time check's output is in the install log
+    folder = wine_prefix.to_linux(f"{wine_prefix.folders()['user_programs']}\\{APP.app_id}")
+    log = read_utf16(folder / f"choconsis-{APP.app_id}" / f"{APP.app_id}-install.log")
+    assert "): its output: probe-app 1.0" in log, log
 
 
 def test_a_killed_install_is_removed_by_its_registered_uninstaller(setup_exe, wine_prefix):
