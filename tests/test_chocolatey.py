@@ -283,7 +283,12 @@ def test_the_engine_gets_the_plans_steps_and_stops_the_install_on_failure(name, 
         assert f"file={VARS['$file']}" in args
     assert f"$lockFile = Join-Path $toolsDir '{LOCK_FILE}'" in text
     block = text.split("@engineArgs", 1)[1]
-    assert block.lstrip("\r\n").startswith("if (@(0) -notcontains $LASTEXITCODE) { throw")
+    # the engine's lines are shown as they come; a failure throws with its exit code in
+    # words and the engine's last lines (the step, the cause, the failing tool's last lines)
+    assert block.startswith(" | ForEach-Object {\r\n  $line = [string] $_\r\n  Write-Host $line")
+    failed = block[block.index("if ($LASTEXITCODE -ne 0) {"):]
+    assert "$engineFailure -join" in failed
+    assert "throw ($stepName + ' failed with ' + (Format-ExitCode $LASTEXITCODE) + $why)" in failed
     check = text.split("'run_check'", 1)[1]
     (check_args,) = array_items(script, "$checkArgs", VARS)
     assert check_args == ["/d", "/c", plan.check_step.install.command[3][0]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -251,10 +252,15 @@ def test_a_failing_step_undoes_the_engines_part_and_says_why_in_one_line(
     tool = [[sys.executable], [str(installer_script(tmp_path, FAILING_INSTALLER))]]
     code, out = run_engine(tmp_path, "install", description(tool))
     assert code == 1
-    assert out.count("\n") == 1
-    assert out.startswith("choconsis_engine: step 4 (uv install demo) failed: ")
-    assert "exited with code 2" in out
-    assert "error: Failed to download demo-app==1.0: hash mismatch" in out  # the tool's tail
+    first, *tail = out.splitlines()
+    assert first.startswith("choconsis_engine: step 4 (uv install demo) failed: ")
+    assert first.endswith("exited with code 2; its last 2 line(s):")
+    # the tool's last lines, after the line that says which step and why
+    assert tail == ["  Resolved 1 package",
+                    "  error: Failed to download demo-app==1.0: hash mismatch"]
+    lines = log_lines(tmp_path)
+    assert "  error: Failed to download demo-app==1.0: hash mismatch" in lines
+    assert any(line.startswith("FAILED: step 4 (uv install demo) failed: ") for line in lines)
     # the environment and the PATH entry are gone again, and so is the engine's record
     assert not (app / "env").exists()
     assert registry.values["user"] == r"C:\Windows;C:\Tools"
@@ -400,3 +406,62 @@ def test_an_upgrade_over_a_version_before_the_engine_replaces_its_environment(
             v("install_dir", str(app_site(app))[len(str(app)):])]
     assert run_engine(tmp_path, "install", description(tool)) == (0, "")
     assert not (app / "env" / "old.txt").exists() and (app / "env" / "pyvenv.cfg").is_file()
+
+
+CHATTY_INSTALLER = """import sys
+for n in range(100):
+    print("line %d " % n + "x" * 300)
+print("error: invalid peer certificate: UnknownIssuer")
+sys.exit(2)
+"""
+
+
+def test_the_failure_text_keeps_the_newest_lines_and_fits_an_nsis_string(
+        tmp_path: Path, registry: FakeRegistry):
+    """setup.exe reads the engine's answer into one NSIS string (1024 characters) and shows
+    it in its dialog: the newest lines of a chatty tool are kept, cut to fit."""
+    tool = [[sys.executable], [str(installer_script(tmp_path, CHATTY_INSTALLER))]]
+    code, out = run_engine(tmp_path, "install", description(tool))
+    assert code == 1
+    first, *tail = out.splitlines()
+    assert 2 <= len(tail) <= 20 and len(out) < 900
+    assert tail[-1] == "  error: invalid peer certificate: UnknownIssuer"
+    assert tail[-2].startswith("  line 99 xxx") and tail[-2].endswith("...")
+    assert first.endswith(f"its last {len(tail)} line(s):")
+    # the install log has every line the tool printed
+    assert sum(line.startswith("  line ") for line in log_lines(tmp_path)) == 100
+
+
+@pytest.mark.parametrize("code", [-1073741515, 3221225781, "-1073741515", "3221225781"])
+def test_a_missing_dll_is_said_in_words(code):
+    """0xC0000135 as ExecWait or %ERRORLEVEL% (signed) or .NET (unsigned) give it."""
+    import exit_status
+    assert exit_status.exit_words(code) == "0xC0000135: a DLL it needs is missing"
+    assert exit_status.describe_exit(code) == \
+        f"code {code} (0xC0000135: a DLL it needs is missing)"
+    import engine_actions
+    assert str(engine_actions.ToolError(os.path.join("st", "uv.exe"), code, [])) == \
+        f"uv.exe exited with code {code} (0xC0000135: a DLL it needs is missing)"
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 9009, 3010, "error", None])
+def test_ordinary_exit_codes_get_no_words(code):
+    import exit_status
+    assert exit_status.exit_words(code) == ""
+    assert exit_status.describe_exit(code) == f"code {code}"
+
+
+def test_a_record_left_half_saved_by_a_kill_is_taken_over(tmp_path: Path):
+    """Killed between removing the old state file and renaming the new one in (Python 2 has
+    no os.replace), the new one is complete: a rerun reads it (else it would refuse the
+    environment it made as "not made by this app")."""
+    state = choconsis_engine.State(str(tmp_path / "engine-state.json"))
+    state.record("environment", "made")
+    Path(state.path).rename(state.path + ".tmp")
+    again = choconsis_engine.State(state.path)
+    assert again.done == {"environment": "made"}
+    again.record("packages", "installed")
+    assert json.loads(Path(state.path).read_text())["done"] == {"environment": "made",
+                                                                "packages": "installed"}
+    again.remove()
+    assert list(tmp_path.iterdir()) == []

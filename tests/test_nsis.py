@@ -171,17 +171,30 @@ def test_exit_codes_reboot_and_msi_product_codes():
     assert '"$SYSDIR\\msiexec.exe$\\" /i $\\"$StepFile$\\" /qn /norestart' in body
 
 
-def test_add_remove_programs_entry_comes_after_every_step():
+def test_the_install_registers_its_removal_before_anything_else_and_completes_it_last():
+    """An install killed half-way can be removed from Add/Remove Programs or repaired by a
+    rerun: the uninstaller and an entry marked incomplete come before every file and step;
+    the entry's final values after the last step."""
     plan = shipped_plan("openstack-clients")
     script = script_of(plan)
     install = script.split('Section "-install"')[1].split("SectionEnd")[0]
+    first_file = install.index("\n  File ")
+    first_step = install.index("; ---- step ")
     last_step = install.rindex("; ---- step ")
-    for value in ("DisplayName", "DisplayVersion", "Publisher", "UninstallString",
-                  "QuietUninstallString", "InstallLocation", "EstimatedSize", "NoModify",
-                  "NoRepair"):
-        assert install.index(f'"{value}"') > last_step
-    assert install.index("WriteUninstaller") > last_step
-    assert ('"QuietUninstallString" "$\\"$StateDir\\uninstall.exe$\\" /S"' in install)
+    early = install[:min(first_file, first_step)]
+    assert early.index("WriteUninstaller") < early.index('"ChoconsisIncomplete" 1')
+    title = escaping.nsis_string(plan.package.title + " (incomplete install)")
+    assert f'"DisplayName" {title}' in early
+    for value in ("DisplayVersion", "Publisher", "UninstallString", "QuietUninstallString",
+                  "InstallLocation", "NoModify", "NoRepair"):
+        assert f'"{value}"' in early, value
+    assert ('"QuietUninstallString" "$\\"$StateDir\\uninstall.exe$\\" /S"' in early)
+    late = install[last_step:]
+    final = f'"DisplayName" {escaping.nsis_string(plan.package.title)}'
+    assert final in late and final not in early
+    assert '"EstimatedSize"' in late
+    assert 'DeleteRegValue SHCTX' in late and '"ChoconsisIncomplete"' in late
+    assert install.count("WriteUninstaller") == 1
 
 
 def test_hostile_values_are_escaped():
@@ -783,7 +796,10 @@ def test_no_check_skips_the_check_and_a_recipe_can_leave_it_out():
     assert '${GetOptions} $R0 "/NoCheck" $R1' in init
     assert init.index('"/NoCheck"') < init.index("Call ChoconsisApplyScope")
     check = script[script.index('"run_check"'):]
-    assert check.index("${If} $NoCheck == 1") < check.index("nsExec::ExecToLog")
+    assert check.index("${If} $NoCheck == 1") < check.index("nsExec::ExecToStack")
+    # what the check printed goes to the log, and with a failure to its message
+    assert "!insertmacro ChoconsisLog \"\" \"$StepName: its output: $3\"" in check
+    assert "failed with exit code $0$1; its output:$\\r$\\n$3\"" in check
     assert '"$StepName: skipped (/NoCheck)"' in check
     data = recipe_data("openstack-clients")
     data["check"]["at_install"] = False
@@ -792,3 +808,40 @@ def test_no_check_skips_the_check_and_a_recipe_can_leave_it_out():
     data["check"]["at_install"] = "no"
     with pytest.raises(RecipeError, match=r"check\.at_install.*expected true or false"):
         plan_of(data)
+
+
+def _readme_exit_codes() -> set[int]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Exit code | Meaning |", 1)[1].split("\n\n", 1)[0]
+    return {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)}
+
+
+def test_every_exit_code_setup_exe_sets_is_in_the_readme_table_and_no_other():
+    """README's table of setup.exe's exit codes and the template agree: every literal code
+    setup.exe or its uninstaller stops with (ChoconsisStop, ChoconsisFail, SetErrorLevel)
+    is documented, and every documented code is one of them (0: success; 1 also NSIS's own,
+    for a cancelled wizard)."""
+    used: set[int] = set()
+    for name in ("openstack-clients", "openstack-clients-2013"):  # per user and machine-only
+        script = script_of(shipped_plan(name))
+        used |= {int(c) for c in re.findall(r'!insertmacro ChoconsisStop "(?:un\.)?" (\d+) ',
+                                            script)}
+        used |= {int(c) for c in re.findall(r"^\s*SetErrorLevel (\d+)\s*$", script, re.M)}
+        used |= {int(c) for c in re.findall(r"^\s*Push (\d+)\s*\n(?:\s*Push .*\n)+?\s*"
+                                            r"Call ChoconsisFail", script, re.M)}
+    assert {1, 2, 740, 3010} <= used
+    assert _readme_exit_codes() == used | {0}
+
+
+def test_no_abort_without_a_reason_in_the_log():
+    """Every Quit and Abort of setup.exe comes after a log line saying why: inside
+    ChoconsisStop and ChoconsisFail, or the scope page's Abort, which only keeps the wizard
+    on its page after a dialog."""
+    script = script_of(shipped_plan("openstack-clients-2013"))
+    lines = script.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().split(" ")[0] in ("Quit", "Abort"):
+            before = "\n".join(lines[max(0, i - 12):i])
+            assert "ChoconsisLog" in before or "stay on the page" in line, \
+                "\n".join(lines[max(0, i - 12):i + 1])
+    assert "MessageBox" not in script.split("Function .onInit", 1)[1].split("FunctionEnd")[0]

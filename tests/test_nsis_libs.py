@@ -408,6 +408,21 @@ def test_sha256_of_a_file_with_a_hostile_name(shared_prefix, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+def test_exit_codes_of_windows_crashes_in_words(shared_prefix, tmp_path: Path) -> None:
+    """setup.exe's ChoconsisExitWords (rendered from choconsis/engine/exit_status.py) says
+    what the engine says, for the signed (ExecWait, nsExec) and unsigned forms."""
+    from choconsis.engine.exit_status import exit_words
+
+    results = _run_probe(shared_prefix, tmp_path, _three_results_body(
+        "  StrCpy $R4 -1073741515\n  !insertmacro ChoconsisExitWords $R4 $R5\n  Push $R5",
+        "  StrCpy $R4 3221225781\n  !insertmacro ChoconsisExitWords $R4 $R5\n  Push $R5",
+        "  StrCpy $R4 2\n  !insertmacro ChoconsisExitWords $R4 $R5\n  Push \"[$R5]\""))
+    words = f" ({exit_words(-1073741515)})"
+    assert results == [words, words, "[]"]
+    assert "a DLL it needs is missing" in words
+
+
+@pytest.mark.slow
 def test_msi_product_code(shared_prefix, tmp_path: Path) -> None:
     if shutil.which("wixl") is None:
         pytest.skip("wixl missing (Debian package wixl)")

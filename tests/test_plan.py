@@ -4,6 +4,10 @@ command lines; undo order; lock matching."""
 from __future__ import annotations
 
 
+import subprocess
+import sys
+from dataclasses import replace
+
 import pytest
 
 from choconsis.errors import RecipeError, UsageError
@@ -16,8 +20,10 @@ from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PR
                             RemoveCommands, RemovePathEntries, RemoveTree, RemoveUnpacked,
                             RunCheck, RunExe, RunMsi, UninstallExeRuntime, UninstallMsi,
                             UnpackZip, build_plan, command_line, join, literal, templated)
+from choconsis.lock.uvresolve import uv_binary, uv_environment
+from choconsis.plan.commands import uv_tls_option
 from choconsis.recipe import parse_recipe
-from kit.locks import fake_lock, with_commands
+from kit.locks import fake_lock, uv_wheel, with_commands
 from kit.plans import web_payload
 from kit.recipes import recipe_data
 
@@ -75,7 +81,8 @@ def test_the_app_gets_its_own_environment_and_only_its_commands_on_path():
     # uv fills the app's environment, never the runtime's own site-packages
     uv = command_line(plan.packages_step.install.command)
     assert uv[:5] == ('"', STATE_DIR, '\\uv\\uv.exe" pip install --no-config --no-cache '
-                      '--python "', INSTALL_DIR, '\\env\\Scripts\\python.exe" --require-hashes '
+                      '--system-certs --python "', INSTALL_DIR,
+                      '\\env\\Scripts\\python.exe" --require-hashes '
                       '--no-deps --only-binary :all: -r "')
     commands = plan.by_role("commands")[0]
     assert isinstance(commands.install, ExposeCommands)
@@ -340,3 +347,32 @@ def test_state_keys_are_unique_and_name_what_a_step_installs():
     keys = [s.key for s in build_plan(r, lock_for(r)).steps]
     assert len(set(keys)) == len(keys)
     assert "installer:other_one.msi" in keys
+
+
+def test_uv_verifies_tls_with_the_windows_certificate_store():
+    """A proxy's root that Windows trusts works for uv as for pip: the option the pinned uv
+    knows (--system-certs since uv 0.11.0, --native-tls before)."""
+    assert uv_tls_option("0.10.12") == "--native-tls"
+    assert uv_tls_option("0.11.0") == uv_tls_option("0.13.9") == "--system-certs"
+    r = recipe()
+    for version in ("0.10.12", "0.13.9"):
+        lock = fake_lock(r, installer=replace(uv_wheel(r.python.platform), version=version))
+        line = "".join(p for p in command_line(build_plan(r, lock).packages_step.install.command)
+                       if isinstance(p, str))
+        assert f" --no-cache {uv_tls_option(version)} --python " in line
+
+
+def test_the_tls_option_is_one_the_real_uv_takes_without_a_warning(tmp_path):
+    """PyPI's uv (the same program as the target's uv.exe) accepts the option chosen for its
+    own version, and does not call it deprecated."""
+    uv = uv_binary()
+    version = subprocess.run([uv, "--version"], capture_output=True, text=True,
+                             check=True).stdout.split()[1]
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    run = subprocess.run([uv, "pip", "install", "--no-config", "--no-cache",
+                          uv_tls_option(version), "--dry-run", "--offline",
+                          "--python", sys.executable, "-r", "empty.txt"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env=uv_environment())
+    assert "unexpected argument" not in run.stderr and "deprecated" not in run.stderr, run.stderr
+    assert run.returncode == 0, run.stderr

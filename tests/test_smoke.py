@@ -370,3 +370,35 @@ def test_expectation_reads_check_expect(tmp_path: Path):
     (tmp_path / "r.toml").write_text(text, encoding="utf-8")
     assert smoke.Expectation.from_recipe(str(tmp_path / "r.toml"),
                                          folders=FOLDERS).check_expect == "10.5.0"
+
+
+def test_a_check_that_cannot_start_says_why_in_words():
+    """Wine's exit status keeps 8 bits of -1073741515 (53): the check script prints the whole
+    code, and the report says what it means."""
+    script = smoke.check_script("C:\\Py", "ruff --version")
+    assert script.splitlines()[3:] == ['set "CHOCONSIS_EXIT=%ERRORLEVEL%"',
+                                       "echo choconsis-smoke-exit-code: %CHOCONSIS_EXIT%",
+                                       "exit /b %CHOCONSIS_EXIT%"]
+    phase = Phase("check")
+    _expectation("").judge_check(phase, 53, False,
+                                 "some output\r\nchoconsis-smoke-exit-code: -1073741515\r\n")
+    assert not phase.ok
+    assert phase.checks[0].detail == \
+        "exit -1073741515 (0xC0000135: a DLL it needs is missing): some output"
+    assert "choconsis-smoke-exit-code" not in phase.output
+    ok = Phase("check")
+    _expectation("1.0").judge_check(ok, 0, False, "x 1.0\r\nchoconsis-smoke-exit-code: 0\r\n")
+    assert ok.ok and ok.output == "x 1.0\r\n"
+
+
+def test_a_failed_install_names_its_cause_from_the_log():
+    from choconsis.smoke.run import failure_cause
+
+    log = ("2026-12-05 07:00:00  step 4 (packages): start (engine; owns: ours)\r\n"
+           "2026-12-05 07:00:09  FAILED: step 4 (packages) failed: uv.exe exited with code 2; "
+           "its last 1 line(s):\r\n  error: invalid peer certificate: UnknownIssuer\r\n"
+           "2026-12-05 07:00:10  rollback done; the log is C:\\t\\x-install.log\r\n")
+    assert failure_cause(log) == \
+        "step 4 (packages) failed: uv.exe exited with code 2; its last 1 line(s):"
+    aborted = "2026-12-05 07:00:00  setup.exe stops: x installs for all users only\r\n"
+    assert failure_cause(aborted) == "setup.exe stops: x installs for all users only"

@@ -15,8 +15,9 @@ per helper (venv, uv extraction, launchers, PATH, record); this runs them all in
 
 ``install`` records in ``<state_dir>\\engine-state.json`` what each step did (before doing
 it, so a half-done step is undone too); when a step fails, it undoes its own completed parts
-in reverse, prints ONE line naming the step and the cause (with the failing tool's last
-output lines) and exits 1. ``undo`` removes exactly what the state file records, in reverse
+in reverse, prints ONE line naming the step and the cause (a Windows crash status in words:
+exit_status.py), followed by the failing tool's last output lines (up to 20, cut to fit an
+NSIS string), and exits 1. ``undo`` removes exactly what the state file records, in reverse
 step order, and then the state file. Exit codes: 0 done, 1 failed, 2 usage error.
 
 Progress lines go to each ``--log`` file (UTF-16LE with a BOM, "YYYY-MM-DD HH:MM:SS  TEXT",
@@ -106,9 +107,13 @@ class State(object):
     def __init__(self, path):
         self.path = path
         self.done = {}
-        if os.path.isfile(path):
-            with io.open(path, encoding="utf-8") as handle:
-                self.done = json.load(handle).get("done", {})
+        # an install killed while saving (Python 2: between the remove and the rename) left
+        # only the new file, complete: its record is the one to take over
+        for candidate in (path, path + ".tmp"):
+            if os.path.isfile(candidate):
+                with io.open(candidate, encoding="utf-8") as handle:
+                    self.done = json.load(handle).get("done", {})
+                break
 
     def record(self, key, value):
         self.done[key] = value
@@ -121,13 +126,18 @@ class State(object):
         temp = self.path + ".tmp"
         with io.open(temp, "w", encoding="utf-8") as handle:
             handle.write(text_type(json.dumps({"version": 1, "done": self.done}, indent=1)))
+        replace = getattr(os, "replace", None)
+        if replace is not None:  # one step: a kill leaves the old record or the new one
+            replace(temp, self.path)
+            return
         if os.path.exists(self.path):
             os.remove(self.path)  # Python 2 on Windows has no os.replace
         os.rename(temp, self.path)
 
     def remove(self):
-        if os.path.exists(self.path):
-            os.remove(self.path)
+        for path in (self.path, self.path + ".tmp"):
+            if os.path.exists(path):
+                os.remove(path)
 
 
 class Log(object):
@@ -141,7 +151,8 @@ class Log(object):
         if not self.files:
             say(text, self.stream)
             return
-        line = "%s  %s\r\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), text)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        line = "".join("%s  %s\r\n" % (stamp, part) for part in text.splitlines() or [""])
         for path in self.files:
             try:
                 fresh = not os.path.exists(path) or os.path.getsize(path) == 0
@@ -202,7 +213,7 @@ def install(description, variables, state, log):
             engine_actions.install(action, step["key"], state, log, name)
         except Exception as exc:  # one line for the person, after undoing what was done
             message = "%s failed: %s" % (name, engine_actions.describe(exc))
-            log("FAILED: " + message)
+            log("FAILED: " + message.splitlines()[0])  # the tool's lines are in the log above
             left = undo(started, variables, state, log)
             raise EngineError("; ".join([message] + left))
         log("%s: done" % name)

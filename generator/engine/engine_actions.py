@@ -19,8 +19,13 @@ import zipfile
 import choconsis_path
 import choconsis_record
 import make_launchers
+from exit_status import describe_exit
 
-TAIL_LINES = 6  # of a failing tool's output, kept in the one line that says why
+TAIL_LINES = 20  # of a failing tool's output, kept for the message that says why
+# setup.exe reads the engine's failure text with nsExec (an NSIS string: 1024 characters) and
+# shows it in its dialog with a few words around it: the tail is cut to fit this many
+TAIL_CHARACTERS = 600
+LINE_CHARACTERS = 160
 
 
 class ToolError(Exception):
@@ -31,8 +36,26 @@ class ToolError(Exception):
         self.program, self.code, self.tail = program, code, tail
 
     def __str__(self):
-        text = "%s exited with code %s" % (os.path.basename(self.program), self.code)
-        return text + (": " + " | ".join(self.tail) if self.tail else "")
+        text = "%s exited with %s" % (os.path.basename(self.program), describe_exit(self.code))
+        lines = fit_tail(self.tail)
+        if not lines:
+            return text
+        return "%s; its last %d line(s):\n%s" % (text, len(lines),
+                                                 "\n".join("  " + line for line in lines))
+
+
+def fit_tail(tail, budget=TAIL_CHARACTERS):
+    """The newest lines of a tool's output that fit in ``budget`` characters (each line cut
+    to LINE_CHARACTERS): the last lines say why a tool stopped."""
+    kept, used = [], 0
+    for line in reversed(list(tail)):
+        if len(line) > LINE_CHARACTERS:
+            line = line[:LINE_CHARACTERS - 3] + "..."
+        used += len(line) + 3
+        if used > budget:
+            break
+        kept.insert(0, line)
+    return kept
 
 
 def describe(exc):
@@ -67,6 +90,7 @@ def run_tool(command, log):
                 log("  " + line)
         process.stdout.close()
         code = process.wait()
+    log("  (%s exited with %s)" % (os.path.basename(command[0]), describe_exit(code)))
     if code != 0:
         raise ToolError(command[0], code, list(tail))
 

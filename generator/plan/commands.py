@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from packaging.version import InvalidVersion, Version
+
 from ..lock.lockfile import Lock
 from .delivery import Delivery
 from .layout import Layout
@@ -16,6 +18,9 @@ BIN_PATH_RECORD = "bin-path-record.txt"  # ... and for the commands folder
 RECORD_SCRIPT = "choconsis_record.py"  # choconsis.engine's record of a runtime's packages
 PACKAGES_RECORD = "packages-record.txt"  # ... what the packages step put into the runtime
 UV_FOLDER = "uv"  # <state folder>\uv\uv.exe: taken out of its wheel for the install only
+# uv 0.11.0 named its option to trust the platform's certificate store --system-certs (and
+# from 0.11.9 warns that the older --native-tls, which every earlier uv has, is deprecated)
+UV_SYSTEM_CERTS_SINCE = Version("0.11.0")
 
 # uv.exe out of its (verified) wheel, with nothing but the runtime's own zipfile: argv 1 the
 # wheel, 2 where uv.exe goes, 3 its member name. Single quotes only (no inner escaping).
@@ -86,17 +91,30 @@ def uv_extract_command(member: str) -> Command:
             (member,))
 
 
+def uv_tls_option(version: str) -> str:
+    """The option that makes this uv version verify TLS with the Windows certificate store
+    (as pip does), so that a proxy's root that Windows trusts works: uv's default is its own
+    bundled roots ("invalid peer certificate: UnknownIssuer" behind such a proxy)."""
+    try:
+        newer = Version(version) >= UV_SYSTEM_CERTS_SINCE
+    except InvalidVersion:
+        newer = True  # the lock pins a release; an unreadable one is taken to be recent
+    return "--system-certs" if newer else "--native-tls"
+
+
 def uv_install_command(lock: Lock, index_url: str, delivery: Delivery,
                        layout: Layout) -> Command:
     """uv pip install of the lock into the app's environment: the same choices as
     :func:`pip_install_command` (hashes required, no dependencies, wheels only).
 
     --no-config: no uv.toml of the machine changes what is installed; --no-cache: uv writes
-    nothing outside the environment (its cache would stay in %LOCALAPPDATA%\\uv). No
-    bytecode (uv's default): the check's first run compiles what the app imports.
+    nothing outside the environment (its cache would stay in %LOCALAPPDATA%\\uv); the
+    system certificate store (:func:`uv_tls_option`). No bytecode (uv's default): the
+    check's first run compiles what the app imports.
     """
+    tls = uv_tls_option(lock.installer.version if lock.installer else "")
     args: list[Templated] = [uv_program(), ("pip",), ("install",), ("--no-config",),
-                             ("--no-cache",), ("--python",), layout.python,
+                             ("--no-cache",), (tls,), ("--python",), layout.python,
                              ("--require-hashes",), ("--no-deps",)]
     return (*args, *_lock_source(lock, index_url, delivery))
 

@@ -28,7 +28,7 @@ STEPS_FILE = "choconsis-steps.json"  # its steps description, written by each ba
 ENGINE_STATE_FILE = "engine-state.json"  # what the engine did (state folder), for its undo
 # The engine's files, shipped from choconsis.engine beside the steps description.
 ENGINE_FILES = (ENGINE_SCRIPT, "engine_actions.py", "choconsis_path.py", "make_launchers.py",
-                "choconsis_record.py")
+                "choconsis_record.py", "exit_status.py")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..engine.exit_status import exit_words
+from .paths import split_check_output
 from .report import Phase
 
 
@@ -63,11 +65,15 @@ class Expectation:
     def judge_check(self, phase: Phase, code: int, timed_out: bool, output: str) -> None:
         """The check command's verdict: exit 0 and, with [check] expect, its text in the
         output. The phase keeps the output, which the report shows when a check failed."""
+        output, whole = split_check_output(output)
         phase.output = output
         tail = output.strip().splitlines()[-1:] or [""]
+        shown = whole if whole is not None and code != 0 else code
+        words = exit_words(shown)
         phase.check(f"'{self.check_command}' exits 0 through the new PATH",
                     code == 0 and not timed_out,
-                    "timed out" if timed_out else f"exit {code}: {tail[0]}")
+                    "timed out" if timed_out else
+                    f"exit {shown}" + (f" ({words})" if words else "") + f": {tail[0]}")
         if self.check_expect:
             found = self.check_expect in output
             phase.check(f"its output contains {self.check_expect!r}", found,

@@ -60,12 +60,29 @@ def effective_path(machine: RegValue | None, user: RegValue | None) -> str:
     return ";".join(parts)
 
 
+CHECK_EXIT_MARKER = "choconsis-smoke-exit-code:"
+
+
 def check_script(path_value: str, command: str) -> str:
-    """A batch file that runs command with exactly this PATH (cmd expands %VARS% in it)."""
+    """A batch file that runs command with exactly this PATH (cmd expands %VARS% in it) and
+    prints its whole exit code last (Wine's own exit status keeps only the low 8 bits: a
+    missing DLL's -1073741515 would arrive as 53)."""
     return ("@echo off\r\n"
             f'set "PATH={path_value}"\r\n'
             f"{command}\r\n"
-            "exit /b %ERRORLEVEL%\r\n")
+            'set "CHOCONSIS_EXIT=%ERRORLEVEL%"\r\n'
+            f"echo {CHECK_EXIT_MARKER} %CHOCONSIS_EXIT%\r\n"
+            "exit /b %CHOCONSIS_EXIT%\r\n")
+
+
+def split_check_output(output: str) -> tuple[str, str | None]:
+    """The check's own output and its whole exit code (None when the marker is missing)."""
+    lines = output.splitlines(keepends=True)
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith(CHECK_EXIT_MARKER):
+            code = lines[i][len(CHECK_EXIT_MARKER):].strip()
+            return "".join(lines[:i] + lines[i + 1:]), code
+    return output, None
 
 
 

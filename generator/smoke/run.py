@@ -166,19 +166,33 @@ def _install(prefix: WinePrefix, setup_exe: Path, expect: Expectation, report: S
     detail = f"exit {result.code}" + (" (reboot required)" if result.code and code_ok else "")
     if result.timed_out:
         detail = f"timed out after {INSTALL_TIMEOUT:.0f} s"
+    temp_log = None
+    if not code_ok:
+        temp_log = find_log(prefix.drive_c / "windows" / "temp",
+                            f"{expect.package_id}-install.log") or find_log(
+            prefix.drive_c / "users", f"{expect.package_id}-install.log")
+    if temp_log is not None:
+        text = read_log(temp_log)
+        phase.output += "\n--- install log ---\n" + text
+        detail += "; " + failure_cause(text)
     phase.check("setup.exe /S succeeded", code_ok and not result.timed_out, detail)
     folder = prefix.to_linux(expect.install_dir)
     phase.check("install folder exists", folder.is_dir(), expect.install_dir)
     log = find_log(folder, f"{expect.package_id}-install.log")
     phase.check("install log written", log is not None,
                 str(log.relative_to(prefix.drive_c)) if log else "not found")
-    if not code_ok:
-        temp_log = find_log(prefix.drive_c / "windows" / "temp",
-                            f"{expect.package_id}-install.log") or find_log(
-            prefix.drive_c / "users", f"{expect.package_id}-install.log")
-        if temp_log is not None:
-            phase.output += "\n--- install log ---\n" + read_log(temp_log)
     return phase.ok
+
+
+def failure_cause(log_text: str) -> str:
+    """What setup.exe said failed: its FAILED line (the step and the cause, with the failing
+    tool's last lines after it, which the report shows with the log), or the log's last line
+    (an abort before any step: the reason setup.exe logged)."""
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "  FAILED: " in line:
+            return line.split("  FAILED: ", 1)[1]
+    return lines[-1].split("  ", 1)[-1] if lines else "the install log is empty"
 
 
 def _check_registry(prefix: WinePrefix, expect: Expectation, before: Snapshot,

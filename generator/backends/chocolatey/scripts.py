@@ -26,7 +26,7 @@ from ...escaping import ps_string, ps_templated
 from ...wheelfiles import BATCH, CONSOLE, WheelCommand
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
-from .reasons import download_reasons
+from .reasons import download_reasons, exit_code_words
 
 TEMPLATES = "choconsis._nuspec"
 STATE_FILE = "choconsis-install-state.json"
@@ -240,7 +240,7 @@ def _script_context(plan: InstallPlan, payload: Payload, lock_file: str) -> dict
 def render_helpers(plan: InstallPlan) -> str:
     template = environment(ps_string).get_template(HELPERS_SCRIPT + ".j2")
     return template.render(package_id=plan.package.id, version=plan.package.version,
-                           regview=plan.machine.registry_view)
+                           regview=plan.machine.registry_view, **exit_code_words())
 
 
 def render_install(plan: InstallPlan, payload: Payload, lock_file: str) -> str:
