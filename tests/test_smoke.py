@@ -221,9 +221,10 @@ def test_expectation_of_an_x86_machine_install_is_under_program_files_x86(tmp_pa
     from choconsis.recipe import load_recipe, resolve_recipe_arg
 
     text = resolve_recipe_arg(None).read_text(encoding="utf-8")
-    amd64 = "python-3.14.7-amd64.exe"
+    amd64 = "python-3.14.7-amd64.zip"
     assert amd64 in text
-    x86 = text.replace('arch = "amd64"', 'arch = "x86"').replace(amd64, "python-3.14.7.exe")
+    x86 = (text.replace('arch = "amd64"', 'arch = "x86"').replace(amd64, "python-3.14.7-win32.zip")
+           .replace('index_id = "pythoncore-3.14-64"', 'index_id = "pythoncore-3.14-32"'))
     (tmp_path / "x86.toml").write_text(x86, encoding="utf-8")
     assert load_recipe(tmp_path / "x86.toml").python.arch == "x86"
     expect = smoke.Expectation.from_recipe(str(tmp_path / "x86.toml"), scope="machine",
