@@ -371,3 +371,29 @@ def test_expectation_reads_check_expect(tmp_path: Path):
     (tmp_path / "r.toml").write_text(text, encoding="utf-8")
     assert smoke.Expectation.from_recipe(str(tmp_path / "r.toml"),
                                          folders=FOLDERS).check_expect == "10.5.0"
+
+
+@pytest.mark.slow  # compiles with zig on a cold cache (about 5 s per target)
+def test_the_tar_stand_in_goes_where_a_prefix_lacks_tar_exe(tmp_path: Path):
+    """choconsis.smoke.tar: a tar.exe for each system folder of the prefix that lacks one,
+    built once per target (a 64-bit PE for system32, a 32-bit one for syswow64)."""
+    pytest.importorskip("ziglang")
+    import struct
+
+    from choconsis.smoke import tar
+    from kit.wine.artifacts import cache_dir
+
+    drive_c = tmp_path / "drive_c"
+    for folder in ("system32", "syswow64"):
+        (drive_c / "windows" / folder).mkdir(parents=True)
+        (drive_c / "windows" / folder / "kernel32.dll").write_bytes(b"MZ")
+    cache = cache_dir() / "wine"
+    assert tar.provide(drive_c, cache) == ["system32", "syswow64"]
+    machines = {}
+    for folder in ("system32", "syswow64"):
+        exe = (drive_c / "windows" / folder / "tar.exe").read_bytes()
+        pe = struct.unpack_from("<I", exe, 0x3C)[0]
+        assert exe[:2] == b"MZ" and exe[pe:pe + 4] == b"PE\0\0"
+        machines[folder] = struct.unpack_from("<H", exe, pe + 4)[0]
+    assert machines == {"system32": 0x8664, "syswow64": 0x14C}
+    assert tar.provide(drive_c, cache) == []  # there already: left alone
