@@ -181,7 +181,8 @@ SCHEMA: tuple[Section, ...] = (
               "the package id.", False, ""),
         Field("outputs", as_outputs, "What `build` writes, from " + ", ".join(
               f"`{n}`" for n in OUTPUT_NAMES) + ". Default: nupkg and setup; with a url also "
-              "winget, and portable and scoop when the runtime is a zip (an EXE or MSI "
+              "winget, and portable and scoop when the runtime is a zip or a package (an "
+              "EXE or MSI "
               "runtime is laid out by its installer on the target, so it cannot be made "
               "portable).", False, None, type_doc="list of names"),
         Field("license", as_nonempty_line, "The license's SPDX expression or name (winget's "
