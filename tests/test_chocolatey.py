@@ -26,7 +26,7 @@ from kit import reference_file
 from kit.decoders import nupkg_parts, read_script
 from kit.locks import dummy_lock
 from kit.plans import dummy_offline, plan_from, rendered, shipped_plan, web_payload
-from kit.recipes import SHIPPED, pin, place, recipe_data
+from kit.recipes import exe_recipe_data, EXE_VARIANT, RECIPE_KINDS, SHIPPED, pin, place, recipe_data
 
 NS = {"n": chocolatey.NUSPEC_NS}
 
@@ -157,7 +157,7 @@ def test_nuspec_carries_all_metadata_and_omits_empty(name, tmp_path):
 
 def test_nuspec_enhancements_and_owners_come_from_the_recipe(tmp_path, nuspec_schema):
     """cpmr0057 asks for projectSourceUrl and mailingListUrl; owners may differ from authors."""
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["package"].update(
         project_source_url="https://opendev.org/openstack/python-openstackclient",
         mailing_list_url="https://lists.openstack.org/mailman3/lists/",
@@ -208,7 +208,7 @@ def _step_markers(text: str, undo: bool = False) -> list[int]:
             if line.startswith(head)]
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
     plan = shipped_plan(name)
     dest = rendered(plan, tmp_path)
@@ -223,7 +223,8 @@ def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
     # and the helpers appear in the same order as the steps they implement
     text = read_script(dest, chocolatey.INSTALL_SCRIPT)
     helper = {"run_exe": "Install-ChocolateyPackage", "run_msi": "Install-ChocolateyInstallPackage",
-              "run_check": "@checkArgs", "expose_commands": "Install-BinFile"}
+              "unpack_zip": "Get-ChocolateyUnzip", "run_check": "@checkArgs",
+              "expose_commands": "Install-BinFile"}
     blocks = text.split("\n# ---- step ")[1:]
     assert len(blocks) == len(shown)
     for (_, step), block in zip(shown, blocks):
@@ -231,7 +232,7 @@ def test_steps_render_in_plan_order_and_undo_in_reverse(name, tmp_path):
         assert want in block, (step.title, block[:200])
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_every_download_is_checksummed_for_its_arch(name, tmp_path):
     plan = shipped_plan(name)
     script = Script(read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT))
@@ -248,7 +249,7 @@ def test_every_download_is_checksummed_for_its_arch(name, tmp_path):
     assert not any(other & set(c) for c in calls)
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_installers_get_silent_args_and_exit_codes_from_the_plan(name, tmp_path):
     plan = shipped_plan(name)
     script = Script(read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT))
@@ -262,7 +263,7 @@ def test_installers_get_silent_args_and_exit_codes_from_the_plan(name, tmp_path)
     assert got == expected
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_the_engine_gets_the_plans_steps_and_stops_the_install_on_failure(name, tmp_path):
     plan = shipped_plan(name)
     dest = rendered(plan, tmp_path)
@@ -297,7 +298,7 @@ def test_the_engine_gets_the_plans_steps_and_stops_the_install_on_failure(name, 
 
 
 def test_install_dir_package_parameter(tmp_path):
-    plan = shipped_plan("openstack-clients")
+    plan = shipped_plan("openstack-clients@exe")
     text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
     assert "$pp = Get-PackageParameters" in text
     # the app's own folder under Program Files; the runtime where the recipe puts it
@@ -311,7 +312,7 @@ def test_install_dir_package_parameter(tmp_path):
     assert text.index("Get-PackageParameters") < text.index("# ---- step 1 ")
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_uninstall_undoes_recorded_state(name, tmp_path):
     plan = shipped_plan(name)
     dest = rendered(plan, tmp_path)
@@ -357,12 +358,17 @@ def test_uninstall_undoes_recorded_state(name, tmp_path):
         assert "Register-SharedRuntime -Key 'python-3.14'" in block
         assert "Set-StepRecord 'shared'" in block
         assert "$others = Release-SharedRuntime 'python-3.14'" in uninstall
+    elif plan.runtime.installer == "package":
+        # fetched at install, sha256-checked, unzipped; its own folder goes as a whole
+        assert block.index("Get-ChocolateyWebFile @webArgs") < block.index(
+            "Get-ChocolateyUnzip @packageArgs") < block.index("Set-StepRecord 'unpacked'")
+        assert "Remove-Item -LiteralPath $runtimeDir -Recurse -Force" in uninstall
     else:
         assert "$others = Release-SharedRuntime ('msi-' + $productCode)" in uninstall
 
 
 def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(installer="zip",
                           url="https://example.org/python-3.14.7-embed-amd64.zip")
     plan = plan_from(data)
@@ -370,10 +376,15 @@ def test_zip_runtime_unpacks_into_install_dir_and_removes_it(tmp_path):
     install, uninstall = (read_script(dest, s) for s in (chocolatey.INSTALL_SCRIPT,
                                                          chocolatey.UNINSTALL_SCRIPT))
     assert syntax_errors(install) == [] and syntax_errors(uninstall) == []
-    (call,) = splatted(Script(install), "Install-ChocolateyZipPackage")
-    assert call["unziplocation"].text.decode() == "$runtimeDir"
+    # a web package downloads it, sha256-checked, then unzips it with Chocolatey's helpers
+    (fetch,) = [c for c in splatted(Script(install), "Get-ChocolateyWebFile")
+                if "checksum64" in c and ps_value(c["checksum64"], VARS) == plan.runtime.sha256]
+    (unzip,) = splatted(Script(install), "Get-ChocolateyUnzip")
+    assert ps_value(fetch["checksumtype64"], VARS) == "sha256"
+    assert ps_value(fetch["url64bit"], VARS) == plan.runtime.url
+    assert fetch["filefullpath"].text.decode() == unzip["filefullpath"].text.decode() == "$file"
+    assert unzip["destination"].text.decode() == "$runtimeDir"
     assert "$runtimeDir = ($installDir + '\\runtime')" in install  # private to the app
-    assert ps_value(call["checksum64"], VARS) == plan.runtime.sha256
     # what the archive unpacked, by name: never the whole folder (/InstallDir may hold more)
     assert "foreach ($entry in @('DLLs', 'Lib', 'Scripts', 'python.exe', 'python312.dll'))" in \
         uninstall
@@ -561,7 +572,7 @@ def test_state_keys_are_stable_across_versions_and_unique():
 
 
 def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
                           "python-3.14.7.exe", sha256="0" * 64)
     data["installer"] = [{"name": "Helper", "kind": "exe", "sha256": "1" * 64,
@@ -590,7 +601,7 @@ def test_x86_exe_runtime_and_an_extra_exe_installer(tmp_path):
     assert "was installed by its own EXE installer" in uninstall
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", ["openstack-clients-2013", EXE_VARIANT])  # shared runtimes
 def test_runtime_undo_first_removes_run_time_bytecode(name, tmp_path):
     text = read_script(rendered(shipped_plan(name), tmp_path), chocolatey.UNINSTALL_SCRIPT)
     cleanup = text.index("$cleanupArgs")
@@ -642,7 +653,7 @@ def embedded_checks(script: Script) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_offline_render_embeds_every_artifact_and_wheel_unchanged(name, tmp_path):
     plan, dest, artifacts = offline_rendered(recipe_data(name), tmp_path)
     tools = dest / "tools"
@@ -652,7 +663,7 @@ def test_offline_render_embeds_every_artifact_and_wheel_unchanged(name, tmp_path
         assert hashlib.sha256(body).hexdigest() == artifact.sha256
     exes = [a.filename for a in plan.artifacts if a.filename.endswith(".exe")]
     assert [(tools / f"{e}.ignore").read_bytes() for e in exes] == [b""] * len(exes)
-    assert len(exes) == (name == "openstack-clients")  # the python.org EXE: no shim for it
+    assert len(exes) == name.endswith("@exe")  # the python.org EXE: no shim for it
     wheels = sorted(p.name for p in (tools / "wheels").iterdir())
     assert wheels == sorted(w.filename for w in plan.lock.wheels)
     for wheel in plan.lock.wheels:
@@ -660,7 +671,7 @@ def test_offline_render_embeds_every_artifact_and_wheel_unchanged(name, tmp_path
             == wheel.sha256
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name, tmp_path):
     plan, dest, _ = offline_rendered(recipe_data(name), tmp_path)
     install, uninstall = (read_script(dest, s) for s in (chocolatey.INSTALL_SCRIPT,
@@ -675,7 +686,8 @@ def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name
                                                      for a in plan.artifacts]
     calls = splatted(script, "Install-ChocolateyInstallPackage")
     tool = plan.packages_step.install.artifact  # the uv wheel: a tool, not an installer
-    assert len(calls) == len([a for a in plan.artifacts if a != tool])
+    unzipped = plan.runtime_step.artifact if plan.zip_runtime else None  # Get-ChocolateyUnzip
+    assert len(calls) == len([a for a in plan.artifacts if a not in (tool, unzipped)])
     other = "file" if file_key(plan) == "file64" else "file64"
     for call in calls:
         assert call[file_key(plan)].text.decode() == "$file" and other not in call
@@ -689,7 +701,7 @@ def test_offline_install_script_runs_embedded_files_checked_against_the_pin(name
 
 
 def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(installer="zip",
                           url="https://example.org/python-3.14.7-embed-amd64.zip")
     plan, dest, _ = offline_rendered(data, tmp_path)
@@ -706,7 +718,7 @@ def test_offline_zip_runtime_is_unpacked_from_the_package(tmp_path):
 
 
 def test_offline_x86_runtime_and_extra_exe_use_the_32_bit_file_parameter(tmp_path):
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
                           "python-3.14.7.exe")
     data["installer"] = [{"name": "Helper", "kind": "exe", "sha256": "1" * 64,
@@ -742,7 +754,7 @@ def test_offline_verification_and_license_txt(name, tmp_path):
 def test_offline_render_takes_its_files_from_the_payload_only(tmp_path):
     from choconsis.payload import Payload
 
-    plan = plan_from(recipe_data("openstack-clients"), delivery=Delivery.OFFLINE)
+    plan = plan_from(exe_recipe_data(), delivery=Delivery.OFFLINE)
     with pytest.raises(BuildError, match="the payload has no python-3.14.7-amd64.exe"):
         chocolatey.render(plan, Payload(Delivery.OFFLINE), tmp_path / "x")
     assert not (tmp_path / "x" / "tools" / chocolatey.INSTALL_SCRIPT).exists()
@@ -833,7 +845,7 @@ def test_package_parameter_no_check_skips_the_check(tmp_path):
     check = text[text.index("Action 'run_check'"):]
     assert check.index("if ($pp['NoCheck']) {") < check.index("& 'cmd.exe' @checkArgs")
     assert text.index("$pp = Get-PackageParameters") < text.index("if ($pp['NoCheck'])")
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["check"]["at_install"] = False
     dest = rendered(plan_from(data), tmp_path / "without")
     assert "run_check" not in read_script(dest, chocolatey.INSTALL_SCRIPT)

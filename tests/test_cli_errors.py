@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import os
 import shutil
+import tomllib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from kit.cli import one_error_line, run_cli
-from kit.recipes import RECIPES
+from kit.recipes import EXE_PYTHON, RECIPES
 
 
-def shipped_copy(tmp_path: Path, name: str = "openstack-clients") -> Path:
-    """A shipped recipe and its lock in a folder of their own."""
+def shipped_copy(tmp_path: Path, name: str = "openstack-clients", exe: bool = False) -> Path:
+    """A shipped recipe and its lock in a folder of their own; ``exe``: the default recipe
+    on python.org's EXE installer (kit.recipes.EXE_PYTHON), as it shipped before."""
     folder = tmp_path / "recipe"
     folder.mkdir(exist_ok=True)
     for file in (f"{name}.toml", f"pylock.{name}.toml", f"{name}.lock"):
         if (RECIPES / file).is_file():
             shutil.copyfile(RECIPES / file, folder / file)
-    return folder / f"{name}.toml"
+    recipe = folder / f"{name}.toml"
+    if exe:
+        data = tomllib.loads(recipe.read_text(encoding="utf-8"))
+        data["python"] = dict(EXE_PYTHON)
+        recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
+    return recipe
 
 
 def nothing_in(folder: Path) -> bool:
@@ -146,7 +154,7 @@ def test_smoke_of_a_missing_installer(tmp_path, capsys):
 def test_preinstall_into_an_exe_runtime_is_a_usage_error(tmp_path, capsys):
     """A venv takes a preinstalled tree on any runtime; the runtime's own site-packages only
     when the build knows its layout (a zip)."""
-    recipe = shipped_copy(tmp_path)
+    recipe = shipped_copy(tmp_path, exe=True)
     text = recipe.read_text(encoding="utf-8")
     recipe.write_text(text.replace('environment = "venv"', 'environment = "runtime"'),
                       encoding="utf-8")
@@ -188,7 +196,7 @@ def test_python_version_that_contradicts_the_python_org_file(tmp_path, capsys):
     code, _, err = run_cli(capsys, "build", str(recipe), "-o", str(tmp_path / "out"))
     assert code == 2
     assert one_error_line(err) == (
-        f"{recipe}: python.url: python-3.14.7-amd64.exe is Python 3.14.7 (python.org file "
+        f"{recipe}: python.url: python-3.14.7-amd64.zip is Python 3.14.7 (python.org file "
         "naming), but python.version is '3.14.6': set python.version = \"3.14.7\" or use the "
         "URL of the 3.14.6 installer")
     assert nothing_in(tmp_path / "out")
@@ -243,7 +251,7 @@ def test_offline_artifact_that_cannot_be_fetched_says_why_in_words(tmp_path, cap
     real = store.make_session
     monkeypatch.setattr(store, "make_session", lambda retries=4: real(0))  # no waiting
     recipe = shipped_copy(tmp_path)
-    url = f"http://127.0.0.1:{_closed_port()}/python-3.14.7-amd64.exe"
+    url = f"http://127.0.0.1:{_closed_port()}/python-3.14.7-amd64.zip"
     text = recipe.read_text(encoding="utf-8")
     start = text.index('url = "https://www.python.org/ftp/python/3.14.7/')
     end = text.index("\n", start)

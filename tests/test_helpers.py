@@ -16,7 +16,7 @@ from choconsis.plan import Delivery
 from kit import reference_file
 from kit.decoders import read_script
 from kit.plans import dummy_offline, plan_from, web_payload
-from kit.recipes import SHIPPED, recipe_data
+from kit.recipes import exe_recipe_data, RECIPE_KINDS, recipe_data
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,12 @@ def helper_calls(text: str, helpers: dict[str, set[str]]) -> list[tuple[str, set
             for c in script.commands() if c.name.lower() in by_lower]
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 @pytest.mark.parametrize("delivery", [Delivery.WEB, Delivery.OFFLINE])
 def test_every_helper_call_uses_parameters_the_helper_has(name, delivery, tmp_path,
                                                            chocolatey_helpers):
     if delivery is Delivery.WEB:
-        plan = plan_from(recipe_data(name), f"{name}.toml")
+        plan = plan_from(recipe_data(name), f"{name.split('@')[0]}.toml")
         dest = tmp_path / "web"
         chocolatey.render(plan, web_payload(plan), dest)
     else:
@@ -55,15 +55,20 @@ def test_every_helper_call_uses_parameters_the_helper_has(name, delivery, tmp_pa
             assert params <= chocolatey_helpers[helper] | COMMON_PARAMETERS, (helper, params)
             seen.add(helper)
     # the calls that matter were seen (a parser that finds nothing proves nothing)
-    install_helper = ("Install-ChocolateyInstallPackage" if delivery.embeds or "2013" in name
-                      else "Install-ChocolateyPackage")
-    assert {install_helper, "Get-PackageParameters", "Uninstall-ChocolateyPackage"} <= seen
+    if plan.zip_runtime:  # a runtime package: fetched (web) or embedded, then unzipped
+        want = {"Get-ChocolateyUnzip", "Get-PackageParameters"} | (
+            set() if delivery.embeds else {"Get-ChocolateyWebFile"})
+    else:
+        want = {"Install-ChocolateyInstallPackage" if delivery.embeds or "2013" in name
+                else "Install-ChocolateyPackage", "Get-PackageParameters",
+                "Uninstall-ChocolateyPackage"}
+    assert want <= seen
     assert not any(problem for s in (chocolatey.INSTALL_SCRIPT, chocolatey.UNINSTALL_SCRIPT)
                    for problem in unknown_parameters(Script(read_script(dest, s))))
 
 
 def test_check_reports_an_unknown_helper_parameter(tmp_path):
-    plan = plan_from(recipe_data("openstack-clients"), "openstack-clients.toml")
+    plan = plan_from(exe_recipe_data(), "openstack-clients.toml")
     dest = tmp_path / "pkg"
     chocolatey.render(plan, web_payload(plan), dest)
     script = dest / "tools" / chocolatey.INSTALL_SCRIPT

@@ -13,7 +13,7 @@ import pytest
 from choconsis.plan import build_plan
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock
-from kit.recipes import recipe_data
+from kit.recipes import exe_recipe_data, recipe_data
 
 TESTS = Path(__file__).resolve().parent
 
@@ -65,7 +65,7 @@ def test_fake_locks_pin_uv_where_the_product_installs_with_uv(version, uv):
     """README: uv installs into Python 3.8 and later, the runtime's pip before that. A fake
     lock asks the recipe (a copy of the rule once pinned uv for Python 3.0 to 3.7, where
     the product installs with pip and would never fetch it)."""
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(version=version, url=f"https://www.python.org/ftp/python/{version}/"
                                                f"python-{version}-amd64.exe")
     data["install"]["environment"] = "runtime"  # a venv filled by pip needs Python 3.11+

@@ -97,7 +97,12 @@ def test_new_writes_a_private_runtime_package_that_builds(world, tmp_path, capsy
                              str(tmp_path / "dist"))
     assert code == 0, err
     assert (tmp_path / "dist" / "httpie-3.2.4-setup.exe").read_bytes()[:2] == b"MZ"
-    # the build fetched (and checked) the package to embed it; new itself never did
+    # web mode leaves the package to setup.exe at install time; new itself never fetched it
+    assert idx.server.hits[urlsplit(site.package_url).path] == 0
+    code, out, err = run_cli(capsys, "build", str(tmp_path / "httpie.toml"), "--offline",
+                             "-o", str(tmp_path / "offline"))
+    assert code == 0, err
+    # offline: the build fetched (and checked) the package to embed it
     assert idx.server.hits[urlsplit(site.package_url).path] == 1
 
 

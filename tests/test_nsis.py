@@ -33,7 +33,7 @@ from choconsis.recipe import Recipe, parse_recipe
 from kit.decoders import failure_log
 from kit.locks import fake_lock
 from kit.plans import dummy_offline, web_payload
-from kit.recipes import RECIPES, SHIPPED, recipe_data
+from kit.recipes import exe_recipe_data, EXE_VARIANT, RECIPE_KINDS, RECIPES, SHIPPED, recipe_data
 
 needs_makensis = pytest.mark.skipif(shutil.which("makensis") is None,
                                     reason="makensis is not installed (apt-get install nsis)")
@@ -54,7 +54,7 @@ def plan_of(data: dict, name: str = "test", extra: int = 1,
 
 
 def shipped_plan(name: str, delivery: Delivery = Delivery.WEB) -> InstallPlan:
-    return plan_of(recipe_data(name), name, delivery=delivery)
+    return plan_of(recipe_data(name), name.split("@")[0], delivery=delivery)
 
 
 def script_of(plan: InstallPlan) -> str:
@@ -281,7 +281,7 @@ def test_web_mode_stages_nothing(tmp_path: Path):
 
 def test_a_pin_mismatch_leaves_nothing_behind(tmp_path: Path):
     art = tmp_path / "artifacts"
-    plan, _ = dummy_offline(recipe_data("openstack-clients"), tmp_path)
+    plan, _ = dummy_offline(exe_recipe_data(), tmp_path)
     (art / plan.artifacts[0].filename).write_bytes(b"tampered")
     store = ArtifactStore(cache_dir=tmp_path / "cache2", artifacts_dir=art)
     (tmp_path / "out").mkdir()
@@ -297,7 +297,7 @@ def _zip_recipe(tmp_path: Path, members: dict[str, bytes]) -> tuple[InstallPlan,
     with zipfile.ZipFile(archive, "w") as zf:
         for name, body in members.items():
             zf.writestr(name, body)
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(installer="zip", url="http://127.0.0.1:9/runtime.zip",
                           sha256=hashlib.sha256(archive.read_bytes()).hexdigest())
     data["install"]["environment"] = "runtime"  # the zip is the install folder
@@ -355,7 +355,7 @@ def test_compile_with_relative_paths(tmp_path: Path, monkeypatch):
 
 
 @needs_makensis
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", RECIPE_KINDS)
 def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
     plan, payload = dummy_offline(recipe_data(name), tmp_path)
     script = nsis.render(plan, payload, tmp_path / "nsis")
@@ -365,6 +365,8 @@ def test_compile_offline_mode_is_reproducible(name: str, tmp_path: Path):
     second = nsis.compile_installer(script.parent, tmp_path / "b.exe", plan=plan).read_bytes()
     assert first == second
     for artifact in plan.artifacts:  # stored uncompressed, so the bytes are in the exe
+        if plan.embedded_runtime and artifact == plan.runtime_step.artifact:
+            continue  # unpacked at build time: its tree is embedded, not the archive
         assert (script.parent / "payload" / artifact.filename).read_bytes() in first
 
 
@@ -387,7 +389,7 @@ def test_compile_the_shipped_recipe_with_its_lock(name: str, tmp_path: Path):
 def test_a_zip_runtime_with_uv_compiles(delivery: Delivery, tmp_path: Path):
     """The uv wheel is the only file the step fetches (or unpacks) when the runtime is a zip:
     setup.exe still needs its $StepFile (a regression: makensis stopped at that StrCpy)."""
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(installer="zip", url="http://127.0.0.1:9/files/runtime.zip")
     plan, payload = dummy_offline(data, tmp_path, delivery)
     assert plan.zip_runtime and plan.packages_step.install.installer == "uv"
@@ -400,7 +402,7 @@ def test_the_add_remove_size_is_known_at_build_time_when_setup_exe_embeds_it(tmp
     walk over the install folder at install time; web mode still measures it."""
     import re
 
-    plan, payload = dummy_offline(recipe_data("openstack-clients"), tmp_path)
+    plan, payload = dummy_offline(exe_recipe_data(), tmp_path)
     wheel = make_wheel(tmp_path / "real", "real-one", "1.0", {"real_one.py": b"x = 1\n" * 999})
     dummies = sum(w.stat().st_size for w in payload.wheels.values())  # not zips: their size
     payload = dataclasses.replace(payload, wheels={**payload.wheels, wheel.name: wheel})
@@ -523,7 +525,7 @@ def _wine_recipe(tmp_path: Path, srv, cache: Path, extras: list[tuple[str, Path,
     wurl = srv.add(f"/files/{wheel.name}", wheel.read_bytes())
     srv.add("/simple/choconsis-probe/",
             f'<a href="{wurl}#sha256={wsha}">{wheel.name}</a>', content_type="text/html")
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["package"]["id"] = pkg_id
     data["python"].update(version="3.12.1", installer="zip", install_dir="C:\\Probe Dir",
                           url=f"http://127.0.0.1:9/{runtime.name}",
@@ -777,7 +779,7 @@ def test_wine_exe_runtime_web_install_and_quiet_uninstall(tmp_path: Path, loopba
     assert prefix.reg_query(UNINSTALL_KEY + "probe-exe") is None
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", ["openstack-clients-2013", EXE_VARIANT])  # shared runtimes
 def test_runtime_undo_first_removes_run_time_bytecode(name):
     script = script_of(shipped_plan(name))
     undo = script[script.index("!macro ChoconsisUndoStep1 "):]
@@ -801,7 +803,7 @@ def test_no_check_skips_the_check_and_a_recipe_can_leave_it_out():
     assert "!insertmacro ChoconsisLog \"\" \"$StepName: its output: $3\"" in check
     assert "failed with exit code $0$1; its output:$\\r$\\n$3\"" in check
     assert '"$StepName: skipped (/NoCheck)"' in check
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["check"]["at_install"] = False
     plan = plan_of(data)
     assert plan.check_step is None and '"run_check"' not in script_of(plan)

@@ -24,7 +24,7 @@ from choconsis.plan.engine import engine_variables
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock
 from kit.plans import web_payload
-from kit.recipes import recipe_data
+from kit.recipes import exe_recipe_data, recipe_data
 
 
 def every_kind() -> dict:
@@ -38,27 +38,38 @@ def every_kind() -> dict:
 
 
 def zip_runtime() -> dict:
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(installer="zip", url="https://example.org/python-3.14.7-embed-amd64.zip")
     return data
 
 
+def package_runtime() -> dict:
+    """A runtime package: fetched at install time in web mode, embedded offline."""
+    data = exe_recipe_data()
+    data["python"].update(installer="package", url="https://example.org/python-3.14.7-amd64.zip",
+                          index_id="pythoncore-3.14-64")
+    data["python"].pop("install_dir", None)
+    return data
+
+
 def x86_exe_runtime() -> dict:
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
                           "python-3.14.7.exe")
     return data
 
 
 CASES = {
-    "openstack-clients": (lambda: recipe_data("openstack-clients"), Delivery.WEB),
+    "openstack-clients": (lambda: exe_recipe_data(), Delivery.WEB),
     "openstack-clients-2013": (lambda: recipe_data("openstack-clients-2013"), Delivery.WEB),
-    "openstack-clients-offline": (lambda: recipe_data("openstack-clients"), Delivery.OFFLINE),
+    "openstack-clients-offline": (lambda: exe_recipe_data(), Delivery.OFFLINE),
     "every-kind": (every_kind, Delivery.WEB),
     "every-kind-offline": (every_kind, Delivery.OFFLINE),
     "zip-runtime": (zip_runtime, Delivery.WEB),
     "zip-preinstalled": (zip_runtime, Delivery.PREINSTALLED),
     "x86-exe-runtime": (x86_exe_runtime, Delivery.WEB),
+    "package-runtime": (package_runtime, Delivery.WEB),
+    "package-runtime-offline": (package_runtime, Delivery.OFFLINE),
 }
 
 
@@ -279,3 +290,30 @@ def test_the_parsers_see_what_a_back_end_renders():
     assert ps_install(changed) != ps_install(ps_in)
     assert ps_codes("validExitCodes = @(0, 3010, 1641)\nif (@(0) -notcontains $x)") == {
         0, 3010, 1641}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_runtime_is_downloaded_at_install_by_both_or_by_neither(case):
+    """The plan's fetch fact: a runtime package in web mode is downloaded and sha256-checked
+    at install time by setup.exe (then tar.exe) and by the package (then Chocolatey's unzip),
+    and its undo removes the runtime's own folder in both; else setup.exe downloads no
+    runtime archive."""
+    plan, nsi, ps_in, ps_un = rendered(case)
+    step = plan.runtime_step
+    fetch = getattr(step.install, "fetch", False)
+    install = nsi.split('Section "-install"')[1].split("SectionEnd")[0]
+    n_block = dict(_nsis_blocks(install, "ChoconsisBeginStep")).get(step.key, "")
+    p_block = dict(zip([k for _, k, _, _ in ps_install(ps_in)],
+                       ps_blocks(ps_in, "Start-ChoconsisStep"))).get(step.key, "")
+    downloads = f'ChoconsisDownloadVerified "{step.artifact.url}" "$StepFile" ' \
+                f'"{step.artifact.sha256}"'
+    assert (downloads in n_block) is fetch or (not plan.zip_runtime and
+                                               not plan.delivery.embeds)
+    tar = 'nsExec::ExecToStack "$\\"$SYSDIR\\tar.exe$\\" -xf $\\"$StepFile$\\" -C $\\"$RuntimeDir$\\""'
+    assert (tar in n_block) is fetch
+    if plan.zip_runtime:
+        assert ("Get-ChocolateyWebFile" in p_block) is (fetch or not plan.delivery.embeds)
+        assert ("Get-ChocolateyUnzip" in p_block)
+        assert ('RMDir /r "$RuntimeDir"' in nsi) is fetch
+        assert ("Remove-Item -LiteralPath $runtimeDir -Recurse -Force" in ps_un) is fetch
+    assert fetch is (plan.runtime.installer == "package" and plan.delivery is Delivery.WEB)

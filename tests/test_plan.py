@@ -25,12 +25,16 @@ from choconsis.plan.commands import uv_tls_option
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock, uv_wheel, with_commands
 from kit.plans import web_payload
-from kit.recipes import recipe_data
+from kit.recipes import exe_recipe_data, recipe_data
 
 
 
 def recipe(name: str = "openstack-clients", **changes):
-    data = recipe_data(name)
+    """A shipped recipe with changes; "openstack-clients" on python.org's EXE installer (the
+    kind most of these tests are about; "shipped" is the recipe as shipped)."""
+    data = exe_recipe_data(name) if name == "openstack-clients" else recipe_data(
+        name if name != "shipped" else "openstack-clients")
+    name = "openstack-clients" if name == "shipped" else name
     for dotted, value in changes.items():
         section, key = dotted.split("__")
         data.setdefault(section, {})[key] = value
@@ -50,22 +54,37 @@ COMMANDS = ("openstack", "nova")
 
 
 def test_steps_of_the_default_recipe():
-    r = recipe()
+    r = recipe("shipped")
     plan = build_plan(r, with_commands(lock_for(r), COMMANDS))
     assert shape(plan) == [
-        ("runtime", "run_exe", "uninstall_exe_runtime", "shared"),
+        ("runtime", "unpack_zip", "remove_unpacked", "unless-preexisting"),
         ("environment", "make_venv", "remove_tree", "ours"),
         ("packages", "pip_install", "nothing", "ours"),  # gone with the environment
         ("commands", "expose_commands", "remove_commands", "ours"),
         ("check", "run_check", "nothing", "nothing"),
     ]
     assert plan.undo_order() == tuple(reversed(plan.steps))
-    assert plan.artifacts[0].filename == "python-3.14.7-amd64.exe"
+    assert plan.artifacts[0].filename == "python-3.14.7-amd64.zip"
+    # a runtime package: fetched at install time in web mode, embedded offline
+    assert plan.runtime_step.install.fetch and plan.runtime_step.undo.whole
+    assert not plan.embedded_runtime
+    offline = build_plan(r, with_commands(lock_for(r), COMMANDS), Delivery.OFFLINE)
+    assert not offline.runtime_step.install.fetch and offline.embedded_runtime
     assert (plan.scopes, plan.scope, plan.layout.environment) == (("user", "machine"), "user",
                                                                    "venv")
-    # per user under %LOCALAPPDATA%\Programs; the runtime where python.org's installer puts it
+    # per user under %LOCALAPPDATA%\Programs; the runtime private, in the app's folder
     assert plan.layout.install_dir == {"machine": (PROGRAM_FILES, "\\openstack-clients"),
                                        "user": (USER_PROGRAMS, "\\openstack-clients")}
+    assert plan.layout.runtime_dir == {"machine": (INSTALL_DIR, "\\runtime"),
+                                       "user": (INSTALL_DIR, "\\runtime")}
+
+
+def test_steps_of_the_default_recipe_on_the_exe_runtime():
+    r = recipe()
+    plan = build_plan(r, with_commands(lock_for(r), COMMANDS))
+    assert shape(plan)[0] == ("runtime", "run_exe", "uninstall_exe_runtime", "shared")
+    assert plan.artifacts[0].filename == "python-3.14.7-amd64.exe"
+    # the runtime where python.org's installer puts it
     assert plan.layout.runtime_dir == {"machine": ("C:\\Python314",),
                                        "user": (USER_PROGRAMS, "\\Python\\Python314")}
 

@@ -34,7 +34,7 @@ from choconsis.plan import (DISTS_FILE, INSTALL_DIR, RUNTIME_DIR, SCRIPTS, STATE
                             Delivery, InstallPlan, build_plan, command_line, literal)
 from choconsis.recipe import Recipe, parse_recipe
 from kit.locks import file_wheel, lock_of
-from kit.recipes import recipe_data
+from kit.recipes import exe_recipe_data, recipe_data
 from kit.wheels import make_wheel, record_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def make_kit(tmp_path: Path, *, installer: str = "zip", site_packages: bool = Tr
         src.write_bytes(b"not really a tarball")
         files = [app, src]
     zip_path = runtime_zip(art / "runtime.zip", site_packages=site_packages)
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["python"].update(installer=installer, version="3.12.9", arch="amd64",
                           url=f"http://127.0.0.1:9/{zip_path.name}" if installer == "zip"
                           else "http://127.0.0.1:9/python-3.12.9-amd64.exe",

@@ -6,14 +6,15 @@ import copy
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from choconsis.errors import RecipeError
 from choconsis.recipe import (SCHEMA, builtin_recipe_path, load_recipe, parse_recipe,
                               resolve_recipe_arg, schema_markdown)
 from kit import ROOT
-from kit.recipes import RECIPES, recipe_data, recipe_text
+from kit.recipes import exe_recipe_data, RECIPES, recipe_data, recipe_text
 
-GOOD = recipe_data("openstack-clients")
+GOOD = exe_recipe_data()
 GOOD_2013 = recipe_data("openstack-clients-2013")
 
 
@@ -50,7 +51,9 @@ def test_shipped_recipes_load():
         lock = f"{name}.lock" if recipe.python.version.startswith("2.") else f"pylock.{name}.toml"
         assert recipe.lock_path == RECIPES / lock
     default = load_recipe(builtin_recipe_path())
-    assert default.python.installer == "exe" and default.python.arch == "amd64"
+    assert default.python.installer == "package" and default.python.arch == "amd64"
+    assert default.python.private and not default.python.install_dir
+    assert default.python.package_tag == "3.14-64"
     assert default.python.tag == "cp314" and default.python.platform == "win_amd64"
     old = load_recipe(RECIPES / "openstack-clients-2013.toml")
     assert (old.python.installer, old.python.arch, old.python.tag) == ("msi", "x86", "cp27")
@@ -333,7 +336,7 @@ def test_runtime_args_naming_install_dir_where_the_app_has_its_own_folder():
 def test_runtime_args_error_exits_2(tmp_path, capsys):
     from choconsis.cli import main
 
-    text = recipe_text("openstack-clients").replace(
+    text = tomlkit.dumps(exe_recipe_data()).replace(
         "[python]\n", "[python]\nargs = ['/quiet', 'TargetDir={install_dir}']\n", 1)
     path = tmp_path / "old.toml"
     path.write_text(text, encoding="utf-8")

@@ -16,7 +16,7 @@ from choconsis.errors import RecipeError
 from choconsis.recipe import parse_recipe
 from choconsis.recipe.release import OUTPUT_NAMES
 from kit import reference_file
-from kit.recipes import recipe_data
+from kit.recipes import exe_recipe_data, recipe_data
 from kit.release import release_data
 
 
@@ -33,7 +33,7 @@ def test_the_defaults_follow_url_and_the_runtime():
     assert parse_recipe(zip_data, "r.toml").outputs == OUTPUT_NAMES
     del zip_data["release"]["url"]
     assert parse_recipe(zip_data, "r.toml").outputs == ("nupkg", "setup")
-    exe = recipe_data("openstack-clients")
+    exe = exe_recipe_data()
     exe["release"] = {"url": "https://example.org/{file}", "license": "Apache-2.0"}
     recipe = parse_recipe(exe, "r.toml")
     assert recipe.outputs == ("nupkg", "setup", "winget")  # an EXE runtime is not portable
@@ -65,10 +65,10 @@ def test_bad_release_fields_are_refused_with_the_field_named(change, field, word
 
 @pytest.mark.parametrize("output", ["portable", "scoop"])
 def test_a_runtime_that_cannot_be_portable_is_refused_at_load(output):
-    exe = recipe_data("openstack-clients")
+    exe = exe_recipe_data()
     exe["release"] = {"url": "https://example.org/{file}", "license": "Apache-2.0",
                       "outputs": ["nupkg", output] + (["portable"] if output == "scoop" else [])}
-    with pytest.raises(RecipeError, match=r"release\.outputs.*needs a zip runtime"):
+    with pytest.raises(RecipeError, match=r"release\.outputs.*needs a zip or package runtime"):
         _load(exe)
 
 
@@ -78,7 +78,7 @@ def test_the_default_recipe_s_winget_manifests_validate():
     from choconsis.backends.winget.manifests import manifest_folder, winget_manifests
     from kit.plans import plan_from
 
-    data = recipe_data("openstack-clients")
+    data = exe_recipe_data()
     data["release"] = {"url": "https://example.org/{id}/{version}/{file}",
                        "license": "Apache-2.0", "release_notes_url": "https://example.org/n"}
     plan = plan_from(data)

@@ -15,13 +15,13 @@ from choconsis.plan.undo import RemoveUnpacked
 from choconsis.plan.values import INSTALL_DIR, PROGRAM_FILES, under
 from choconsis.recipe import parse_recipe
 from kit.plans import plan_from, rendered
-from kit.recipes import recipe_data
+from kit.recipes import exe_recipe_data, recipe_data
 
 URL = "https://www.python.org/ftp/python/3.14.7/python-3.14.7-amd64.zip"
 
 
 def package_data(**python) -> dict:
-    data = copy.deepcopy(recipe_data("openstack-clients"))
+    data = exe_recipe_data()
     py = data["python"]
     py.update(installer="package", url=URL, sha256="b" * 64, index_id="pythoncore-3.14-64",
               index_tag="3.14-64")

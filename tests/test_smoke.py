@@ -221,9 +221,10 @@ def test_expectation_of_an_x86_machine_install_is_under_program_files_x86(tmp_pa
     from choconsis.recipe import load_recipe, resolve_recipe_arg
 
     text = resolve_recipe_arg(None).read_text(encoding="utf-8")
-    amd64 = "python-3.14.7-amd64.exe"
+    amd64 = "python-3.14.7-amd64.zip"
     assert amd64 in text
-    x86 = text.replace('arch = "amd64"', 'arch = "x86"').replace(amd64, "python-3.14.7.exe")
+    x86 = (text.replace('arch = "amd64"', 'arch = "x86"').replace(amd64, "python-3.14.7-win32.zip")
+           .replace('index_id = "pythoncore-3.14-64"', 'index_id = "pythoncore-3.14-32"'))
     (tmp_path / "x86.toml").write_text(x86, encoding="utf-8")
     assert load_recipe(tmp_path / "x86.toml").python.arch == "x86"
     expect = smoke.Expectation.from_recipe(str(tmp_path / "x86.toml"), scope="machine",
@@ -402,3 +403,29 @@ def test_a_failed_install_names_its_cause_from_the_log():
         "step 4 (packages) failed: uv.exe exited with code 2; its last 1 line(s):"
     aborted = "2026-12-05 07:00:00  setup.exe stops: x installs for all users only\r\n"
     assert failure_cause(aborted) == "setup.exe stops: x installs for all users only"
+
+
+@pytest.mark.slow  # compiles with zig on a cold cache (about 5 s per target)
+def test_the_tar_stand_in_goes_where_a_prefix_lacks_tar_exe(tmp_path: Path):
+    """choconsis.smoke.tar: a tar.exe for each system folder of the prefix that lacks one,
+    built once per target (a 64-bit PE for system32, a 32-bit one for syswow64)."""
+    pytest.importorskip("ziglang")
+    import struct
+
+    from choconsis.smoke import tar
+    from kit.wine.artifacts import cache_dir
+
+    drive_c = tmp_path / "drive_c"
+    for folder in ("system32", "syswow64"):
+        (drive_c / "windows" / folder).mkdir(parents=True)
+        (drive_c / "windows" / folder / "kernel32.dll").write_bytes(b"MZ")
+    cache = cache_dir() / "wine"
+    assert tar.provide(drive_c, cache) == ["system32", "syswow64"]
+    machines = {}
+    for folder in ("system32", "syswow64"):
+        exe = (drive_c / "windows" / folder / "tar.exe").read_bytes()
+        pe = struct.unpack_from("<I", exe, 0x3C)[0]
+        assert exe[:2] == b"MZ" and exe[pe:pe + 4] == b"PE\0\0"
+        machines[folder] = struct.unpack_from("<H", exe, pe + 4)[0]
+    assert machines == {"system32": 0x8664, "syswow64": 0x14C}
+    assert tar.provide(drive_c, cache) == []  # there already: left alone

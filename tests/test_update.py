@@ -28,6 +28,7 @@ from choconsis.update.versioning import (VersionError, choco_version, fix_versio
 from kit.locks import lock_files, lock_of, recipe_lock
 from kit.recipes import RECIPES, recipe_text
 from kit.index import FakeIndex, python_listing
+from kit.runtimes import serve_runtime_index
 
 DAY = dt.date(2026, 11, 26)
 
@@ -87,18 +88,18 @@ def test_rewrite_keeps_everything_but_the_changed_values():
     new = rewrite_recipe(
         text, requirements={0: "python-openstackclient==10.6.0", 2: "python-novaclient==18.14"},
         python={"version": "3.14.8", "url": "https://www.python.org/ftp/python/3.14.8/"
-                "python-3.14.8-amd64.exe", "sha256": "ab" * 32},
+                "python-3.14.8-amd64.zip", "sha256": "ab" * 32},
         package={"version": "10.6.0", "release_notes": "10.6.0: new clients."})
     expected = (text
                 .replace('"python-openstackclient==10.5.0"', '"python-openstackclient==10.6.0"')
                 .replace('"python-novaclient==18.13.1"', '"python-novaclient==18.14"')
                 .replace('version = "3.14.7"', 'version = "3.14.8"')
-                .replace("3.14.7/python-3.14.7-amd64.exe", "3.14.8/python-3.14.8-amd64.exe")
-                .replace("9d9eb2709ef81bf5cd30db3c2096bdbc4ea10087c22e62f27d356b36f6ae9649",
+                .replace("3.14.7/python-3.14.7-amd64.zip", "3.14.8/python-3.14.8-amd64.zip")
+                .replace("ac1a727a71738e11de80b76e975f9b8a258aea6412bfc31696b929d59c6aafd0",
                          "ab" * 32)
                 .replace('version = "10.5.0"', 'version = "10.6.0"')
-                .replace('"python-openstackclient 10.5.0 on Python 3.14.7, per user, in its own '
-                         'environment."', '"10.6.0: new clients."'))
+                .replace('"python-openstackclient 10.5.0 on a private Python 3.14.7, per user, in '
+                         'its own environment."', '"10.6.0: new clients."'))
     assert new != text and new == expected
 
 
@@ -472,11 +473,18 @@ def _world() -> tuple[list[tuple[str, str, str, str | None]], list[list[str]], d
                 releases.append((name, newer, tag, rp))
                 rows.append([r.name, name, pinned, newer])
         pyv = Version(r.python.version)
+        if r.python.installer == "package":  # on the install-manager index (PACKAGES)
+            major, minor, micro = pyv.release
+            PACKAGES[r.name] = (str(pyv), f"{major}.{minor}.{micro + 1}")
+            rows.append([r.name, "python (runtime)", str(pyv), f"{major}.{minor}.{micro + 1}"])
+            rows.append([r.name, "keystoneauth1 (dependency)", "5.0.0", "5.1.0"])
         installer = {("exe", "amd64"): "python-{}-amd64.exe", ("exe", "x86"): "python-{}.exe",
-                     ("msi", "amd64"): "python-{}.amd64.msi", ("msi", "x86"): "python-{}.msi"}[
+                     ("msi", "amd64"): "python-{}.amd64.msi", ("msi", "x86"): "python-{}.msi",
+                     ("package", "amd64"): "python-{}-amd64.zip"}[
             (r.python.installer, r.python.arch)]
         folders[str(pyv)] = [installer.format(pyv)]
-        if not py2:  # a newer patch release, one without installers, a newer pre-release
+        if not py2 and r.python.installer != "package":
+            # a newer patch release, one without installers, a newer pre-release
             major, minor, micro = pyv.release
             folders[f"{major}.{minor}.{micro + 1}"] = [installer.format(
                 f"{major}.{minor}.{micro + 1}")]
@@ -494,6 +502,7 @@ def _world() -> tuple[list[tuple[str, str, str, str | None]], list[list[str]], d
     return releases, table, folders
 
 
+PACKAGES: dict[str, tuple[str, str]] = {}  # recipe -> (its runtime package, the newer one)
 RELEASES, EXPECTED_TABLE, E2E_FOLDERS = _world()
 
 
@@ -558,6 +567,9 @@ def shipped(upstream, tmp_path, monkeypatch) -> tuple[list[Path], list[str]]:
     recipes = _shipped_recipes(tmp_path, upstream)
     _lock_old_pins(recipes, upstream)
     listing = python_listing(upstream.server, E2E_FOLDERS, data=PY_BYTES)
+    for version, newer in PACKAGES.values():  # its index-windows.json, as python.org has it
+        serve_runtime_index(upstream.server, PY_BYTES, version=version, prefix="/python/",
+                            newer=(newer,))
     return recipes, ["update", *map(str, recipes), "--python", "--python-index-url", listing]
 
 

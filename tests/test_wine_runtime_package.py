@@ -3,20 +3,26 @@
 ``choconsis new`` of a small CLI on a loopback package index, with ``--python-index-url``
 naming a loopback install-manager index (two pages, a relative URL, a pre-release, an entry
 without a sha256: kit.runtimes) that serves the WinPython CPython 3.12 runtime as a runtime
-package; the recipe it writes builds, passes ``choconsis check``, installs per user without
-admin rights in a fresh prefix copy, its command runs, nothing is registered under the PEP 514
-keys (Software\\Python), and the uninstall leaves nothing (folder, HKCU, PATH).
+package; the recipe it writes builds (web mode: the build never fetches the package),
+passes ``choconsis check``, installs per user without admin rights in a fresh prefix copy
+(setup.exe downloads the package from loopback at install time, checks its sha256 and
+unpacks it with tar.exe: the stand-in of choconsis.smoke.tar under Wine), its command runs,
+nothing is registered under the PEP 514 keys (Software\\Python), and the uninstall leaves
+nothing (folder, HKCU, PATH). Then a setup.exe whose pin the served package does not match
+stops at install time with the worded reason in its log, and leaves nothing either.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from choconsis.recipe import load_recipe
 from choconsis.smoke import run_smoke
 from choconsis.smoke.registry import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY
+from choconsis.smoke.run import find_log, read_log
 from choconsis.smoke.wine import WinePrefix
 from kit.cli import run_cli
 from kit.index import FakeIndex, Release
@@ -62,6 +68,9 @@ def test_new_with_a_runtime_package_builds_installs_per_user_and_leaves_nothing(
     code, out, err = run_cli(capsys, "check", str(recipe_path))
     assert code == 0, out + err
     setup_exe = tmp_path / "dist" / "probe-tool-1.0-setup.exe"
+    package_path = urlsplit(site.package_url).path
+    assert loopback.hits.get(package_path, 0) == 0, "a web build fetched the runtime package"
+    assert setup_exe.stat().st_size < components.runtime_zip.stat().st_size // 4
 
     machine_before, pep514_before = dump(wine_prefix, MACHINE), dump(wine_prefix, PEP514)
     user_path_before = wine_prefix.reg_value(USER_ENV_KEY, "Path")
@@ -86,10 +95,31 @@ def test_new_with_a_runtime_package_builds_installs_per_user_and_leaves_nothing(
     measurements.append(f"runtime package, per user ({recipe.environment}): " + ", ".join(
         f"{p.name} {p.seconds:.1f} s" for p in report.phases))
     assert report.ok and seen, report.format()
+    assert loopback.hits[package_path] == 1  # downloaded once, at install time
     assert not wine_prefix.to_linux(app).exists()
     assert dump(wine_prefix, PEP514) == pep514_before
     assert dump(wine_prefix, MACHINE) == machine_before
     def entries(value) -> list[str]:
         return [e for e in (value.data if value else "").split(";") if e]
 
+    assert entries(wine_prefix.reg_value(USER_ENV_KEY, "Path")) == entries(user_path_before)
+
+    # a package that does not match the pin: refused at install time, said in the log
+    bad = "0" * 64
+    recipe_path.write_text(recipe_path.read_text(encoding="utf-8").replace(site.sha256, bad),
+                           encoding="utf-8")
+    code, out, err = run_cli(capsys, "build", str(recipe_path), "-o", str(tmp_path / "bad"))
+    assert code == 0, err
+    bad_exe = tmp_path / "bad" / "probe-tool-1.0-setup.exe"
+    result = wine_prefix.run([wine_prefix.to_windows(bad_exe), "/S", "/CurrentUser"],
+                             timeout=300)
+    wine_prefix.wait()
+    assert result.code != 0, result.output
+    log = find_log(wine_prefix.drive_c / "users", "probe-tool-install.log")
+    assert log is not None
+    text = read_log(log)
+    assert (f"FAILED: step 1 (Python {recipe.python.version} (amd64)): sha256 mismatch for "
+            f"{site.package_url}: got {site.sha256}, expected {bad}") in text, text
+    assert loopback.hits[package_path] == 2
+    assert not wine_prefix.to_linux(app).exists()
     assert entries(wine_prefix.reg_value(USER_ENV_KEY, "Path")) == entries(user_path_before)

@@ -69,7 +69,8 @@ def _python_index_option(p: argparse.ArgumentParser) -> None:
                         "install-manager index (default https://www.python.org/ftp/python/"
                         "index-windows.json; a mirror's URL or a local file), for exe and msi "
                         "installers its release folders (default https://www.python.org/ftp/"
-                        "python/)")
+                        "python/); for update, a folder URL ending in / serves both, its "
+                        "index-windows.json the packages")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -74,7 +74,8 @@ def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path,
 
     Embedding builds take every installer and wheel. Every build takes a zip runtime (it is
     unpacked and embedded in web mode too, and its top-level entries are what uninstall
-    removes). A web build fetches no wheel: licenses come from wheels already in the cache.
+    removes), except a runtime package that a web build leaves to the install (the plan's
+    ``embedded_runtime``; the portable part still needs its tree). A web build fetches no wheel: licenses come from wheels already in the cache.
     ``work`` receives the unpacked trees; the caller removes it after the build.
     ``parts`` names extra parts the outputs need: "portable", the runtime tree with every
     locked wheel installed (fetched in any delivery mode).
@@ -87,6 +88,8 @@ def resolve_payload(plan: InstallPlan, store: ArtifactStore, work: Path,
     runtime: RuntimeTree | None = None
     for artifact in plan.artifacts:
         is_zip_runtime = plan.zip_runtime and artifact == plan.runtime_step.artifact
+        if is_zip_runtime and not (plan.embedded_runtime or "portable" in parts):
+            continue  # a runtime package fetched at install time: the build never needs it
         if delivery.embeds or is_zip_runtime:
             artifacts[artifact.filename] = store.fetch(artifact)
         if is_zip_runtime:

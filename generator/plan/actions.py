@@ -120,11 +120,19 @@ class RunMsi(Action):
 
 @dataclass(frozen=True)
 class UnpackZip(Action):
-    """Unpack a zip runtime into the runtime folder (the build unpacks it and embeds the
-    tree; the Chocolatey package unzips it with Chocolatey's helper)."""
+    """Unpack a zip or package runtime into the runtime folder.
+
+    Embedded (``fetch`` false): the build unpacks it and setup.exe embeds the tree; the
+    Chocolatey package unzips it with Chocolatey's helper. Fetched (``fetch``: a runtime
+    package in web mode): the archive is downloaded at install time, checked against its
+    sha256 and unpacked there, by setup.exe with Windows' own tar.exe (Windows 10 1803 and
+    later; it reads zip files), by the Chocolatey package with Get-ChocolateyWebFile and
+    Get-ChocolateyUnzip. The build then never fetches it.
+    """
 
     artifact: Artifact
     probe: Probe = FileExists(under(RUNTIME_DIR, "python.exe"))
+    fetch: bool = False
     kind: ClassVar[str] = "unpack_zip"
 
 

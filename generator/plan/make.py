@@ -80,13 +80,22 @@ def _all_users(value: Templated) -> Templated:
     return tuple(out)
 
 
-def runtime_step(rt: PythonRuntime) -> Step:
+def fetched_at_install(rt: PythonRuntime, delivery: Delivery, layout: Layout) -> bool:
+    """Whether the runtime archive is downloaded at install time instead of embedded: a
+    runtime package (installer = "package") in web mode, in a folder of its own (the venv
+    layout). A zip runtime keeps its meaning (embedded in setup.exe in every mode), and a
+    package that shares the app's folder (environment = "runtime") is embedded too: its
+    uninstall removes the archive's top-level entries, which only the build can list."""
+    return rt.installer == "package" and delivery is Delivery.WEB and layout.venv
+
+
+def runtime_step(rt: PythonRuntime, fetch: bool = False) -> Step:
     artifact = Artifact(f"Python {rt.version}", rt.url, rt.sha256)
     args = _args(rt.args if rt.args is not None else default_runtime_args(rt))
     exit = ExitPolicy.of_valid_codes(DEFAULT_VALID_EXIT_CODES)
     title = f"Python {rt.version} ({rt.arch})"
     if rt.private:  # zip or package: unpacked into the app's folder
-        return Step(title, "runtime", UnpackZip(artifact), RemoveUnpacked(),
+        return Step(title, "runtime", UnpackZip(artifact, fetch=fetch), RemoveUnpacked(fetch),
                     Ownership.UNLESS_PREEXISTING, "runtime")
     if rt.installer == "msi":
         return Step(title, "runtime", RunMsi(artifact, args, exit, shared=True),
@@ -160,7 +169,8 @@ def build_plan(recipe: Recipe, lock: Lock, delivery: Delivery = Delivery.WEB) ->
     layout = layout_of(recipe)
     if delivery is Delivery.PREINSTALLED:
         check_preinstallable(recipe, lock, layout)
-    steps = [runtime_step(recipe.python), *installer_steps(recipe)]
+    fetch = fetched_at_install(recipe.python, delivery, layout)
+    steps = [runtime_step(recipe.python, fetch), *installer_steps(recipe)]
     if layout.venv:
         steps.append(Step("the app's environment", "environment",
                           MakeVenv(layout.env_dir, venv_command(layout)),

@@ -180,7 +180,15 @@ class InstallPlan:
 
     @property
     def zip_runtime(self) -> bool:
+        """A private runtime (zip or package), unpacked into the app's folder."""
         return isinstance(self.runtime_step.install, UnpackZip)
+
+    @property
+    def embedded_runtime(self) -> bool:
+        """A private runtime that the build unpacks (setup.exe embeds its tree); false for
+        one fetched at install time (:func:`~.make.fetched_at_install`)."""
+        action = self.runtime_step.install
+        return isinstance(action, UnpackZip) and not action.fetch
 
     def undo_order(self) -> tuple[Step, ...]:
         """Steps whose undo side runs at uninstall, in the order it runs."""

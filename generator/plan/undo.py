@@ -50,8 +50,11 @@ class UninstallMsi(Action):
 @dataclass(frozen=True)
 class RemoveUnpacked(Action):
     """Remove what the zip runtime unpacked: the archive's top-level folders and files (the
-    payload lists them), nothing else of the install folder."""
+    payload lists them), nothing else of the install folder. ``whole``: a runtime fetched at
+    install time, whose entries the build never saw, in a folder of its own (the runtime
+    folder of the venv layout): that folder goes as a whole."""
 
+    whole: bool = False
     kind: ClassVar[str] = "remove_unpacked"
 
 

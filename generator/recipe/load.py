@@ -367,7 +367,8 @@ def _check_release(recipe: Recipe) -> None:
                               "URLs of the published files)")
         if name in NEEDS_ZIP_RUNTIME and not can_be_portable(recipe.python.installer):
             raise RecipeError(recipe.source, "release.outputs",
-                              f"{name!r} needs a zip runtime (python.installer = \"zip\"): an "
+                              f"{name!r} needs a zip or package runtime (python.installer = "
+                              "\"zip\" or \"package\"): an "
                               f"{recipe.python.installer.upper()} runtime is laid out by its "
                               "installer on the target, so it cannot be unpacked anywhere and "
                               "run")

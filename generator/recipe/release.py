@@ -4,7 +4,8 @@ build writes.
 The output names are public interface (other tools script against them): ``nupkg``,
 ``setup``, ``winget``, ``portable``, ``scoop``. winget and Scoop manifests hold absolute URLs
 of the published files, so those outputs need ``url``; the portable zip (and the Scoop
-manifest, which installs it) needs a runtime whose tree is known at build time: a zip runtime.
+manifest, which installs it) needs a runtime whose tree is known at build time: a zip or
+package runtime.
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ def derived_identifier(publisher: str, package_id: str) -> str:
 
 
 def can_be_portable(installer: str) -> bool:
-    """Only a zip runtime's tree is known at build time (an EXE or MSI runtime is laid out
-    by its installer, on the target)."""
-    return installer == "zip"
+    """Only a zip or package runtime's tree can be known at build time (an EXE or MSI
+    runtime is laid out by its installer, on the target). A package runtime that setup.exe
+    fetches at install time is still fetched by the build for the portable zip."""
+    return installer in ("zip", "package")
 
 
 def default_outputs(release: Release, installer: str) -> tuple[str, ...]:

@@ -71,7 +71,10 @@ SCHEMA: tuple[Section, ...] = (
               "python.exe at its root, unpacked into the runtime folder, or package: a runtime "
               "package of python.org's install-manager index (a zip with python.exe at its "
               "root), unpacked into the app's own private runtime folder, never registered, "
-              "never shared, removed with the app.",
+              "never shared, removed with the app. A zip is embedded in setup.exe in every "
+              "mode; a package is fetched at install time in web mode (sha256-checked, "
+              "unpacked with Windows' tar.exe or Chocolatey's unzip) and embedded with "
+              "--offline.",
               type_doc='"exe" | "msi" | "zip" | "package"'),
         Field("url", as_download_url, "Where the runtime installer is downloaded from.",
               type_doc="https URL"),
@@ -180,7 +183,8 @@ SCHEMA: tuple[Section, ...] = (
               "the package id.", False, ""),
         Field("outputs", as_outputs, "What `build` writes, from " + ", ".join(
               f"`{n}`" for n in OUTPUT_NAMES) + ". Default: nupkg and setup; with a url also "
-              "winget, and portable and scoop when the runtime is a zip (an EXE or MSI "
+              "winget, and portable and scoop when the runtime is a zip or a package (an "
+              "EXE or MSI "
               "runtime is laid out by its installer on the target, so it cannot be made "
               "portable).", False, None, type_doc="list of names"),
         Field("license", as_nonempty_line, "The license's SPDX expression or name (winget's "

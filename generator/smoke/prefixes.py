@@ -49,15 +49,17 @@ def template_prefix(cache_dir: Path, tools: WineTools | None = None) -> WinePref
 
 
 def _with_prng(prefix: WinePrefix, cache_dir: Path) -> WinePrefix:
-    """The template with what uv.exe needs of a newer Wine (see :mod:`.prng`), where the
-    stand-in can be built here; without ziglang it stays as Wine made it (run_smoke says so
-    when the installer needs uv)."""
-    from .prng import provide
+    """The template with what the installers need of a newer Wine or of Windows 10: uv.exe's
+    DLL (:mod:`.prng`) and tar.exe (:mod:`.tar`), where the stand-ins can be built here;
+    without ziglang it stays as Wine made it (run_smoke says so when the installer needs
+    uv; a setup.exe that needs tar.exe says it cannot start it)."""
+    from . import prng, tar
 
-    try:
-        provide(prefix.drive_c, Path(cache_dir))
-    except BuildError:
-        pass
+    for standin in (prng, tar):
+        try:
+            standin.provide(prefix.drive_c, Path(cache_dir))
+        except BuildError:
+            pass
     return prefix
 
 

@@ -24,6 +24,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 
+
+def runtime_index_url(given: str | None) -> str:
+    """The install-manager index of --python-index-url: the URL or file itself, or, for a
+    folder URL (ending in /, python.org's /ftp/python/ or a mirror of it), the
+    index-windows.json in it, as python.org lays it out; so one mirror serves the recipes
+    on EXE or MSI installers and those on runtime packages in one update run."""
+    if not given:
+        return DEFAULT_RUNTIME_INDEX_URL
+    return given + "index-windows.json" if given.endswith("/") else given
+
 class Lookups:
     """Project pages, Python releases and installer hashes: each fetched once per run (the
     first recipe that asks starts the fetch, the others wait for the same result)."""
@@ -71,9 +81,8 @@ class Lookups:
         py = recipe.python
         with self._lock:
             if self._runtime_index is None:
-                self._runtime_index = RuntimeIndex(
-                    self.opts.python_index_url or DEFAULT_RUNTIME_INDEX_URL, self.session,
-                    self.opts.timeout)
+                self._runtime_index = RuntimeIndex(runtime_index_url(self.opts.python_index_url),
+                                                   self.session, self.opts.timeout)
             index = self._runtime_index
         try:
             found = index.for_tag(py.package_tag, py.arch, pre=self.opts.pre)

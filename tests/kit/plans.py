@@ -39,7 +39,8 @@ def plan_from(data: dict, source: str = "test.toml",
 
 
 def shipped_plan(name: str) -> InstallPlan:
-    return plan_from(recipe_data(name), f"{name}.toml")
+    """A shipped recipe's plan (kit.recipes.recipe_data's names, NAME@exe too)."""
+    return plan_from(recipe_data(name), f"{name.split('@')[0]}.toml")
 
 
 def rendered(plan: InstallPlan, tmp_path: Path) -> Path:

@@ -16,6 +16,10 @@ from kit import ROOT
 
 RECIPES = ROOT / "recipes"
 SHIPPED = ("openstack-clients", "openstack-clients-2013")
+EXE_VARIANT = "openstack-clients@exe"  # the default recipe on python.org's EXE (EXE_PYTHON)
+# the shipped recipes and the default one on the EXE runtime it shipped with before: every
+# kind of runtime step (package, MSI, EXE) for the tests parametrized over recipes
+RECIPE_KINDS = (*SHIPPED, EXE_VARIANT)
 
 
 def recipe_text(name: str) -> str:
@@ -24,8 +28,25 @@ def recipe_text(name: str) -> str:
 
 
 def recipe_data(name: str) -> dict:
-    """A shipped recipe as data (a fresh copy: change it freely)."""
+    """A shipped recipe as data (a fresh copy: change it freely); NAME@exe: on the EXE."""
+    if name.endswith("@exe"):
+        return exe_recipe_data(name[:-len("@exe")])
     return tomllib.loads(recipe_text(name))
+
+
+# The default recipe's runtime before it moved to a runtime package: python.org's EXE
+# installer (shared, registered, reference-counted), for the tests of that kind.
+EXE_PYTHON = {"version": "3.14.7", "arch": "amd64", "installer": "exe",
+              "url": "https://www.python.org/ftp/python/3.14.7/python-3.14.7-amd64.exe",
+              "sha256": "9d9eb2709ef81bf5cd30db3c2096bdbc4ea10087c22e62f27d356b36f6ae9649",
+              "install_dir": "C:\\Python314"}
+
+
+def exe_recipe_data(name: str = "openstack-clients") -> dict:
+    """A shipped recipe as data, on python.org's EXE installer (EXE_PYTHON)."""
+    data = recipe_data(name)
+    data["python"] = dict(EXE_PYTHON)
+    return data
 
 
 def pin(section: dict, files: dict[str, bytes], filename: str, body: bytes) -> None:

@@ -149,6 +149,11 @@ class ScriptSteps(StepTranslator):
                 "uninstall": uninstall}
 
     def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
+        # fetched at install (a runtime package in web mode), or as every installer of the
+        # delivery: a web package downloads a zip runtime too (Chocolatey's unzip needs no
+        # build-time tree; setup.exe embeds one)
+        if action.fetch:
+            return {"source": Download.for_arch(self.plan.machine.is_64bit, action.artifact)}
         return {"source": self._source(action.artifact)}
 
     def _run(self, command: Command, exit_codes: tuple[int, ...]) -> dict[str, Any]:
@@ -208,9 +213,11 @@ class ScriptSteps(StepTranslator):
                 "exit_codes": ps_array(action.exit.accepted), "shared": action.shared}
 
     def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
+        if action.whole:
+            return {"entries": Code("@()"), "whole": True}
         tree = self.payload.runtime
         names = (*tree.dirs, *tree.files) if tree is not None else ()
-        return {"entries": Code(", ".join(ps_string(n) for n in names) or "@()")}
+        return {"entries": Code(", ".join(ps_string(n) for n in names) or "@()"), "whole": False}
 
     def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
         return {}

@@ -37,7 +37,7 @@ ENGINE_PACKAGE = "choconsis.engine"  # the engine's files (InstallPlan.target_fi
 
 def stage_payload(plan: InstallPlan, payload: Payload, out: Rendered) -> None:
     """Every file setup.exe embeds, under payload/ (linked from the payload stage)."""
-    if payload.runtime is not None:
+    if payload.runtime is not None and plan.embedded_runtime:
         out.add_tree(f"{PAYLOAD}/{RUNTIME_TREE}", payload.runtime.root)
     if not payload.delivery.embeds:
         return

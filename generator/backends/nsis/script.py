@@ -34,7 +34,7 @@ def shipped_files(plan: InstallPlan) -> list[str]:
 def compressor(plan: InstallPlan, payload: Payload) -> str:
     if payload.delivery is Delivery.PREINSTALLED:
         return PREINSTALL_COMPRESSOR
-    return "zlib" if plan.zip_runtime else "lzma"
+    return "zlib" if plan.embedded_runtime else "lzma"
 
 
 def _in_state_dir(name: str) -> Code:

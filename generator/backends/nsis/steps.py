@@ -3,6 +3,7 @@ through the dispatch of :mod:`..steps` (shared with the Chocolatey back end)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,8 @@ import jinja2
 
 from ...payload import Payload
 from ...plan import (DISTS_FILE, ENGINE_STATE_FILE, FILE, RUNTIME_DIR, STATE_DIR, Artifact,
-                     CopyPreinstalled, Delivery, InstallPlan, PipInstall, RunCheck, RunExe,
-                     RunMsi, Step, UninstallExeRuntime, UninstallMsi, UnpackZip, earlier_state,
+                     CopyPreinstalled, Delivery, InstallPlan, PipInstall, RemoveUnpacked,
+                     RunCheck, RunExe, RunMsi, Step, UninstallExeRuntime, UninstallMsi, UnpackZip, earlier_state,
                      engine_command, join, under)
 from ...escaping import nsis_string
 from ..steps import StepTranslator
@@ -105,8 +106,16 @@ class NsisSteps(StepTranslator):
                 "shared": action.shared, "uninstall": uninstall}
 
     def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
-        return {"payload": f"{PAYLOAD}\\{RUNTIME_TREE}\\*.*",
-                "probe_file": nsis_value(action.probe.path, self._where(step))}  # type: ignore[attr-defined]
+        where = self._where(step)
+        values = {"payload": f"{PAYLOAD}\\{RUNTIME_TREE}\\*.*",
+                  "probe_file": nsis_value(action.probe.path, where),  # type: ignore[attr-defined]
+                  "src": None, "tar": None}
+        if action.fetch:  # downloaded at install (never embedded), unpacked by tar.exe
+            values["src"] = dataclasses.replace(self._source(step, action.artifact),
+                                                embedded=False)
+            values["tar"] = nsis_command((join(SYSDIR, "\\tar.exe"), ("-xf",), (FILE,),
+                                          ("-C",), (RUNTIME_DIR,)), where)
+        return values
 
     def values_engine(self, side: str) -> dict[str, Any]:
         """One start of choconsis_engine.py for every engine step; before it, the native
@@ -163,12 +172,15 @@ class NsisSteps(StepTranslator):
                                          *action.args), where),
                 "exit": action.exit, "shared": action.shared}
 
-    def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
+    def values_remove_unpacked(self, step: Step, action: RemoveUnpacked) -> dict[str, Any]:
         tree, where = self.payload.runtime, self._where(step)
+        if action.whole:
+            return {"dirs": [], "files": [], "whole": True}
         dirs = tree.dirs if tree is not None else ()
         files = tree.files if tree is not None else ()
         return {"dirs": [nsis_value(under(RUNTIME_DIR, d), where) for d in dirs],
-                "files": [nsis_value(under(RUNTIME_DIR, f), where) for f in files]}
+                "files": [nsis_value(under(RUNTIME_DIR, f), where) for f in files],
+                "whole": False}
 
     def values_leave_installed(self, step: Step, action: Any) -> dict[str, Any]:
         return {}
