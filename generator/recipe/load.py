@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import RecipeError
 from .fields import DEFAULT_RECIPE, Bad, tname, url_filename
 from .model import _SECTION_TYPES, InstallConfig, PathChange, Recipe
-from .release import NEEDS_LICENSE, NEEDS_URL, NEEDS_ZIP_RUNTIME, WINGET_LENGTHS, Release, can_be_portable, derived_identifier
+from .release import NEEDS_LICENSE, NEEDS_PRIVATE_RUNTIME, NEEDS_URL, NEEDS_ZIP_RUNTIME, WINGET_LENGTHS, Release, can_be_portable, derived_identifier
 from .release import PACKAGE_IDENTIFIER_RE
 from .schema import SCHEMA, Section
 
@@ -371,6 +371,12 @@ def _check_release(recipe: Recipe) -> None:
                               f"{recipe.python.installer.upper()} runtime is laid out by its "
                               "installer on the target, so it cannot be unpacked anywhere and "
                               "run")
+        if name in NEEDS_PRIVATE_RUNTIME and not recipe.python.private:
+            raise RecipeError(recipe.source, "python.installer",
+                              f"the {name!r} output holds the app's own runtime in its cabinet: "
+                              "python.installer must be \"zip\" or \"package\", not "
+                              f"{recipe.python.installer!r} (an {recipe.python.installer.upper()} "
+                              "runtime is installed by its own installer)")
         if name in NEEDS_LICENSE and not recipe.release.license:
             raise RecipeError(recipe.source, "release.license",
                               f"the {name} output needs the license's SPDX expression or name "

@@ -19,7 +19,8 @@ RELEASE_URL = "https://downloads.example.org/{id}/{version}/{file}"
 COMMANDS = ("hello", "hello-admin")
 
 # A zip runtime just big enough for a build: python.exe at its root, site-packages, venv.
-TINY_RUNTIME = {"python.exe": b"MZ stand-in python\n", "python312.dll": b"MZ dll\n",
+TINY_RUNTIME = {"python.exe": b"MZ stand-in python\n", "pythonw.exe": b"MZ stand-in pythonw\n",
+                "python312.dll": b"MZ dll\n",
                 "Lib/os.py": b"# os\n", "Lib/venv/__init__.py": b"# venv\n",
                 "Lib/site-packages/README.txt": b"site-packages\n"}
 

