@@ -279,3 +279,77 @@ def test_the_parsers_see_what_a_back_end_renders():
     assert ps_install(changed) != ps_install(ps_in)
     assert ps_codes("validExitCodes = @(0, 3010, 1641)\nif (@(0) -notcontains $x)") == {
         0, 3010, 1641}
+
+
+# ---------------------------------------------------------------------------- MSI
+
+def msi_source(case: str, tmp_path) -> tuple[InstallPlan, str]:
+    from choconsis.backends.msi.wix import SOURCE, msi_files
+    from kit.plans import msi_payload
+
+    make, delivery = CASES[case]
+    plan = build_plan(parse_recipe(make(), f"{case}.toml"), fake_lock(parse_recipe(
+        make(), f"{case}.toml")), delivery)
+    return plan, msi_files(plan, msi_payload(plan, tmp_path)).files[SOURCE].decode("utf-8")
+
+
+def msi_steps(wxs: str, side: str) -> list[tuple]:
+    """(number, key, action[, owns]) of each step's comment, in the order of the source."""
+    found = re.findall(rf"<!-- {side} step (\d+) (\S+) (\w+) (\S+) -->", wxs)
+    return [(int(n), k, a, o) if side == "install" else (int(n), k, a) for n, k, a, o in found]
+
+
+def msi_sequence(wxs: str) -> dict[str, int]:
+    return {a: int(n) for a, n in re.findall(r'<Custom Action="(S\d+_\w+)" Sequence="(\d+)"',
+                                             wxs)}
+
+
+def msi_engine_calls(wxs: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """custom action id -> (engine side, --var names) of each action running the engine."""
+    from lxml import etree
+
+    root = etree.fromstring(wxs.encode("utf-8"))
+    calls = {}
+    for action in root.iter("{*}CustomAction"):
+        command = action.get("ExeCommand") or ""
+        match = re.search(r"choconsis_engine\.py\W+(install|undo)\W+--steps\W+\S+"
+                          r"choconsis-steps\.json(.*)", command)
+        if match:
+            calls[action.get("Id")] = (match.group(1),
+                                       tuple(re.findall(r"--var (\w+)=", match.group(2))))
+    return calls
+
+
+def test_the_msi_renders_the_plans_steps_in_order_with_the_same_engine_values(tmp_path):
+    """The MSI renders zip-runtime plans with preinstalled packages (the only kind it takes):
+    the same steps as the other back ends, in order (the sequence numbers too), and the engine
+    with the same --var names at install, at uninstall and at rollback."""
+    plan, wxs = msi_source("zip-preinstalled", tmp_path)
+    want_install, want_undo = expected(plan)
+    assert msi_steps(wxs, "install") == want_install
+    assert msi_steps(wxs, "undo") == want_undo
+    sequence = msi_sequence(wxs)
+    runs = [sequence[a] for a in sorted(sequence, key=lambda a: int(a[1:].split("_")[0]))
+            if not a.endswith("_rollback") and a.split("_", 1)[1] not in (
+                "engine_undo", "remove_unpacked")]
+    assert runs == sorted(runs) and runs
+    undos = [sequence[a] for a in sorted(sequence, key=lambda a: -int(a[1:].split("_")[0]))
+             if a.split("_", 1)[1] in ("engine_undo", "remove_unpacked")]
+    assert undos == sorted(undos) and max(undos) < 3500 < min(runs)  # before RemoveFiles
+    first = plan.steps.index(plan.engine_steps[0]) + 1
+    calls = msi_engine_calls(wxs)
+    assert calls[f"S{first}_engine_install"] == ("install", engine_variables(plan, "install"))
+    for name in (f"S{first}_engine_undo", f"S{first}_engine_rollback"):
+        assert calls[name] == ("undo", engine_variables(plan, "undo"))
+    # the check's own call (it undoes the engine when the check fails: Wine's rollback)
+    check = plan.steps.index(plan.check_step) + 1
+    assert calls[f"S{check}_run_check"] == ("undo", engine_variables(plan, "undo"))
+    assert set(calls) == {f"S{first}_engine_install", f"S{first}_engine_undo",
+                          f"S{first}_engine_rollback", f"S{check}_run_check"}
+
+
+def test_the_msi_parsers_see_a_step_out_of_order(tmp_path):
+    plan, wxs = msi_source("zip-preinstalled", tmp_path)
+    swapped = wxs.replace("install step 4 check", "install step 6 check")
+    assert msi_steps(swapped, "install") != msi_steps(wxs, "install")
+    assert msi_engine_calls(wxs.replace("--var", "--vax")) != msi_engine_calls(wxs)

@@ -33,6 +33,13 @@ def build_msi(root: Path, test_cache: Path, **release) -> Path:
     return result.outputs[0].path
 
 
+def install_per_user(prefix: WinePrefix, msi: Path, *args: str, cwd: Path) -> int:
+    """msiexec /i per user. ALLUSERS="": Windows itself turns the MSI's ALLUSERS=2 with
+    MSIINSTALLPERUSER=1 into a per-user install; Wine 8.0 installs ALLUSERS=2 for the machine
+    whatever MSIINSTALLPERUSER says."""
+    return msiexec(prefix, "/i", prefix.to_windows(msi), "/qn", "ALLUSERS=", *args, cwd=cwd)
+
+
 def msiexec(prefix: WinePrefix, *args: str, cwd: Path) -> int:
     result = prefix.run(["msiexec", *args], timeout=300, cwd=cwd)
     prefix.wait()
@@ -50,10 +57,7 @@ def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
         wine_prefix, tmp_path, test_cache, measurements):
     msi = build_msi(tmp_path / "release", test_cache)
     before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
-    # ALLUSERS="": Windows itself turns ALLUSERS=2 with MSIINSTALLPERUSER=1 into a per-user
-    # install; Wine 8.0 installs ALLUSERS=2 for the machine whatever MSIINSTALLPERUSER says
-    code = msiexec(wine_prefix, "/i", wine_prefix.to_windows(msi), "/qn", "ALLUSERS=", cwd=tmp_path)
-    assert code == 0
+    assert install_per_user(wine_prefix, msi, cwd=tmp_path) == 0
     folder = wine_prefix.to_linux(wine_prefix.folders()["user_programs"]) / "hello-app"
     assert (folder / "bin").is_dir() and (folder / "env").is_dir(), sorted(folder.iterdir())
     out = wine_prefix.run(["cmd", "/d", "/c", "hello", "a b"], timeout=120, cwd=tmp_path)
@@ -68,3 +72,29 @@ def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
     assert dump(wine_prefix, KEYS) == keys_before
     assert diff_snapshots(before, take_snapshot(wine_prefix)) == []
     measurements.append(f"MSI: {msi.stat().st_size // 1024} KiB")
+
+
+def test_upgrade_replaces_1_0_with_1_1_in_one_entry(wine_prefix, tmp_path, test_cache):
+    old = build_msi(tmp_path / "old", test_cache)
+    new = build_msi(tmp_path / "new", test_cache, version="1.1")
+    assert install_per_user(wine_prefix, old, cwd=tmp_path) == 0
+    assert install_per_user(wine_prefix, new, cwd=tmp_path) == 0
+    out = wine_prefix.run(["cmd", "/d", "/c", "hello"], timeout=120, cwd=tmp_path)
+    wine_prefix.wait()
+    assert out.code == 0 and "hello-app 1.1" in out.output, out.output
+    entries = str(dump(wine_prefix, KEYS))
+    assert product_code(new) in entries and product_code(old) not in entries
+    assert entries.count("'Hello App'") == 1, entries
+    path = wine_prefix.reg_value(USER_ENV_KEY, "Path")
+    assert path is not None and path.data.count("hello-app") == 1, path
+
+
+def test_a_failing_check_rolls_the_install_back(wine_prefix, tmp_path, test_cache):
+    msi = build_msi(tmp_path / "release", test_cache,
+                    check={"command": "hello --version", "expect": "not in the output"})
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
+    # Windows returns 1603 when a custom action fails; Wine 8.0's msiexec 1627
+    # (ERROR_FUNCTION_FAILED) after the same rollback
+    assert install_per_user(wine_prefix, msi, cwd=tmp_path) in (1603 % 256, 1627 % 256)
+    assert dump(wine_prefix, KEYS) == keys_before
+    assert diff_snapshots(before, take_snapshot(wine_prefix)) == []

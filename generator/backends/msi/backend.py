@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...payload import Payload
-from ...plan import InstallPlan
+from ...plan import Delivery, InstallPlan
 from ..base import Backend, Description, Made, Options, Rendered
 from .compile import compile_msi
 from .wix import msi_files
@@ -16,6 +16,7 @@ class MsiBackend(Backend):
     folder = "msi"
     label = "MSI package"
     media_type = "application/x-msi"
+    delivery = Delivery.PREINSTALLED  # offline, the packages installed at build time
 
     def artifact_name(self, plan: InstallPlan) -> str:
         return f"{plan.package.id}-{plan.package.version}.msi"

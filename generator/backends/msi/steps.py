@@ -82,11 +82,13 @@ class MsiSteps(StepTranslator):
     def values_remove_unpacked(self, step: Step, action: Any) -> dict[str, Any]:
         return {"part": self.part, "cleanup": self._unpacked()}
 
-    def engine_arguments(self, side: str) -> str:
-        """The engine's command line after python.exe (the custom action's source)."""
+    def engine_args(self, side: str) -> tuple[Templated, ...]:
+        """The engine's arguments after python.exe (the custom action's source)."""
         command = engine_command(self.plan, side)
-        log = under(MSI_TEMP, f"{self.plan.package.id}-msi-{side}.log")
-        return formatted(command_line((*command[1:], ("--log",), log)))
+        return (*command[1:], ("--log",), under(MSI_TEMP, f"{self.plan.package.id}-msi-{side}.log"))
+
+    def engine_arguments(self, side: str) -> str:
+        return formatted(command_line(self.engine_args(side)))
 
     def values_engine(self, side: str) -> dict[str, Any]:
         values = {"part": self.part, "python": self.python_file,
@@ -103,7 +105,8 @@ class MsiSteps(StepTranslator):
             path += [(";",), entry] if n else [entry]
         log = under(MSI_TEMP, f"{self.plan.package.id}-msi-check.log")
         args = (("-E",), ("-s",), ("-B",), under(STATE_DIR, CHECK_SCRIPT), log, join(*path),
-                command_line(action.command), (action.expect,))
+                command_line(action.command), (action.expect,),
+                *(self.engine_args("undo") if self.plan.engine_steps else ()))
         return {"part": self.part, "python": self.python_file,
                 "command": formatted(command_line(args))}
 

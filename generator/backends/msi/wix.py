@@ -21,7 +21,7 @@ from typing import Any
 
 from ...errors import BuildError
 from ...payload import Payload
-from ...plan import (DISTS_FILE, INSTALL_DIR, STEPS_FILE, USER_PROGRAMS, Delivery, InstallPlan,
+from ...plan import (DISTS_FILE, INSTALL_DIR, SCOPE, STEPS_FILE, USER_PROGRAMS, Delivery, InstallPlan,
                      engine_json, join, state_dir_name, under)
 from ...datafiles import template_dir
 from ..base import Rendered
@@ -174,6 +174,11 @@ def _context(plan: InstallPlan, payload: Payload, folders: list[MsiDir]) -> dict
         "cmd_exe": "[System64Folder]cmd.exe" if win64 else "[SystemFolder]cmd.exe",
         "state_cleanup": remove_folders([state]),
         "programs_cleanup": formatted(join('/d /s /c "rmdir "', (USER_PROGRAMS,), '""')),
+        # rollback, last: the install folder and %LOCALAPPDATA%\Programs when they are empty
+        "folders_cleanup": formatted(join(
+            '/d /s /c "rmdir "', (INSTALL_DIR,), '"',
+            *((' & if not "', (SCOPE,), '"=="machine" rmdir "', (USER_PROGRAMS,), '"')
+              if per_user else ()), '"')),
         "install_actions": blocks["actions"][0], "undo_actions": blocks["actions"][1],
         "install_sequence": blocks["sequence"][0], "undo_sequence": blocks["sequence"][1],
     }
