@@ -16,6 +16,7 @@ RegistrySearch, so that the uninstall finds it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -53,11 +54,11 @@ def msi_version(version: str) -> str:
     head = version.split("+", 1)[0]
     numbers: list[int] = []
     for part in head.split("."):
-        digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
-        if not digits:
+        match = re.match(r"\d+", part)
+        if match is None:
             break
-        numbers.append(int(digits))
-        if digits != part:
+        numbers.append(int(match.group()))
+        if match.group() != part:
             break
     numbers = (numbers + [0, 0, 0])[:3]
     if not head[:1].isdigit() or numbers[0] > 255 or numbers[1] > 255 or numbers[2] > 65535:
