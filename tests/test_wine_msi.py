@@ -53,9 +53,15 @@ def product_code(msi: Path) -> str:
     return next(r.split("\t")[1] for r in rows if r.startswith("ProductCode\t"))
 
 
+@pytest.fixture(scope="module")
+def msi_1_0(tmp_path_factory, test_cache, wine_tools) -> Path:
+    """hello-app 1.0's MSI, built once for the tests below."""
+    return build_msi(tmp_path_factory.mktemp("msi-1.0"), test_cache)
+
+
 def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
-        wine_prefix, tmp_path, test_cache, measurements):
-    msi = build_msi(tmp_path / "release", test_cache)
+        wine_prefix, tmp_path, msi_1_0, measurements):
+    msi = msi_1_0
     before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
     assert install_per_user(wine_prefix, msi, cwd=tmp_path) == 0
     folder = wine_prefix.to_linux(wine_prefix.folders()["user_programs"]) / "hello-app"
@@ -74,8 +80,29 @@ def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
     measurements.append(f"MSI: {msi.stat().st_size // 1024} KiB")
 
 
-def test_upgrade_replaces_1_0_with_1_1_in_one_entry(wine_prefix, tmp_path, test_cache):
-    old = build_msi(tmp_path / "old", test_cache)
+def test_per_machine_install_with_allusers_1_and_its_uninstall(wine_prefix, tmp_path,
+                                                               msi_1_0):
+    """The same MSI for the machine: Program Files, the machine PATH; nothing left after."""
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
+    assert msiexec(wine_prefix, "/i", wine_prefix.to_windows(msi_1_0), "/qn", "ALLUSERS=1",
+                   cwd=tmp_path) == 0
+    folder = wine_prefix.drive_c / "Program Files" / "hello-app"
+    assert (folder / "bin" / "hello.exe").is_file()
+    path = wine_prefix.reg_value(ENV_KEY, "Path")
+    assert path is not None and path.data.startswith("C:\\Program Files\\hello-app\\bin;")
+    assert path.type == "REG_EXPAND_SZ"
+    out = wine_prefix.run(["cmd", "/d", "/c", "hello"], timeout=120, cwd=tmp_path)
+    wine_prefix.wait()
+    assert out.code == 0 and "hello-app 1.0" in out.output, out.output
+    assert msiexec(wine_prefix, "/x", product_code(msi_1_0), "/qn", cwd=tmp_path) == 0
+    assert not folder.exists()
+    assert dump(wine_prefix, KEYS) == keys_before
+    assert diff_snapshots(before, take_snapshot(wine_prefix)) == []
+
+
+def test_upgrade_replaces_1_0_with_1_1_in_one_entry(wine_prefix, tmp_path, test_cache,
+                                                    msi_1_0):
+    old = msi_1_0
     new = build_msi(tmp_path / "new", test_cache, version="1.1")
     assert install_per_user(wine_prefix, old, cwd=tmp_path) == 0
     assert install_per_user(wine_prefix, new, cwd=tmp_path) == 0
