@@ -19,47 +19,12 @@ import pytest
 from choconsis.backends import chocolatey, nsis
 from choconsis.check.powershell import Script
 from choconsis.payload import Payload
-from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan, engine_description
+from choconsis.plan import InstallPlan, Ownership, build_plan, engine_description
 from choconsis.plan.engine import engine_variables
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock
+from kit.parity import CASES, expected
 from kit.plans import web_payload
-from kit.recipes import recipe_data
-
-
-def every_kind() -> dict:
-    """An MSI runtime, an extra MSI and an extra EXE installer, a user PATH change."""
-    data = recipe_data("openstack-clients-2013")
-    data["installer"].append({"name": "Helper tool", "kind": "exe", "sha256": "1" * 64,
-                              "url": "https://example.org/helper-setup.exe", "args": ["/S"],
-                              "valid_exit_codes": [0, 7, 3010]})
-    data["path"]["scope"] = "user"
-    return data
-
-
-def zip_runtime() -> dict:
-    data = recipe_data("openstack-clients")
-    data["python"].update(installer="zip", url="https://example.org/python-3.14.7-embed-amd64.zip")
-    return data
-
-
-def x86_exe_runtime() -> dict:
-    data = recipe_data("openstack-clients")
-    data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
-                          "python-3.14.7.exe")
-    return data
-
-
-CASES = {
-    "openstack-clients": (lambda: recipe_data("openstack-clients"), Delivery.WEB),
-    "openstack-clients-2013": (lambda: recipe_data("openstack-clients-2013"), Delivery.WEB),
-    "openstack-clients-offline": (lambda: recipe_data("openstack-clients"), Delivery.OFFLINE),
-    "every-kind": (every_kind, Delivery.WEB),
-    "every-kind-offline": (every_kind, Delivery.OFFLINE),
-    "zip-runtime": (zip_runtime, Delivery.WEB),
-    "zip-preinstalled": (zip_runtime, Delivery.PREINSTALLED),
-    "x86-exe-runtime": (x86_exe_runtime, Delivery.WEB),
-}
 
 
 def rendered(case: str) -> tuple[InstallPlan, str, str, str]:
@@ -166,24 +131,6 @@ PROBES = {  # probe kind -> what each back end runs for it
 }
 
 
-def expected(plan: InstallPlan) -> tuple[list, list]:
-    """The plan's native steps, and the engine's call in place of its first engine step."""
-    first = plan.engine_steps[0] if plan.engine_steps else None
-    install, undo = [], []
-    for number, step in enumerate(plan.steps, start=1):
-        if step == first:
-            install.append((number, "engine", "engine", "recorded"))
-        elif not step.in_engine:
-            install.append((number, step.key, step.install.kind, str(step.owns)))
-    for step in plan.undo_order():
-        number = plan.steps.index(step) + 1
-        if step == first:
-            undo.append((number, "engine", "engine"))
-        elif not step.in_engine:
-            undo.append((number, step.key, step.undo.kind))
-    return install, undo
-
-
 def native(found: list, plan: InstallPlan) -> list:
     """Chocolatey's own parts of engine steps (the shims) left out."""
     keys = {s.key for s in plan.engine_steps}
@@ -279,77 +226,3 @@ def test_the_parsers_see_what_a_back_end_renders():
     assert ps_install(changed) != ps_install(ps_in)
     assert ps_codes("validExitCodes = @(0, 3010, 1641)\nif (@(0) -notcontains $x)") == {
         0, 3010, 1641}
-
-
-# ---------------------------------------------------------------------------- MSI
-
-def msi_source(case: str, tmp_path) -> tuple[InstallPlan, str]:
-    from choconsis.backends.msi.wix import SOURCE, msi_files
-    from kit.plans import msi_payload
-
-    make, delivery = CASES[case]
-    plan = build_plan(parse_recipe(make(), f"{case}.toml"), fake_lock(parse_recipe(
-        make(), f"{case}.toml")), delivery)
-    return plan, msi_files(plan, msi_payload(plan, tmp_path)).files[SOURCE].decode("utf-8")
-
-
-def msi_steps(wxs: str, side: str) -> list[tuple]:
-    """(number, key, action[, owns]) of each step's comment, in the order of the source."""
-    found = re.findall(rf"<!-- {side} step (\d+) (\S+) (\w+) (\S+) -->", wxs)
-    return [(int(n), k, a, o) if side == "install" else (int(n), k, a) for n, k, a, o in found]
-
-
-def msi_sequence(wxs: str) -> dict[str, int]:
-    return {a: int(n) for a, n in re.findall(r'<Custom Action="(S\d+_\w+)" Sequence="(\d+)"',
-                                             wxs)}
-
-
-def msi_engine_calls(wxs: str) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """custom action id -> (engine side, --var names) of each action running the engine."""
-    from lxml import etree
-
-    root = etree.fromstring(wxs.encode("utf-8"))
-    calls = {}
-    for action in root.iter("{*}CustomAction"):
-        command = action.get("ExeCommand") or ""
-        match = re.search(r"choconsis_engine\.py\W+(install|undo)\W+--steps\W+\S+"
-                          r"choconsis-steps\.json(.*)", command)
-        if match:
-            calls[action.get("Id")] = (match.group(1),
-                                       tuple(re.findall(r"--var (\w+)=", match.group(2))))
-    return calls
-
-
-def test_the_msi_renders_the_plans_steps_in_order_with_the_same_engine_values(tmp_path):
-    """The MSI renders zip-runtime plans with preinstalled packages (the only kind it takes):
-    the same steps as the other back ends, in order (the sequence numbers too), and the engine
-    with the same --var names at install, at uninstall and at rollback."""
-    plan, wxs = msi_source("zip-preinstalled", tmp_path)
-    want_install, want_undo = expected(plan)
-    assert msi_steps(wxs, "install") == want_install
-    assert msi_steps(wxs, "undo") == want_undo
-    sequence = msi_sequence(wxs)
-    runs = [sequence[a] for a in sorted(sequence, key=lambda a: int(a[1:].split("_")[0]))
-            if not a.endswith("_rollback") and a.split("_", 1)[1] not in (
-                "engine_undo", "remove_unpacked")]
-    assert runs == sorted(runs) and runs
-    undos = [sequence[a] for a in sorted(sequence, key=lambda a: -int(a[1:].split("_")[0]))
-             if a.split("_", 1)[1] in ("engine_undo", "remove_unpacked")]
-    assert undos == sorted(undos) and max(undos) < 3500 < min(runs)  # before RemoveFiles
-    first = plan.steps.index(plan.engine_steps[0]) + 1
-    calls = msi_engine_calls(wxs)
-    assert calls[f"S{first}_engine_install"] == ("install", engine_variables(plan, "install"))
-    for name in (f"S{first}_engine_undo", f"S{first}_engine_rollback"):
-        assert calls[name] == ("undo", engine_variables(plan, "undo"))
-    # the check's own call (it undoes the engine when the check fails: Wine's rollback)
-    check = plan.steps.index(plan.check_step) + 1
-    assert calls[f"S{check}_run_check"] == ("undo", engine_variables(plan, "undo"))
-    assert set(calls) == {f"S{first}_engine_install", f"S{first}_engine_undo",
-                          f"S{first}_engine_rollback", f"S{check}_run_check"}
-
-
-def test_the_msi_parsers_see_a_step_out_of_order(tmp_path):
-    plan, wxs = msi_source("zip-preinstalled", tmp_path)
-    swapped = wxs.replace("install step 4 check", "install step 6 check")
-    assert msi_steps(swapped, "install") != msi_steps(wxs, "install")
-    assert msi_engine_calls(wxs.replace("--var", "--vax")) != msi_engine_calls(wxs)

@@ -24,6 +24,7 @@ import re
 import shutil
 import struct
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def pin_summary(data: bytes, epoch: int) -> bytes:
     stamp = struct.pack("<Q", FILETIME_UNIX + epoch * 10_000_000)
     times = [m for m in re.finditer(rb"\x40\x00\x00\x00(.{8})", data, re.S)
              if abs(struct.unpack("<Q", m.group(1))[0] // 10_000_000
-                    - FILETIME_UNIX // 10_000_000 - _now()) < 24 * 3600]
+                    - FILETIME_UNIX // 10_000_000 - time.time()) < 24 * 3600]
     if len(times) != 2:
         raise BuildError(f"the MSI's summary stream holds {len(times)} times of today (2 "
                          "expected): wixl's output changed")
@@ -107,11 +108,6 @@ def pin_summary(data: bytes, epoch: int) -> bytes:
     fixed = ("{" + str(uuid.uuid5(NAMESPACE, f"package:{digest}")).upper() + "}").encode()
     out[start:start + len(code)] = fixed
     return bytes(out)
-
-
-def _now() -> int:
-    import time
-    return int(time.time())
 
 
 def compile_msi(sources: Path, artifact: Path, *, plan: InstallPlan, sign_cert=None,
