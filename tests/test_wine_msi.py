@@ -72,6 +72,7 @@ def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
     keys = dump(wine_prefix, KEYS)
     entry = str(keys)
     assert "Hello App" in entry and "Hello Org" in entry and product_code(msi) in entry, keys
+    assert "name='Size', type='REG_SZ', data='" in entry  # ARPSIZE (Wine: Size, not EstimatedSize)
     code = msiexec(wine_prefix, "/x", product_code(msi), "/qn", cwd=tmp_path)
     assert code == 0
     assert not folder.exists(), sorted(p.name for p in folder.rglob("*"))[:20]
