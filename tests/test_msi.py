@@ -140,3 +140,19 @@ def test_check_reports_each_msi_rule(msi, tmp_path):
     junk = tmp_path / "junk.msi"
     junk.write_bytes(b"not an msi")
     assert [f.rule_id for f in check_path(junk)] == ["CMS0001"]
+
+
+def test_the_engine_reads_msi_folder_properties_without_their_backslash(monkeypatch):
+    """[INSTALLDIR] ends with a backslash; the engine joins "\\bin" to it, so it drops one
+    (a drive root keeps its own)."""
+    from choconsis.datafiles import template_dir
+
+    monkeypatch.syspath_prepend(str(template_dir("choconsis.engine")))
+    import choconsis_engine
+
+    side, _, variables, _ = choconsis_engine.parse(
+        ["undo", "--steps", "s.json", "--var", "state_dir=C:\\App\\", "--var", "root=C:\\",
+         "--var", "scope=user"])
+    assert (side, variables) == ("undo", {"state_dir": "C:\\App", "root": "C:\\",
+                                          "scope": "user"})
+    choconsis_engine.say("no stdout under pythonw.exe", None)  # prints nothing, no error
