@@ -18,7 +18,7 @@ from choconsis.check import check_path
 from choconsis.check.msi import read_table
 from choconsis.errors import BuildError, RecipeError, UsageError
 from choconsis.escaping import msi_formatted, msi_templated
-from choconsis.plan import INSTALL_DIR, SCOPE
+from choconsis.plan import INSTALL_DIR, SCOPE, Delivery
 from choconsis.recipe import parse_recipe
 from kit.release import release_data, write_release
 
@@ -156,3 +156,32 @@ def test_the_engine_reads_msi_folder_properties_without_their_backslash(monkeypa
     assert (side, variables) == ("undo", {"state_dir": "C:\\App", "root": "C:\\",
                                           "scope": "user"})
     choconsis_engine.say("no stdout under pythonw.exe", None)  # prints nothing, no error
+
+
+def test_a_machine_only_recipe_gives_a_per_machine_msi(tmp_path):
+    """A machine PATH change makes the recipe machine-only: the MSI installs below Program
+    Files with ALLUSERS=1, remembers its folder under HKLM only, and passes check."""
+    from choconsis.backends.base import write_rendered
+    from choconsis.backends.msi.compile import compile_msi
+    from choconsis.backends.msi.wix import msi_files
+    from choconsis.plan import build_plan
+    from kit.locks import fake_lock
+    from kit.parity import zip_runtime
+    from kit.plans import msi_payload
+
+    data = zip_runtime()
+    data["path"] = {"scope": "machine", "prepend": ["{install_dir}\\tools"]}
+    data["install"]["scope"] = "machine"
+    recipe = parse_recipe(data, "machine.toml")
+    plan = build_plan(recipe, fake_lock(recipe), Delivery.PREINSTALLED)
+    assert plan.scopes == ("machine",)
+    sources = write_rendered(msi_files(plan, msi_payload(plan, tmp_path / "payload")),
+                             tmp_path / "msi")
+    msi = compile_msi(sources, tmp_path / "machine.msi", plan=plan)
+    props = {k: r["Value"] for k, r in rows(msi, "Property", "Property").items()}
+    assert props["ALLUSERS"] == "1" and "MSIINSTALLPERUSER" not in props
+    directories = rows(msi, "Directory", "Directory")
+    assert directories["INSTALLDIR"]["Directory_Parent"] == "ProgramFiles64Folder"
+    registry = read_table(msi, "Registry") or []
+    assert {r["Root"] for r in registry} == {"2"}  # HKLM
+    assert check_path(msi) == []

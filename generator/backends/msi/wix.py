@@ -149,8 +149,8 @@ def _context(plan: InstallPlan, payload: Payload, folders: list[MsiDir]) -> dict
         properties.append(("ALLUSERS", "2"))
         if plan.scope == "user" or not per_machine:
             properties.append(("MSIINSTALLPERUSER", "1"))
-    else:
-        properties.append(("ALLUSERS", "1"))
+    # per machine only: InstallScope="perMachine" makes wixl write ALLUSERS=1 itself (a second
+    # row of it fails the build: "libmsi_query_execute")
     blocks = {}
     for part in ("actions", "sequence"):
         steps = MsiSteps(plan, payload, part, PYTHON_FILE)
