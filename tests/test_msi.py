@@ -100,6 +100,10 @@ def test_the_msi_output_needs_a_private_runtime_and_preinstalled_packages(tmp_pa
     data["python"].update(installer="exe", url="https://files.example/dl/python.exe")
     with pytest.raises(RecipeError, match="python.installer"):
         parse_recipe(data, "hello.toml")
+    data = release_data("rt.zip", "0" * 64, outputs=["msi"])
+    data["install"]["environment"] = "runtime"
+    with pytest.raises(RecipeError, match="install.environment"):
+        parse_recipe(data, "hello.toml")
     recipe, artifacts = write_release(tmp_path, outputs=["msi"])
     with pytest.raises(UsageError, match="--offline --preinstall"):
         build(recipe, BuildOptions(out_dir=tmp_path / "dist", artifacts_dir=artifacts,
