@@ -31,8 +31,10 @@ def test_the_msi_renders_the_plans_steps_in_order_with_the_same_engine_values(tm
     # the check's own call (it undoes the engine when the check fails: Wine's rollback)
     check = plan.steps.index(plan.check_step) + 1
     assert calls[f"S{check}_run_check"] == ("undo", engine_variables(plan, "undo"))
-    assert set(calls) == {f"S{first}_engine_install", f"S{first}_engine_undo",
-                          f"S{first}_engine_rollback", f"S{check}_run_check"}
+    own = {f"S{first}_engine_install", f"S{first}_engine_undo", f"S{first}_engine_rollback",
+           f"S{check}_run_check"}
+    assert set(calls) == own | {f"{name}_system" for name in own}  # per machine: the twins
+    assert all(calls[f"{name}_system"] == calls[name] for name in own)
 
 
 def test_the_msi_parsers_see_a_step_out_of_order(tmp_path):

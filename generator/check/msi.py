@@ -10,6 +10,7 @@ target engine's install run without its undo, or an Environment row that is left
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -88,6 +89,15 @@ def _machine_writes(path: Path, components: dict[str, dict[str, str]], report: R
                        f"{found}", where)
 
 
+_SCOPE_CLAUSE = re.compile(r'(?:CHOCOSCOPE|ALLUSERS)\s*(?:<>|=)\s*"?\w*"?')
+
+
+def _scope(condition: str) -> frozenset[str]:
+    """The clauses of a condition that choose the install scope (an action pair of the same
+    scope: the install of a per-user install and the undo of it)."""
+    return frozenset(c.replace(" ", "") for c in _SCOPE_CLAUSE.findall(condition))
+
+
 def _path_undo(path: Path, report: Report, where: str) -> None:
     actions = read_table(path, "CustomAction") or []
     sequence = {r["Action"]: r.get("Condition", "")
@@ -96,11 +106,12 @@ def _path_undo(path: Path, report: Report, where: str) -> None:
                      if f"choconsis_engine.py\" {side}" in a.get("Target", "")
                      and a["Action"] in sequence]
               for side in ("install", "undo")}
-    undone = [a for a in engine["undo"] if "REMOVE" in sequence[a].upper()]
-    if engine["install"] and not undone:
-        report.add("CMS0005", "the engine's install (PATH, commands) runs from "
-                   f"{engine['install'][0]}, and no action runs its undo at uninstall "
-                   "(REMOVE=\"ALL\")", where)
+    undone = {_scope(sequence[a]) for a in engine["undo"] if "REMOVE" in sequence[a].upper()}
+    for action in engine["install"]:
+        if _scope(sequence[action]) not in undone:
+            report.add("CMS0005", f"the engine's install (PATH, commands) runs from {action}, "
+                       "and no action runs its undo at the uninstall (REMOVE=\"ALL\") of "
+                       "the same scope", where)
     for row in read_table(path, "Environment") or []:
         name = row.get("Name", "")
         if name.lstrip("=+-!*").upper() == "PATH" and "[~]" not in row.get("Value", "") \

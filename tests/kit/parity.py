@@ -84,8 +84,10 @@ def msi_steps(wxs: str, side: str) -> list[tuple]:
 
 
 def msi_sequence(wxs: str) -> dict[str, int]:
+    """Each step action's sequence number; the per-machine twins (_system, the same number)
+    left out."""
     return {a: int(n) for a, n in re.findall(r'<Custom Action="(S\d+_\w+)" Sequence="(\d+)"',
-                                             wxs)}
+                                             wxs) if not a.endswith("_system")}
 
 
 def msi_engine_calls(wxs: str) -> dict[str, tuple[str, tuple[str, ...]]]:

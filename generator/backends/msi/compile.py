@@ -73,6 +73,9 @@ def fix_tables(msi: Path, plan: InstallPlan, cwd: Path) -> None:
     """What wixl 0.101 writes wrongly or not at all (see the module's docstring)."""
     queries = ["UPDATE `CustomAction` SET `Type` = 1362 WHERE `Type` = 82",  # FileKey exe
                "UPDATE `CustomAction` SET `Type` = 1394 WHERE `Type` = 114",  # property exe
+               # the same without impersonation (0x800)
+               "UPDATE `CustomAction` SET `Type` = 3410 WHERE `Type` = 2130",
+               "UPDATE `CustomAction` SET `Type` = 3442 WHERE `Type` = 2162",
                "UPDATE `InstallExecuteSequence` SET `Sequence` = 1501 "
                "WHERE `Action` = 'RemoveExistingProducts'"]
     for record in records(plan):  # wixl 0.101 has no Component/Condition

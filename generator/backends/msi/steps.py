@@ -39,6 +39,16 @@ FOLDERS = frozenset({INSTALL_DIR, RUNTIME_DIR, STATE_DIR, SCRIPTS, PREINSTALLED,
                      USER_PROGRAMS})
 
 
+def scope_variants(plan: InstallPlan) -> list[tuple[str, str, str]]:
+    """(id suffix, Impersonate, condition suffix) of each deferred action's variants: per
+    user impersonated, per machine in the system's context (see msi/steps.wxs.j2)."""
+    user, machine = "user" in plan.scopes, "machine" in plan.scopes
+    if user and machine:
+        return [("", "yes", ' AND CHOCOSCOPE<>"machine"'),
+                ("_system", "no", ' AND CHOCOSCOPE="machine"')]
+    return [("", "yes", "")] if user else [("", "no", "")]
+
+
 @functools.lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
     return make_environment(TEMPLATE_PACKAGE, escaping.xml_text)
@@ -65,7 +75,8 @@ class MsiSteps(StepTranslator):
     backend = "MSI"
 
     def __init__(self, plan: InstallPlan, payload: Payload, part: str, python_file: str):
-        super().__init__(plan, environment().get_template("steps.wxs.j2").make_module())
+        super().__init__(plan, environment().get_template("steps.wxs.j2").make_module(
+            {"variants": scope_variants(plan)}))
         self.payload = payload
         self.part = part
         self.python_file = python_file
@@ -91,7 +102,7 @@ class MsiSteps(StepTranslator):
         return formatted(command_line(self.engine_args(side)))
 
     def values_engine(self, side: str) -> dict[str, Any]:
-        values = {"part": self.part, "python": self.python_file,
+        values = {"part": self.part, "python_file": self.python_file,
                   "command": self.engine_arguments(side)}
         if side == "install":
             values["undo_command"] = self.engine_arguments("undo")
@@ -107,7 +118,7 @@ class MsiSteps(StepTranslator):
         args = (("-E",), ("-s",), ("-B",), under(STATE_DIR, CHECK_SCRIPT), log, join(*path),
                 command_line(action.command), (action.expect,),
                 *(self.engine_args("undo") if self.plan.engine_steps else ()))
-        return {"part": self.part, "python": self.python_file,
+        return {"part": self.part, "python_file": self.python_file,
                 "command": formatted(command_line(args))}
 
     def values_nothing(self, step: Step, action: Any) -> dict[str, Any]:

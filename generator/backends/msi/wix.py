@@ -27,7 +27,8 @@ from ...plan import (DISTS_FILE, INSTALL_DIR, SCOPE, STEPS_FILE, USER_PROGRAMS, 
 from ...datafiles import template_dir
 from ..base import Rendered
 from ..nsis.script import estimated_size_kb
-from .steps import CHECK_SCRIPT, TEMPLATE_PACKAGE, MsiSteps, environment, formatted, remove_folders
+from .steps import (CHECK_SCRIPT, TEMPLATE_PACKAGE, MsiSteps, environment, formatted,
+                    remove_folders, scope_variants)
 from .tree import MsiDir, build_tree
 
 TEMPLATE = "product.wxs.j2"
@@ -157,7 +158,7 @@ def _context(plan: InstallPlan, payload: Payload, folders: list[MsiDir]) -> dict
         blocks[part] = (steps.blocks("install"), steps.blocks("undo"))
     state = under(INSTALL_DIR, state_dir_name(pkg.id))
     return {
-        "pkg": pkg, "win64": win64, "folders": folders,
+        "pkg": pkg, "win64": win64, "folders": folders, "variants": scope_variants(plan),
         "components": [c for d in folders for c in d.components()],
         "product_code": "{" + product_code(pkg.id, pkg.version) + "}",
         "upgrade_code": "{" + upgrade_code(pkg.id) + "}",
