@@ -22,6 +22,7 @@ from . import outfolder, ui
 from .backends import sbom
 from .backends.base import Backend, Description, Options, write_rendered
 from .backends.outputs import backends_for
+from .errors import UsageError
 from .lock.files import read_recipe_lock  # its pylock, or an old-format lock beside it
 from .lock.lockfile import Lock
 from .lock.scripts import record_scripts, wheel_source
@@ -134,6 +135,10 @@ def build(recipe_path: Path, opts: BuildOptions, *, compile_outputs: bool = True
     recipe = load_recipe(recipe_path)
     backends = backends_for(opts.output_names(recipe),
                             recipe.source if opts.outputs is None else None)
+    for backend in backends:
+        if backend.delivery is not None and backend.delivery is not delivery:
+            raise UsageError(f"the {backend.output} output installs {backend.delivery} only: "
+                             "build it with --offline --preinstall")
     store = ArtifactStore(cache_dir=opts.cache_dir, artifacts_dir=opts.artifacts_dir)
     plan = plan_recipe(recipe, delivery, store)
     result = BuildResult(recipe, plan)

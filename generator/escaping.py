@@ -153,3 +153,36 @@ def nsis_templated(parts: "tuple[object, ...]", variables: "dict[object, str]") 
     if len(body) >= NSIS_MAX_STRLEN:
         raise ValueError(f"NSIS string of {len(body)} characters exceeds the limit")
     return '"' + body + '"'
+
+
+_MSI_FORMATTED_SPECIAL = re.compile(r"([\[\]{}])")
+
+
+def msi_formatted(value: str) -> str:
+    """A literal for a Windows Installer *formatted* field (a custom action's command line, a
+    registry value): [ ] { } become [\\[] [\\]] [\\{] [\\}], so nothing in the text is read as
+    a property reference. (XML escaping of the .wxs comes on top.)"""
+    return _MSI_FORMATTED_SPECIAL.sub(r"[\\\1]", value)
+
+
+def msi_templated(parts: "tuple[object, ...]", properties: "dict[object, str]",
+                  directories: "frozenset[object]" = frozenset()) -> str:
+    """A plan value as formatted text: literals escaped, markers as [PROPERTY].
+
+    A directory property's value always ends with a backslash, so a literal that follows one
+    loses its leading backslash ([INSTALLDIR]bin), and one that ends a quoted argument gets a
+    second backslash before the quote (the pair reads as one backslash, not as an escaped
+    quote, by CommandLineToArgvW's rules)."""
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if isinstance(part, str):
+            text = part
+            if i and parts[i - 1] in directories:
+                if text.startswith("\\"):
+                    text = text[1:]
+                elif text.startswith('"'):
+                    text = "\\" + text
+            out.append(msi_formatted(text))
+        else:
+            out.append(f"[{properties[part]}]")
+    return "".join(out)

@@ -241,9 +241,9 @@ def _rendered(name: str, tmp_path: Path) -> Path:
 
 
 def test_check_refuses_other_inputs(tmp_path):
-    (tmp_path / "x.msi").write_bytes(b"\xd0\xcf")
+    (tmp_path / "x.dmg").write_bytes(b"\xd0\xcf")
     with pytest.raises(UsageError, match="check takes"):
-        check_path(tmp_path / "x.msi")
+        check_path(tmp_path / "x.dmg")
     assert main(["check", str(tmp_path / "missing.nupkg")]) == 2
 
 

@@ -19,58 +19,12 @@ import pytest
 from choconsis.backends import chocolatey, nsis
 from choconsis.check.powershell import Script
 from choconsis.payload import Payload
-from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan, engine_description
+from choconsis.plan import InstallPlan, Ownership, build_plan, engine_description
 from choconsis.plan.engine import engine_variables
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock
+from kit.parity import CASES, expected
 from kit.plans import web_payload
-from kit.recipes import exe_recipe_data, recipe_data
-
-
-def every_kind() -> dict:
-    """An MSI runtime, an extra MSI and an extra EXE installer, a user PATH change."""
-    data = recipe_data("openstack-clients-2013")
-    data["installer"].append({"name": "Helper tool", "kind": "exe", "sha256": "1" * 64,
-                              "url": "https://example.org/helper-setup.exe", "args": ["/S"],
-                              "valid_exit_codes": [0, 7, 3010]})
-    data["path"]["scope"] = "user"
-    return data
-
-
-def zip_runtime() -> dict:
-    data = exe_recipe_data()
-    data["python"].update(installer="zip", url="https://example.org/python-3.14.7-embed-amd64.zip")
-    return data
-
-
-def package_runtime() -> dict:
-    """A runtime package: fetched at install time in web mode, embedded offline."""
-    data = exe_recipe_data()
-    data["python"].update(installer="package", url="https://example.org/python-3.14.7-amd64.zip",
-                          index_id="pythoncore-3.14-64")
-    data["python"].pop("install_dir", None)
-    return data
-
-
-def x86_exe_runtime() -> dict:
-    data = exe_recipe_data()
-    data["python"].update(arch="x86", url="https://www.python.org/ftp/python/3.14.7/"
-                          "python-3.14.7.exe")
-    return data
-
-
-CASES = {
-    "openstack-clients": (lambda: exe_recipe_data(), Delivery.WEB),
-    "openstack-clients-2013": (lambda: recipe_data("openstack-clients-2013"), Delivery.WEB),
-    "openstack-clients-offline": (lambda: exe_recipe_data(), Delivery.OFFLINE),
-    "every-kind": (every_kind, Delivery.WEB),
-    "every-kind-offline": (every_kind, Delivery.OFFLINE),
-    "zip-runtime": (zip_runtime, Delivery.WEB),
-    "zip-preinstalled": (zip_runtime, Delivery.PREINSTALLED),
-    "x86-exe-runtime": (x86_exe_runtime, Delivery.WEB),
-    "package-runtime": (package_runtime, Delivery.WEB),
-    "package-runtime-offline": (package_runtime, Delivery.OFFLINE),
-}
 
 
 def rendered(case: str) -> tuple[InstallPlan, str, str, str]:
@@ -175,24 +129,6 @@ PROBES = {  # probe kind -> what each back end runs for it
     "file_exists": ('${FileExists} "$RuntimeDir\\python.exe"',
                     "Test-Path -LiteralPath (Join-Path $runtimeDir 'python.exe')"),
 }
-
-
-def expected(plan: InstallPlan) -> tuple[list, list]:
-    """The plan's native steps, and the engine's call in place of its first engine step."""
-    first = plan.engine_steps[0] if plan.engine_steps else None
-    install, undo = [], []
-    for number, step in enumerate(plan.steps, start=1):
-        if step == first:
-            install.append((number, "engine", "engine", "recorded"))
-        elif not step.in_engine:
-            install.append((number, step.key, step.install.kind, str(step.owns)))
-    for step in plan.undo_order():
-        number = plan.steps.index(step) + 1
-        if step == first:
-            undo.append((number, "engine", "engine"))
-        elif not step.in_engine:
-            undo.append((number, step.key, step.undo.kind))
-    return install, undo
 
 
 def native(found: list, plan: InstallPlan) -> list:

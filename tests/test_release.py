@@ -47,7 +47,7 @@ def _yaml(path: Path) -> dict:
 
 
 def test_the_output_names_are_the_recipe_s_and_in_dependency_order():
-    assert tuple(BACKENDS) == ("nupkg", "setup", "portable", "winget", "scoop")
+    assert tuple(BACKENDS) == ("nupkg", "setup", "portable", "winget", "scoop", "msi")
     assert set(BACKENDS) == set(OUTPUT_NAMES)
     names = list(BACKENDS)
     for name, cls in BACKENDS.items():

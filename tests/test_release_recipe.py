@@ -30,7 +30,9 @@ def _load(data: dict) -> None:
 
 def test_the_defaults_follow_url_and_the_runtime():
     zip_data = release_data("rt.zip", "a" * 64)
-    assert parse_recipe(zip_data, "r.toml").outputs == OUTPUT_NAMES
+    # every channel but the MSI, which needs a build with --offline --preinstall
+    assert parse_recipe(zip_data, "r.toml").outputs == tuple(
+        n for n in OUTPUT_NAMES if n != "msi")
     del zip_data["release"]["url"]
     assert parse_recipe(zip_data, "r.toml").outputs == ("nupkg", "setup")
     exe = exe_recipe_data()

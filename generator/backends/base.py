@@ -28,7 +28,7 @@ from typing import ClassVar, Mapping, Union
 
 from ..errors import BuildError
 from ..payload import Payload
-from ..plan import InstallPlan
+from ..plan import Delivery, InstallPlan
 from ..store import sha256_file
 
 # A rendered file: its bytes, or a verified payload file to link (or copy) in.
@@ -108,6 +108,7 @@ class Backend(ABC):
     needs: ClassVar[tuple[str, ...]] = ()  # outputs produce reads; built too, before it
     uses: ClassVar[tuple[str, ...]] = ()  # outputs produce reads when the build makes them
     payload_parts: ClassVar[frozenset[str]] = frozenset()  # extra parts of the payload
+    delivery: ClassVar[Delivery | None] = None  # the only delivery mode it renders, if one
 
     @abstractmethod
     def artifact_name(self, plan: InstallPlan) -> str:

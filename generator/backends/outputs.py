@@ -11,13 +11,14 @@ from __future__ import annotations
 from ..errors import RecipeError, UsageError
 from .base import Backend
 from .chocolatey.backend import ChocolateyBackend
+from .msi.backend import MsiBackend
 from .nsis.backend import NsisBackend
 from .portable.backend import PortableBackend
 from .portable.scoop import ScoopBackend
 from .winget.backend import WingetBackend
 
 BACKENDS: dict[str, type[Backend]] = {b.output: b for b in (
-    ChocolateyBackend, NsisBackend, PortableBackend, WingetBackend, ScoopBackend)}
+    ChocolateyBackend, NsisBackend, PortableBackend, WingetBackend, ScoopBackend, MsiBackend)}
 DEFAULT_OUTPUTS = ("nupkg", "setup")
 
 

@@ -1,4 +1,5 @@
-"""``choconsis check``: lint a .nupkg, a rendered Chocolatey folder, a recipe, or a setup.exe.
+"""``choconsis check``: lint a .nupkg, a rendered Chocolatey folder, a recipe, a setup.exe or
+an MSI (:mod:`.msi`, read with msiinfo).
 
 The rules and their ids are in :mod:`.rules`; each kind of check has its module: nuspec
 structure and metadata (:mod:`.nuspec`), package files (:mod:`.package`), scripts
@@ -17,6 +18,7 @@ from typing import Iterable
 from ..errors import UsageError
 from .installer import check_installer
 from .manifests import has_manifests, manifest_rules
+from .msi import check_msi
 from .nuspec import nuspec_rules, nuspec_structure, read_nuspec
 from .opc import nupkg_package
 from .package import package_rules
@@ -74,15 +76,16 @@ def build_outputs(folder: Path) -> list[Path]:
     if any(folder.glob("*.nuspec")) or (folder / "tools").is_dir():
         return []
     return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in (".nupkg", ".exe"))
+                  if p.is_file() and p.suffix.lower() in (".nupkg", ".exe", ".msi"))
 
 
 def _check_outputs(files: list[Path], cafile: Path | None) -> list[Finding]:
     """Each output checked on its own; locations start with the file's name."""
     findings = []
     for path in files:
-        found = check_nupkg(path) if path.suffix.lower() == ".nupkg" else check_installer(
-            path, cafile)
+        suffix = path.suffix.lower()
+        found = (check_nupkg(path) if suffix == ".nupkg" else check_msi(path)
+                 if suffix == ".msi" else check_installer(path, cafile))
         for f in found:
             location = path.name if f.location in ("", path.name, str(path)) else (
                 f"{path.name}/{f.location}")
@@ -112,8 +115,10 @@ def check_path(path: Path, cafile: Path | None = None) -> list[Finding]:
         return _check_recipe(path)
     if suffix == ".exe":
         return check_installer(path, cafile)
-    raise UsageError(f"{path}: check takes a .nupkg, a rendered folder, a recipe .toml "
-                     "or a setup.exe")
+    if suffix == ".msi":
+        return check_msi(path)
+    raise UsageError(f"{path}: check takes a .nupkg, a rendered folder, a recipe .toml, "
+                     "a setup.exe or an .msi")
 
 
 ORDER = {"error": 0, "warning": 1, "note": 2}

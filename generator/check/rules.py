@@ -124,6 +124,11 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     _R("CSC0001", "Requirement", "Hash Is Not The Built File's (scoop)"),
     _R("CSC0002", "Requirement", "URL Is Not HTTPS (scoop)"),
     _R("CSC0003", "Requirement", "Manifest Unreadable (scoop)"),
+    _R("CMS0001", "Requirement", "MSI Database Unreadable (msi)"),
+    _R("CMS0002", "Requirement", "ProductCode Missing (msi)"),
+    _R("CMS0003", "Requirement", "UpgradeCode Missing (msi)"),
+    _R("CMS0004", "Requirement", "Per-User MSI Writes HKLM Or Program Files (msi)"),
+    _R("CMS0005", "Requirement", "PATH Change Not Undone At Uninstall (msi)"),
 )}
 
 

@@ -118,11 +118,12 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = command("check", help="lint a .nupkg, a rendered folder, or a recipe",
                        description="Report Chocolatey moderation rules (by rule id) and "
-                                   "PowerShell syntax errors of a package, or the signature "
-                                   "of a setup.exe. Exit 1 when a rule fails.")
+                                   "PowerShell syntax errors of a package, the signature "
+                                   "of a setup.exe, or an MSI's tables (msiinfo). Exit 1 when "
+                                   "a rule fails.")
     p.add_argument("path", type=Path, help=".nupkg, rendered folder, recipe .toml, setup.exe, "
-                                           "or the output folder of build (each .nupkg and "
-                                           "setup.exe in it)")
+                                           ".msi, or the output folder of build (each .nupkg, "
+                                           "setup.exe and .msi in it)")
     p.add_argument("--ca-file", type=Path, metavar="PEM",
                    help="trusted root certificate(s) for a setup.exe's signature")
     p.add_argument("--format", choices=("text", "json"), default="text",

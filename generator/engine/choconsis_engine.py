@@ -186,7 +186,10 @@ class LogStream(object):
 
 
 def say(text, stream):
-    """Print a line whatever the stream's encoding (a pipe may be ASCII or a code page)."""
+    """Print a line whatever the stream's encoding (a pipe may be ASCII or a code page);
+    nothing under pythonw.exe, which has no stdout (the MSI runs the engine with it)."""
+    if stream is None:
+        return
     encoding = getattr(stream, "encoding", None) or "utf-8"
     data = (text + "\n").encode(encoding, "replace")
     stream.write(data.decode(encoding) if text_type is str else data)
@@ -256,7 +259,8 @@ def parse(argv):
             steps = value
         elif option == "--var" and "=" in value:
             name, _, text = value.partition("=")
-            variables[name] = text
+            # an MSI folder property always ends with a backslash: C:\App\ -> C:\App
+            variables[name] = text[:-1] if text.endswith("\\") and len(text) > 3 else text
         elif option == "--log":
             logs.append(value)
         else:

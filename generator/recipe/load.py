@@ -15,7 +15,8 @@ from packaging.version import InvalidVersion, Version
 from ..errors import RecipeError
 from .fields import DEFAULT_RECIPE, Bad, tname, url_filename
 from .model import _SECTION_TYPES, InstallConfig, PathChange, Recipe
-from .release import NEEDS_LICENSE, NEEDS_URL, NEEDS_ZIP_RUNTIME, WINGET_LENGTHS, Release, can_be_portable, derived_identifier
+from .release import Release, derived_identifier
+from .release_checks import check_release
 from .release import PACKAGE_IDENTIFIER_RE
 from .schema import SCHEMA, Section
 
@@ -151,7 +152,7 @@ def _check_whole(recipe: Recipe) -> None:
             raise RecipeError(src, f"pip.requirements[{i + 1}]", f"{name} is listed twice")
         seen.add(name)
     _check_install(recipe)
-    _check_release(recipe)
+    check_release(recipe)
     try:
         Version(recipe.python.version)
     except InvalidVersion:  # pragma: no cover - the regex already guarantees it
@@ -342,49 +343,10 @@ def _minor(recipe: Recipe) -> tuple[int, int]:
 def _release(release: Release, package_id: str, authors: str) -> Release:
     """[release] with its defaults filled in: the publisher (the authors) and winget's
     PackageIdentifier, derived from the publisher and the id ("" when that gives none: only
-    the winget output needs one, see _check_release)."""
+    the winget output needs one, see release_checks)."""
     publisher = release.publisher or authors
     identifier = release.package_identifier or derived_identifier(publisher, package_id)
     if not PACKAGE_IDENTIFIER_RE.fullmatch(identifier):
         identifier = ""
     return dataclasses.replace(release, publisher=publisher, package_identifier=identifier)
 
-
-def _check_release(recipe: Recipe) -> None:
-    """[release] outputs against url, the runtime and the license."""
-    asked = recipe.outputs
-    if "winget" in asked and not recipe.release.package_identifier:
-        raise RecipeError(recipe.source, "release.package_identifier",
-                          "cannot derive a winget PackageIdentifier from the publisher "
-                          f"{recipe.release.publisher!r} and the id: set package_identifier "
-                          "= \"Publisher.Package\"")
-    if "winget" in asked:
-        _check_winget_lengths(recipe)
-    for name in asked:
-        if name in NEEDS_URL and not recipe.release.url:
-            raise RecipeError(recipe.source, "release.outputs",
-                              f"{name!r} needs release.url (its manifest holds the absolute "
-                              "URLs of the published files)")
-        if name in NEEDS_ZIP_RUNTIME and not can_be_portable(recipe.python.installer):
-            raise RecipeError(recipe.source, "release.outputs",
-                              f"{name!r} needs a zip or package runtime (python.installer = "
-                              "\"zip\" or \"package\"): an "
-                              f"{recipe.python.installer.upper()} runtime is laid out by its "
-                              "installer on the target, so it cannot be unpacked anywhere and "
-                              "run")
-        if name in NEEDS_LICENSE and not recipe.release.license:
-            raise RecipeError(recipe.source, "release.license",
-                              f"the {name} output needs the license's SPDX expression or name "
-                              "(e.g. \"Apache-2.0\")")
-
-
-def _check_winget_lengths(recipe: Recipe) -> None:
-    """Values winget's schema would refuse for their length (the winget-pkgs pipeline
-    validates against it)."""
-    for where, (field, shortest, longest) in WINGET_LENGTHS.items():
-        section, name = where.split(".")
-        value = getattr(recipe.package if section == "package" else recipe.release, name)
-        if value and not shortest <= len(value) <= longest:
-            raise RecipeError(recipe.source, where,
-                              f"is {len(value)} characters long; winget's {field} takes "
-                              f"{shortest} to {longest} (the winget output is asked for)")

@@ -2,9 +2,10 @@
 build writes.
 
 The output names are public interface (other tools script against them): ``nupkg``,
-``setup``, ``winget``, ``portable``, ``scoop``. winget and Scoop manifests hold absolute URLs
+``setup``, ``winget``, ``portable``, ``scoop``, ``msi``. winget and Scoop manifests hold absolute URLs
 of the published files, so those outputs need ``url``; the portable zip (and the Scoop
 manifest, which installs it) needs a runtime whose tree is known at build time: a zip or
+package runtime. The MSI holds the private runtime in its cabinet: a zip or install-manager
 package runtime.
 """
 
@@ -16,9 +17,10 @@ from typing import Any
 
 from .fields import Bad, as_nonempty_line, as_string_list, as_url, url_filename
 
-OUTPUT_NAMES = ("nupkg", "setup", "winget", "portable", "scoop")
+OUTPUT_NAMES = ("nupkg", "setup", "winget", "portable", "scoop", "msi")
 NEEDS_URL = ("winget", "portable", "scoop")
 NEEDS_ZIP_RUNTIME = ("portable", "scoop")
+NEEDS_PRIVATE_RUNTIME = ("msi",)  # python.installer zip or package
 NEEDS_LICENSE = ("winget", "scoop")
 URL_PLACEHOLDERS = ("id", "version", "file")
 # Lengths winget's manifest schema 1.12.0 allows for what the recipe fills in:

@@ -184,9 +184,9 @@ SCHEMA: tuple[Section, ...] = (
         Field("outputs", as_outputs, "What `build` writes, from " + ", ".join(
               f"`{n}`" for n in OUTPUT_NAMES) + ". Default: nupkg and setup; with a url also "
               "winget, and portable and scoop when the runtime is a zip or a package (an "
-              "EXE or MSI "
-              "runtime is laid out by its installer on the target, so it cannot be made "
-              "portable).", False, None, type_doc="list of names"),
+              "EXE or MSI runtime is laid out by its installer on the target, so it cannot "
+              "be made portable). `msi` (never by default) needs a zip or package runtime and a "
+              "build with --offline --preinstall.", False, None, type_doc="list of names"),
         Field("license", as_nonempty_line, "The license's SPDX expression or name (winget's "
               "License, Scoop's license); needed by the winget and scoop outputs.", False, ""),
         Field("release_notes_url", as_optional_url, "Release notes of this version "

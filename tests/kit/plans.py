@@ -90,3 +90,21 @@ def dummy_offline(data: dict, tmp_path: Path,
     store = ArtifactStore(cache_dir=tmp_path / "cache", artifacts_dir=art)
     plan = build_plan(recipe, lock, delivery)
     return plan, resolve_payload(plan, store, tmp_path / "payload-work")
+
+
+def msi_payload(plan: InstallPlan, folder: Path) -> Payload:
+    """A preinstalled payload of small real trees, for MSI renders (which list their files):
+    a runtime with python.exe and pythonw.exe, one preinstalled dist."""
+    from choconsis.payload import Preinstalled
+
+    runtime = folder / "runtime"
+    for name in ("python.exe", "pythonw.exe", "Lib/os.py", "DLLs/_ssl.pyd"):
+        (runtime / name).parent.mkdir(parents=True, exist_ok=True)
+        (runtime / name).write_bytes(b"stand-in " + name.encode())
+    tree = folder / "preinstall"
+    dist = tree / "Lib" / "site-packages" / "app-1.0.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "RECORD").write_text("app-1.0.dist-info/RECORD,,\n", encoding="utf-8")
+    return Payload(Delivery.PREINSTALLED, runtime=RuntimeTree(runtime, ("DLLs", "Lib"),
+                                                               ("python.exe", "pythonw.exe")),
+                   preinstalled=Preinstalled(tree, ("app-1.0.dist-info",)))

@@ -21,7 +21,8 @@ RELEASE_URL = "https://downloads.example.org/{id}/{version}/{file}"
 COMMANDS = ("hello", "hello-admin", "hello-legacy")  # the last: a #!python script file
 
 # A zip runtime just big enough for a build: python.exe at its root, site-packages, venv.
-TINY_RUNTIME = {"python.exe": b"MZ stand-in python\n", "python312.dll": b"MZ dll\n",
+TINY_RUNTIME = {"python.exe": b"MZ stand-in python\n", "pythonw.exe": b"MZ stand-in pythonw\n",
+                "python312.dll": b"MZ dll\n",
                 "Lib/os.py": b"# os\n", "Lib/venv/__init__.py": b"# venv\n",
                 "Lib/site-packages/README.txt": b"site-packages\n"}
 
@@ -43,9 +44,10 @@ def hello_wheel(folder: Path, version: str = "1.0") -> Path:
 
 
 def release_data(runtime_name: str, runtime_sha256: str, *, outputs: list[str] | None = None,
-                 url: str = RELEASE_URL, scope: str = "user") -> dict:
+                 url: str = RELEASE_URL, scope: str = "user", version: str = "1.0",
+                 check: dict | None = None) -> dict:
     data: dict = {
-        "package": {"id": "hello-app", "version": "1.0", "title": "Hello App",
+        "package": {"id": "hello-app", "version": version, "title": "Hello App",
                     "authors": "Hello Authors", "summary": "Says hello from every channel.",
                     "description": "A small app released on every Windows channel.",
                     "project_url": "https://example.org/hello",
@@ -55,8 +57,8 @@ def release_data(runtime_name: str, runtime_sha256: str, *, outputs: list[str] |
                    "url": f"https://files.example/dl/{runtime_name}", "sha256": runtime_sha256,
                    "install_dir": "C:\\HelloPy"},
         "install": {"scope": scope},
-        "pip": {"requirements": ["hello-app==1.0"], "installer": "pip"},
-        "check": {"command": "hello --version"},
+        "pip": {"requirements": [f"hello-app=={version}"], "installer": "pip"},
+        "check": check or {"command": "hello --version"},
         "release": {"url": url, "publisher": "Hello Org", "license": "MIT"},
     }
     if outputs is not None:
@@ -73,7 +75,7 @@ def write_release(root: Path, runtime_zip: Path | None = None, **kwargs) -> tupl
         runtime_zip.write_bytes(tiny_zip(TINY_RUNTIME))
     else:
         (artifacts / runtime_zip.name).write_bytes(runtime_zip.read_bytes())
-    wheel = hello_wheel(artifacts)
+    wheel = hello_wheel(artifacts, kwargs.get("version", "1.0"))
     data = release_data(runtime_zip.name, hashlib.sha256(runtime_zip.read_bytes()).hexdigest(),
                         **kwargs)
     recipe_path = root / "src" / "hello-app.toml"
@@ -81,7 +83,7 @@ def write_release(root: Path, runtime_zip: Path | None = None, **kwargs) -> tupl
     recipe_path.write_text(tomlkit.dumps(data), encoding="utf-8")
     recipe = parse_recipe(data, str(recipe_path))
     lock = dataclasses.replace(with_commands(lock_of(
-        recipe, [file_wheel(wheel, "hello-app", "1.0")], installer=None), COMMANDS),
-        command_kinds={"hello-legacy": SCRIPT})
+        recipe, [file_wheel(wheel, "hello-app", recipe.package.version)], installer=None),
+        COMMANDS), command_kinds={"hello-legacy": SCRIPT})
     write_lock(recipe_path.with_suffix(".lock"), lock, recipe_path.stem)
     return recipe_path, artifacts

@@ -102,7 +102,7 @@ def sign_pe(src: Path, dst: Path, *, cert: Path, key: Path | None, password: str
 
 @dataclass(frozen=True)
 class SignatureInfo:
-    """What ``osslsigncode verify`` found in a PE file."""
+    """What ``osslsigncode verify`` found in a PE file or an MSI."""
 
     signed: bool
     subject: str | None  # the signer's certificate subject, e.g. /CN=Example
@@ -116,7 +116,9 @@ class SignatureInfo:
         return self.signed and self.digest_ok and self.chain_ok
 
 
-_DIGEST_RE = re.compile(r"^(Current|Calculated) message digest\s*:\s*([0-9A-Fa-f]+)", re.M)
+# A PE file's "message digest"; an MSI's "DigitalSignature" (osslsigncode signs both).
+_DIGEST_RE = re.compile(r"^(Current|Calculated) (?:message digest|DigitalSignature)\s*:\s*"
+                        r"([0-9A-Fa-f]+)", re.M)
 
 
 def parse_verify_output(output: str, returncode: int) -> SignatureInfo:

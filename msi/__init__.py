@@ -1,0 +1,1 @@
+"""The WiX template of the MSI output (shipped as choconsis._msi)."""
