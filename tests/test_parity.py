@@ -19,7 +19,7 @@ import pytest
 from choconsis.backends import chocolatey, nsis
 from choconsis.check.powershell import Script
 from choconsis.payload import Payload
-from choconsis.plan import InstallPlan, Ownership, build_plan, engine_description
+from choconsis.plan import Delivery, InstallPlan, Ownership, build_plan, engine_description
 from choconsis.plan.engine import engine_variables
 from choconsis.recipe import parse_recipe
 from kit.locks import fake_lock
