@@ -122,6 +122,7 @@ FIELDS = [
     FieldCase("path.prepend", "C:\\Zqbenign\\bin", is_list=True, prefix="C:\\x\\"),
     FieldCase("python.install_dir", "C:\\Zqbenign", prefix="C:\\"),
     FieldCase("check.command", "zqbenign --version", prefix="zq --x="),
+    FieldCase("check.expect", "Zqbenign 1.0"),
 ]
 
 BASE = recipe_data("openstack-clients-2013")

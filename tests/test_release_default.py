@@ -89,3 +89,41 @@ def test_the_default_recipe_with_a_release_writes_every_channel(loopback, tmp_pa
 
     code, report, err = run_cli(capsys, "check", str(out))
     assert code == 0, report + err
+
+
+@pytest.mark.skipif(not shutil.which("wixl"), reason="msitools (wixl, msiinfo) is not installed")
+def test_the_default_recipe_builds_an_msi_that_passes_check(loopback, tmp_path: Path,
+                                                           test_cache: Path, capsys):
+    """Issue 18's "done when" on the default recipe, as far as this network allows: its MSI
+    (`outputs = ["msi"]`, `--offline --preinstall`: the private runtime and the clients' 66
+    locked wheels, installed at build time, in the cabinet) builds and passes `choconsis
+    check`; the runtime package is swapped for the loopback stand-in as above. The Wine proofs
+    of an MSI (install per user and per machine, the command, uninstall, upgrade, rollback)
+    run on a small app on a real CPython in tests/test_wine_msi.py."""
+    from choconsis.backends.msi.wix import product_code, upgrade_code
+    from choconsis.check.msi import read_table
+
+    runtime = tiny_zip(TINY_RUNTIME)
+    url = loopback.add("/ftp/python/3.14.7/python-3.14.7-amd64.zip", runtime)
+    data = recipe_data(ID)
+    data["python"].update(url=url, sha256=hashlib.sha256(runtime).hexdigest())
+    data["release"] = {"outputs": ["msi"]}
+    recipe = tmp_path / f"{ID}.toml"
+    recipe.write_text(tomlkit.dumps(data), encoding="utf-8")
+    shutil.copyfile(RECIPES / f"pylock.{ID}.toml", tmp_path / f"pylock.{ID}.toml")
+    out = tmp_path / "dist"
+    result = needs_pypi(lambda: build(recipe, BuildOptions(
+        out_dir=out, cache_dir=test_cache / "artifacts", offline=True, preinstall=True)),
+        "the default recipe's wheels")
+    [msi] = [d.path for d in result.outputs]
+    assert msi == out / f"{ID}-{VERSION}.msi"
+    props = {r["Property"]: r["Value"] for r in read_table(msi, "Property") or []}
+    assert props["ProductCode"] == "{" + product_code(ID, VERSION) + "}"
+    assert props["UpgradeCode"] == "{" + upgrade_code(ID) + "}"
+    assert (props["ALLUSERS"], props["MSIINSTALLPERUSER"]) == ("2", "1")  # per user first
+    files = {r["FileName"].split("|")[-1].lower() for r in read_table(msi, "File") or []}
+    assert "pythonw.exe" in files  # the runtime (its commands' launchers are the engine's)
+    folders = {r["DefaultDir"].split("|")[-1] for r in read_table(msi, "Directory") or []}
+    assert {"openstackclient", "novaclient", "swiftclient"} <= folders  # preinstalled
+    code, report, err = run_cli(capsys, "check", str(msi))
+    assert code == 0, report + err

@@ -54,3 +54,23 @@ def test_a_scope_the_package_does_not_offer_stops_with_its_reason_in_the_log(
         "only (" in log, log
     assert "/CurrentUser cannot be used." in log
     assert not wine_prefix.to_linux("C:\\MoPy312").exists()
+
+
+def test_a_check_whose_output_lacks_the_expected_text_fails_and_shows_the_output(
+        wine_prefix, loopback, tmp_path, test_cache):
+    """[check] expect at install time: probe-app prints 'probe-app 1.0', which holds
+    'probe-app' but not 'Probe-App' (the comparison is case-sensitive): setup.exe fails the
+    check with exit 1, its message shows the output, and the install is rolled back."""
+    app = App("expect-app", runtime="zip", scope="user", expect="Probe-App 1.0")
+    _, exe = build(app, tmp_path, loopback, test_cache)
+    result = wine_prefix.run([wine_prefix.to_windows(exe), "/S", "/CurrentUser"], timeout=600)
+    wine_prefix.wait()
+    assert result.code == 1, result.output
+    log = failure_log(wine_prefix, app.app_id)
+    assert 'its output does not contain "Probe-App 1.0" (the recipe\'s [check] expect); ' \
+        "its output:" in log, log
+    failed = log[log.index("FAILED: "):]
+    assert "probe-app 1.0" in failed, log  # the output itself, in the failure message
+    assert "rollback done" in log
+    entries = wine_prefix.reg_query(HKCU_UNINSTALL, recursive=True) or {}
+    assert not [k for k in entries if k.lower().endswith("\\" + app.app_id)], entries

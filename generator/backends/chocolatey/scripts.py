@@ -196,7 +196,7 @@ class ScriptSteps(StepTranslator):
     def values_run_check(self, step: Step, action: RunCheck) -> dict[str, Any]:
         entries = Code(", ".join(ps(e) for e in action.path_entries))
         return {"path_entries": entries if action.path_entries else None,
-                **self._run(action.command, action.exit.accepted)}
+                "expect": action.expect, **self._run(action.command, action.exit.accepted)}
 
     # -- undo side
 

@@ -156,7 +156,7 @@ class NsisSteps(StepTranslator):
                 parts += [(";",), entry] if n else [entry]
             entries = nsis_value(join(*parts), self._where(step) + ", PATH for the check")
         return {"command": nsis_command(action.command, self._where(step)), "exit": action.exit,
-                "path_entries": entries}
+                "path_entries": entries, "expect": action.expect}
 
     # -- undo side
 

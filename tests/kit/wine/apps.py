@@ -38,6 +38,7 @@ class App:
     # the lock installed at install time (web, by uv) or at build time (offline
     # --preinstall, faster to install: for the tests that are not about installing the lock)
     preinstalled: bool = True
+    expect: str = ""  # [check] expect: text the check's output must contain
 
 
 def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
@@ -76,7 +77,7 @@ def build(app: App, tmp_path: Path, loopback, cache: Path) -> tuple[Path, Path]:
         "python": python,
         "install": {"scope": app.scope, "environment": "venv"},
         "pip": {"requirements": requirements, "index_url": index},
-        "check": {"command": app.command},
+        "check": {"command": app.command, **({"expect": app.expect} if app.expect else {})},
         # winget's manifests too: their ProductCode must be what setup.exe writes
         "release": {"url": "https://example.org/{id}/{file}", "license": "MIT",
                     "outputs": ["setup", "winget"]},
