@@ -293,8 +293,9 @@ def test_the_engine_gets_the_plans_steps_and_stops_the_install_on_failure(name, 
     check = text.split("'run_check'", 1)[1]
     (check_args,) = array_items(script, "$checkArgs", VARS)
     assert check_args == ["/d", "/c", plan.check_step.install.command[3][0]]
-    assert "& 'cmd.exe' @checkArgs" in check
-    assert "if (@(0) -notcontains $LASTEXITCODE) { throw" in check
+    assert "$checkOutput = (& 'cmd.exe' @checkArgs 2>&1 | ForEach-Object" in check
+    assert "$checkExit = $LASTEXITCODE" in check
+    assert "if (@(0) -notcontains $checkExit) {" in check
 
 
 def test_install_dir_package_parameter(tmp_path):

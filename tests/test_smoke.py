@@ -366,8 +366,9 @@ def test_check_output_must_contain_the_expected_text():
 def test_expectation_reads_check_expect(tmp_path: Path):
     from kit.recipes import recipe_text
 
-    text = recipe_text("openstack-clients").replace(
-        "[check]\n", "[check]\nexpect = \"10.5.0\"\n", 1)
+    text = recipe_text("openstack-clients")
+    assert 'expect = "openstack 10.5.0"' in text
+    text = text.replace('expect = "openstack 10.5.0"', 'expect = "10.5.0"', 1)
     (tmp_path / "r.toml").write_text(text, encoding="utf-8")
     assert smoke.Expectation.from_recipe(str(tmp_path / "r.toml"),
                                          folders=FOLDERS).check_expect == "10.5.0"
