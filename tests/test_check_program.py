@@ -52,6 +52,7 @@ def test_a_program_the_install_does_not_provide_is_refused(command, hint):
     assert info.value.field == "check.command"
     assert f"runs {command.split()[0]!r}, which this install does not provide" in str(info.value)
     assert hint in str(info.value)
+    assert "lists console scripts only: run 'choconsis lock " in str(info.value)  # old locks
 
 
 def test_folders_on_path():

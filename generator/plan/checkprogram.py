@@ -84,4 +84,6 @@ def check_provided(recipe: Recipe, commands: tuple[str, ...], *, partial: bool =
                       f"{recipe.check.command!r} runs {program!r}, which this install does not "
                       f"provide{python}: the app's commands are {offered}; check with one of "
                       "them, add it to [install] commands, or put its folder on PATH "
-                      "([path] prepend)")
+                      "([path] prepend); a lock made before choconsis read every kind of "
+                      "command (native programs and scripts of a wheel's .data/scripts) "
+                      f"lists console scripts only: run 'choconsis lock {recipe.source}'")
