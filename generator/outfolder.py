@@ -32,6 +32,7 @@ STAGING_PREFIX = ".choconsis-"
 _STAGING_RE = re.compile(r"\.choconsis-(?:(?P<pid>\d+)-)?[A-Za-z0-9_]{8}")
 DEFAULT_WAIT = 600.0  # seconds a second build waits for the first (a build takes minutes)
 _POLL = 0.2
+_NAME_WAIT = 1.0  # how long a waiter looks for the holder's pid before it says it waits
 
 
 class FolderBusyError(ChoconsisError):
@@ -63,7 +64,8 @@ def locked(folder: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
     """Hold the build lock of ``folder`` (which must exist) for the ``with`` block."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
         said = False
         while True:
             try:
@@ -82,7 +84,8 @@ def locked(folder: Path, wait: float = DEFAULT_WAIT) -> Iterator[None]:
                     f"{folder}: another choconsis build{who} is writing into this output "
                     f"folder; waited {wait:.0f} s (--wait SECONDS waits longer, or use "
                     "another -o folder)")
-            if not said:
+            # the holder names itself by its staging folder a moment after it takes the lock
+            if not said and (others or time.monotonic() - started >= _NAME_WAIT):
                 ui.note(f"{folder}: another choconsis build{who} is writing here; waiting "
                         f"for it (at most {wait:.0f} s)")
                 said = True

@@ -124,7 +124,7 @@ print("Installed 1 package")
 """
 
 FAILING_INSTALLER = """import sys
-print("Resolved 1 package")
+print("Resolved 1 package", flush=True)  # a pipe buffers stdout: keep the order uv writes in
 sys.stderr.write("error: Failed to download demo-app==1.0: hash mismatch\\n")
 sys.exit(2)
 """

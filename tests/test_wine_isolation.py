@@ -20,7 +20,7 @@ from choconsis.smoke.registry import ENV_KEY, UNINSTALL_KEY, USER_ENV_KEY
 from choconsis.smoke.wine import WinePrefix
 from kit.wine.apps import (HKCU_UNINSTALL, RUNTIMES_KEY, App, build, install, run_in_new_cmd,
                            uninstall)
-from kit.wine.artifacts import FAKE_PEP514_KEY
+from kit.wine.artifacts import FAKE_PEP514_KEY, fake_python_exe, runtime_msi
 from kit.wine.fixtures import dump
 
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=1)]
