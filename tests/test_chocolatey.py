@@ -22,6 +22,7 @@ from choconsis.check.powershell import Script, entry_value, syntax_errors, verba
 from choconsis.recipe import parse_recipe
 from choconsis.backends.chocolatey.opc import CT_DEFAULT
 from choconsis.errors import BuildError
+from choconsis.escaping import ps_templated
 from kit import reference_file
 from kit.decoders import nupkg_parts, read_script
 from kit.locks import dummy_lock
@@ -103,7 +104,8 @@ VARS = {"$preinstalledDir": "C:\\tmp\\preinstall", "$installDir": "D:\\Inst Dir"
         "$packageName": "pkg", "$file": "C:\\tmp\\f.msi", "$toolsDir": "C:\\pkg\\tools",
         "$stateDir": "D:\\Inst Dir\\choconsis-pkg", "$productCode": "{PRODUCT}",
         "$wheelsDir": "C:\\pkg\\tools\\wheels", "$runtimeDir": "C:\\Python314",
-        "$allUsers": "1", "$scope": "machine", "$programFiles": "C:\\Program Files"}
+        "$allUsers": "1", "$scope": "machine", "$programFiles": "C:\\Program Files",
+        "$env:TEMP": "C:\\Users\\Jo Doe\\AppData\\Local\\Temp"}
 
 
 def substituted(value, variables: dict[str, str] = VARS) -> str:
@@ -261,6 +263,19 @@ def test_installers_get_silent_args_and_exit_codes_from_the_plan(name, tmp_path)
     expected = sorted((substituted(s.silent_command),
                        "@(" + ", ".join(map(str, s.exit.accepted)) + ")") for s in steps)
     assert got == expected
+
+
+def test_a_failing_msi_names_the_log_its_silent_args_write(tmp_path):
+    """msiexec /qn says why it failed only in its log: the throw names the same file."""
+    plan = shipped_plan("openstack-clients-2013")
+    text = read_script(rendered(plan, tmp_path), chocolatey.INSTALL_SCRIPT)
+    msis = [s.install for s in plan.steps if isinstance(s.install, RunMsi)]
+    assert len(msis) == 2 and all(m.log for m in msis)
+    for msi in msis:
+        log = ps_templated(msi.log, chocolatey.PS_VARIABLES)
+        assert f"catch {{ throw ($_.Exception.Message + \" msiexec's log: \" + {log}) }}" in text
+        assert substituted(msi.log) in substituted(msi.silent_command)
+    assert syntax_errors(text) == []
 
 
 @pytest.mark.parametrize("name", RECIPE_KINDS)

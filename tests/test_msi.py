@@ -104,6 +104,12 @@ def test_the_msi_output_needs_a_private_runtime_and_preinstalled_packages(tmp_pa
     data["install"]["environment"] = "runtime"
     with pytest.raises(RecipeError, match="install.environment"):
         parse_recipe(data, "hello.toml")
+    data = release_data("rt.zip", "0" * 64, outputs=["msi"], scope="machine")
+    data["installer"] = [{"name": "Extra", "kind": "exe", "sha256": "1" * 64,
+                          "url": "https://files.example/dl/extra.exe"}]
+    with pytest.raises(RecipeError, match=r"installer: the 'msi' output cannot run "
+                       r"\[\[installer\]\] 'Extra': Windows Installer runs one"):
+        parse_recipe(data, "hello.toml")
     recipe, artifacts = write_release(tmp_path, outputs=["msi"])
     with pytest.raises(UsageError, match="--offline --preinstall"):
         build(recipe, BuildOptions(out_dir=tmp_path / "dist", artifacts_dir=artifacts,

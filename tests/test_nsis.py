@@ -666,6 +666,13 @@ def test_wine_failing_msi_rolls_back_with_its_exit_code(tmp_path: Path, loopback
     assert run.code == 1603 % 256, run.output
     log = failure_log(prefix, "probe-1603")
     assert "FAILED: step 2 (failing msi) failed with exit code 1603" in log
+    # msiexec says why only in its own log, which the FAILED line names
+    [msi_log] = re.findall(r"msiexec's log: (.+\.install\.log)", log)
+    raw = prefix.to_linux(msi_log).read_bytes()
+    words = raw.decode("utf-16") if raw[:2] == b"\xff\xfe" else raw.decode("latin-1")
+    # (Wine 8.0's msiexec logs the launch conditions, not the refusal's message that
+    # Windows logs with "Return value 3")
+    assert "fails-1603.msi" in words and "LaunchConditions" in words, words[-2000:]
     assert "undo step 1" in log and "rollback done" in log
     assert not (prefix.drive_c / "Probe Dir").exists()
     assert prefix.reg_query(UNINSTALL_KEY + "probe-1603") is None

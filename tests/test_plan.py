@@ -13,7 +13,7 @@ import pytest
 from choconsis.errors import RecipeError, UsageError
 from choconsis.lock.lockfile import Lock, LockedWheel
 from choconsis.plan import (ALL_USERS, FILE, INSTALL_DIR, LOCK, PRODUCT_CODE, PROGRAM_FILES,
-                            RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS,
+                            RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, TEMP_DIR, USER_PROGRAMS, WHEELS,
                             CopyPreinstalled, Delivery, ExitPolicy, ExposeCommands, FileExists,
                             LeaveInstalled, MakeVenv, MsiProductInstalled, Nothing, Ownership,
                             PipInstall, PrependPath, RemoveRecorded, PythonRegistered,
@@ -132,9 +132,14 @@ def test_steps_of_the_2013_recipe_chain_the_msi_after_python():
     msi = plan.steps[1].install
     assert isinstance(msi, RunMsi) and isinstance(msi.probe, MsiProductInstalled)
     assert msi.exit == ExitPolicy((0,), (3010, 1641))
-    assert msi.silent_command == ('/qn /norestart TARGETDIR="', INSTALL_DIR, '"')
+    # msiexec's own words go to a verbose log in %TEMP%, which a failure names
+    log = "\\pyOpenSSL-0.13.winxp32-py2.7.msi.install.log"
+    assert msi.silent_command == ('/qn /norestart TARGETDIR="', INSTALL_DIR, '" /l*v "',
+                                  TEMP_DIR, log + '"')
+    assert msi.log == (TEMP_DIR, log)
     assert plan.steps[0].install.silent_command == (
-        '/qn /norestart ALLUSERS=1 TARGETDIR="', RUNTIME_DIR, '" ADDLOCAL=ALL')
+        '/qn /norestart ALLUSERS=1 TARGETDIR="', RUNTIME_DIR, '" ADDLOCAL=ALL /l*v "', TEMP_DIR,
+        '\\python-2.7.18.msi.install.log"')
     # the runtime's folder is the install folder here (environment = "runtime")
     assert plan.layout.runtime_dir == {"machine": (INSTALL_DIR,), "user": (INSTALL_DIR,)}
     assert plan.layout.install_dir["machine"] == ("C:\\Python27",)

@@ -17,7 +17,7 @@ from typing import ClassVar
 from ..recipe import url_filename
 from ..wheelfiles import CONSOLE, WheelCommand
 from .policy import PROGRAM, ExitPolicy
-from .values import (RUNTIME_DIR, Command, Templated,
+from .values import (RUNTIME_DIR, TEMP_DIR, Command, Templated,
                      command_line, join, under)
 
 
@@ -111,6 +111,7 @@ class RunMsi(Action):
     exit: ExitPolicy
     probe: Probe = MsiProductInstalled()
     shared: bool = False  # a runtime MSI: shared by ProductCode among choconsis apps
+    log: Templated = ()  # msiexec's verbose log, named when it fails ("" if args name one)
     kind: ClassVar[str] = "run_msi"
 
     @property
@@ -237,6 +238,20 @@ class RunCheck(Action):
 def msi_install_args(extra: Command) -> Command:
     """The switches after msiexec /i FILE: silent, no restart, then the recipe's properties."""
     return (("/qn",), ("/norestart",), *extra)
+
+
+def msi_logged(args: Command, filename: str) -> tuple[Command, Templated]:
+    """The switches with msiexec's verbose log added, and that log's path.
+
+    A silent msiexec says why it failed (the failing action, its error number) only in a
+    log, so every MSI step writes one where Chocolatey's own template puts it
+    (``/l*v %TEMP%\\<name>.log``) and a failure names it. A recipe whose switches name a log
+    (``/l...``, ``/log``) keeps its own, and the failure message names none."""
+    if any(arg and isinstance(arg[0], str) and arg[0][:2].lower() in ("/l", "-l")
+           for arg in args):
+        return args, ()
+    log = under(TEMP_DIR, f"{filename}.install.log")
+    return (*args, ("/l*v",), log), log
 
 
 __all__ = [name for name in dir() if not name.startswith("_")] + ["join"]

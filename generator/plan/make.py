@@ -14,7 +14,7 @@ from ..lock.scripts import exposed_commands
 from ..recipe import PythonRuntime, Recipe
 from .actions import (Artifact, CopyPreinstalled, ExposeCommands, MakeVenv, PipInstall,
                       PrependPath, PythonRegistered, RunCheck, RunExe, RunMsi, UnpackZip,
-                      msi_install_args)
+                      msi_install_args, msi_logged)
 from .undo import (LeaveInstalled, Nothing, RemoveCommands, RemoveRecorded, RemovePathEntries,
                    RemoveTree, RemoveUnpacked, UninstallExeRuntime, UninstallMsi,
                    runtime_cleanup)
@@ -98,7 +98,8 @@ def runtime_step(rt: PythonRuntime, fetch: bool = False) -> Step:
         return Step(title, "runtime", UnpackZip(artifact, fetch=fetch), RemoveUnpacked(fetch),
                     Ownership.UNLESS_PREEXISTING, "runtime")
     if rt.installer == "msi":
-        return Step(title, "runtime", RunMsi(artifact, args, exit, shared=True),
+        args, log = msi_logged(args, artifact.filename)
+        return Step(title, "runtime", RunMsi(artifact, args, exit, shared=True, log=log),
                     UninstallMsi(cleanup=runtime_cleanup(), shared=True), Ownership.SHARED,
                     "runtime")
     tag = rt.minor_version + ("-32" if rt.arch == "x86" else "")
@@ -120,9 +121,9 @@ def installer_steps(recipe: Recipe) -> list[Step]:
                               f"two installers share the state key {key!r} (their file names "
                               "differ only in characters outside A-Z a-z 0-9 . _ -)")
         if inst.kind == "msi":
-            steps.append(Step(inst.name, key, RunMsi(artifact, msi_install_args(
-                _args(inst.args)), exit), UninstallMsi(), Ownership.UNLESS_PREEXISTING,
-                "installer"))
+            args, log = msi_logged(msi_install_args(_args(inst.args)), artifact.filename)
+            steps.append(Step(inst.name, key, RunMsi(artifact, args, exit, log=log),
+                              UninstallMsi(), Ownership.UNLESS_PREEXISTING, "installer"))
         else:
             steps.append(Step(inst.name, key, RunExe(artifact, _args(inst.args), exit),
                               LeaveInstalled(), Ownership.NOTHING, "installer"))

@@ -38,6 +38,7 @@ SCRIPTS = Marker("scripts")  # local folder of the engine's files that ship with
 PRODUCT_CODE = Marker("product_code")  # an MSI's ProductCode, read from the MSI at install
 EXPOSE = Marker("expose")  # how the commands are exposed: path (setup.exe) | shims (Chocolatey)
 PREINSTALLED = Marker("preinstalled")  # --preinstall: where the back end staged the tree
+TEMP_DIR = Marker("temp_dir")  # %TEMP% of the installing user (msiexec's own logs)
 
 Part = Union[str, Marker]
 Templated = tuple[Part, ...]

@@ -41,6 +41,13 @@ def check_release(recipe: Recipe) -> None:
                               "python.installer must be \"zip\" or \"package\", not "
                               f"{recipe.python.installer!r} (an {recipe.python.installer.upper()} "
                               "runtime is installed by its own installer)")
+        if name in NEEDS_PRIVATE_RUNTIME and recipe.installers:
+            raise RecipeError(recipe.source, "installer",
+                              f"the {name!r} output cannot run [[installer]] "
+                              f"{recipe.installers[0].name!r}: Windows Installer runs one "
+                              "installation at a time, so an MSI does not start other "
+                              "installers; leave 'msi' out of release.outputs, or ship the "
+                              "prerequisite as a wheel")
         if name in NEEDS_PRIVATE_RUNTIME and recipe.environment != "venv":
             raise RecipeError(recipe.source, "install.environment",
                               f"the {name!r} output installs the app into its own environment "

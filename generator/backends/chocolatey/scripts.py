@@ -18,7 +18,7 @@ import jinja2
 from ...payload import Payload
 from ...plan import (ALL_USERS, DISTS_FILE, ENGINE_STATE_FILE, EXPOSE, FILE, INSTALL_DIR, LOCK,
                      PREINSTALLED, PRODUCT_CODE, PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS,
-                     STATE_DIR, WHEELS, Artifact, Command, CopyPreinstalled, ExposeCommands,
+                     STATE_DIR, TEMP_DIR, WHEELS, Artifact, Command, CopyPreinstalled, ExposeCommands,
                      InstallPlan, PipInstall, RemoveCommands, RunCheck, RunExe, RunMsi, Step,
                      Templated, UninstallExeRuntime, UninstallMsi, UnpackZip, command_line,
                      earlier_state, engine_command, python_display_name, state_dir_name, under)
@@ -42,7 +42,7 @@ PS_VARIABLES = {INSTALL_DIR: "$installDir", RUNTIME_DIR: "$runtimeDir", FILE: "$
                 STATE_DIR: "$stateDir", PRODUCT_CODE: "$productCode", SCOPE: "$scope",
                 ALL_USERS: "$allUsers", PROGRAM_FILES: "$programFiles",
                 EXPOSE: "'shims'",  # the commands become Chocolatey shims, PATH is not changed
-                PREINSTALLED: "$preinstalledDir"}
+                PREINSTALLED: "$preinstalledDir", TEMP_DIR: "$env:TEMP"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -146,7 +146,7 @@ class ScriptSteps(StepTranslator):
                      if isinstance(undo, UninstallMsi) else None)
         return {"source": self._source(action.artifact), "silent_args": ps(action.silent_command),
                 "exit_codes": ps_array(action.exit.accepted), "shared": action.shared,
-                "uninstall": uninstall}
+                "uninstall": uninstall, "log": ps(action.log) if action.log else ""}
 
     def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
         # fetched at install (a runtime package in web mode), or as every installer of the

@@ -103,7 +103,8 @@ class NsisSteps(StepTranslator):
                      if isinstance(undo, UninstallMsi) else None)
         return {"src": self._source(step, action.artifact),
                 "command": self._run(step, action.args, "msi"), "exit": action.exit,
-                "shared": action.shared, "uninstall": uninstall}
+                "shared": action.shared, "uninstall": uninstall,
+                "log": nsis_value(action.log, self._where(step)) if action.log else ""}
 
     def values_unpack_zip(self, step: Step, action: UnpackZip) -> dict[str, Any]:
         where = self._where(step)

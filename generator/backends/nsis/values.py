@@ -6,7 +6,7 @@ import re
 
 from ...errors import BuildError
 from ...plan import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, PROGRAM_FILES,
-                     RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, USER_PROGRAMS, WHEELS, Command,
+                     RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, TEMP_DIR, USER_PROGRAMS, WHEELS, Command,
                      Marker, Templated, command_line)
 from ... import escaping
 from ..templating import Code
@@ -39,6 +39,7 @@ NSIS_VARIABLES: dict[Marker, str] = {
     SYSDIR: "$SYSDIR",
     PLUGINSDIR: "$PLUGINSDIR",
     TEMP: "$TEMP",
+    TEMP_DIR: "$TEMP",
     EXPOSE: "path",  # setup.exe puts the commands folder on PATH
     PREINSTALLED: "$PLUGINSDIR\\" + PREINSTALL_DIR,
     LOG_FILE: "$LogFile",
