@@ -13,16 +13,13 @@ import pytest
 from choconsis.build import BuildOptions, build
 from choconsis.smoke.registry import ENV_KEY, USER_ENV_KEY
 from choconsis.smoke.snapshot import diff_snapshots, take_snapshot
-from choconsis.smoke.wine import WinePrefix
 from kit.release import write_release
 from kit.wine.artifacts import runtime_zip
-from kit.wine.fixtures import dump
+from kit.wine.fixtures import APP_KEYS, dump
+from kit.wine.msiexec import install_per_user, msiexec
 
 pytestmark = [pytest.mark.slow]
 
-UNINSTALL = r"Software\Microsoft\Windows\CurrentVersion\Uninstall"
-KEYS = [ENV_KEY, USER_ENV_KEY, f"HKCU\\{UNINSTALL}", f"HKLM\\{UNINSTALL}",
-        r"HKCU\Software\choconsis", r"HKLM\Software\choconsis"]
 
 
 def build_msi(root: Path, test_cache: Path, **release) -> Path:
@@ -31,19 +28,6 @@ def build_msi(root: Path, test_cache: Path, **release) -> Path:
                                         cache_dir=test_cache / "artifacts", offline=True,
                                         preinstall=True))
     return result.outputs[0].path
-
-
-def install_per_user(prefix: WinePrefix, msi: Path, *args: str, cwd: Path) -> int:
-    """msiexec /i per user. ALLUSERS="": Windows itself turns the MSI's ALLUSERS=2 with
-    MSIINSTALLPERUSER=1 into a per-user install; Wine 8.0 installs ALLUSERS=2 for the machine
-    whatever MSIINSTALLPERUSER says."""
-    return msiexec(prefix, "/i", prefix.to_windows(msi), "/qn", "ALLUSERS=", *args, cwd=cwd)
-
-
-def msiexec(prefix: WinePrefix, *args: str, cwd: Path) -> int:
-    result = prefix.run(["msiexec", *args], timeout=300, cwd=cwd)
-    prefix.wait()
-    return result.code
 
 
 def product_code(msi: Path) -> str:
@@ -62,21 +46,21 @@ def msi_1_0(tmp_path_factory, test_cache, wine_tools) -> Path:
 def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
         wine_prefix, tmp_path, msi_1_0, measurements):
     msi = msi_1_0
-    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, APP_KEYS)
     assert install_per_user(wine_prefix, msi, cwd=tmp_path) == 0
     folder = wine_prefix.to_linux(wine_prefix.folders()["user_programs"]) / "hello-app"
     assert (folder / "bin").is_dir() and (folder / "env").is_dir(), sorted(folder.iterdir())
     out = wine_prefix.run(["cmd", "/d", "/c", "hello", "a b"], timeout=120, cwd=tmp_path)
     wine_prefix.wait()
     assert out.code == 0 and "hello-app 1.0" in out.output, out.output
-    keys = dump(wine_prefix, KEYS)
+    keys = dump(wine_prefix, APP_KEYS)
     entry = str(keys)
     assert "Hello App" in entry and "Hello Org" in entry and product_code(msi) in entry, keys
     assert "name='Size', type='REG_SZ', data='" in entry  # ARPSIZE (Wine: Size, not EstimatedSize)
     code = msiexec(wine_prefix, "/x", product_code(msi), "/qn", cwd=tmp_path)
     assert code == 0
     assert not folder.exists(), sorted(p.name for p in folder.rglob("*"))[:20]
-    assert dump(wine_prefix, KEYS) == keys_before
+    assert dump(wine_prefix, APP_KEYS) == keys_before
     assert diff_snapshots(before, take_snapshot(wine_prefix)) == []
     measurements.append(f"MSI: {msi.stat().st_size // 1024} KiB")
 
@@ -84,7 +68,7 @@ def test_per_user_install_runs_the_command_and_uninstall_leaves_nothing(
 def test_per_machine_install_with_allusers_1_and_its_uninstall(wine_prefix, tmp_path,
                                                                msi_1_0):
     """The same MSI for the machine: Program Files, the machine PATH; nothing left after."""
-    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, APP_KEYS)
     assert msiexec(wine_prefix, "/i", wine_prefix.to_windows(msi_1_0), "/qn", "ALLUSERS=1",
                    cwd=tmp_path) == 0
     folder = wine_prefix.drive_c / "Program Files" / "hello-app"
@@ -97,7 +81,7 @@ def test_per_machine_install_with_allusers_1_and_its_uninstall(wine_prefix, tmp_
     assert out.code == 0 and "hello-app 1.0" in out.output, out.output
     assert msiexec(wine_prefix, "/x", product_code(msi_1_0), "/qn", cwd=tmp_path) == 0
     assert not folder.exists()
-    assert dump(wine_prefix, KEYS) == keys_before
+    assert dump(wine_prefix, APP_KEYS) == keys_before
     assert diff_snapshots(before, take_snapshot(wine_prefix)) == []
 
 
@@ -110,7 +94,7 @@ def test_upgrade_replaces_1_0_with_1_1_in_one_entry(wine_prefix, tmp_path, test_
     out = wine_prefix.run(["cmd", "/d", "/c", "hello"], timeout=120, cwd=tmp_path)
     wine_prefix.wait()
     assert out.code == 0 and "hello-app 1.1" in out.output, out.output
-    entries = str(dump(wine_prefix, KEYS))
+    entries = str(dump(wine_prefix, APP_KEYS))
     assert product_code(new) in entries and product_code(old) not in entries
     assert entries.count("'Hello App'") == 1, entries
     path = wine_prefix.reg_value(USER_ENV_KEY, "Path")
@@ -120,9 +104,9 @@ def test_upgrade_replaces_1_0_with_1_1_in_one_entry(wine_prefix, tmp_path, test_
 def test_a_failing_check_rolls_the_install_back(wine_prefix, tmp_path, test_cache):
     msi = build_msi(tmp_path / "release", test_cache,
                     check={"command": "hello --version", "expect": "not in the output"})
-    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, APP_KEYS)
     # Windows returns 1603 when a custom action fails; Wine 8.0's msiexec 1627
     # (ERROR_FUNCTION_FAILED) after the same rollback
     assert install_per_user(wine_prefix, msi, cwd=tmp_path) in (1603 % 256, 1627 % 256)
-    assert dump(wine_prefix, KEYS) == keys_before
+    assert dump(wine_prefix, APP_KEYS) == keys_before
     assert diff_snapshots(before, take_snapshot(wine_prefix)) == []

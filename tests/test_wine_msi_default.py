@@ -19,19 +19,17 @@ import tomlkit
 
 from choconsis.backends.msi.wix import product_code
 from choconsis.build import BuildOptions, build
-from choconsis.smoke.registry import ENV_KEY, USER_ENV_KEY
+from choconsis.smoke.registry import USER_ENV_KEY
 from choconsis.smoke.snapshot import diff_snapshots, take_snapshot
 from kit.cli import run_cli
 from kit.recipes import recipe_data
 from kit.wine.artifacts import runtime_zip
-from kit.wine.fixtures import dump, needs_pypi
+from kit.wine.fixtures import APP_KEYS, dump, needs_pypi
+from kit.wine.msiexec import install_per_user, msiexec
 
 pytestmark = [pytest.mark.slow]
 
 ID, VERSION = "openstack-clients", "10.5.0"
-UNINSTALL = r"Software\Microsoft\Windows\CurrentVersion\Uninstall"
-KEYS = [ENV_KEY, USER_ENV_KEY, f"HKCU\\{UNINSTALL}", f"HKLM\\{UNINSTALL}",
-        r"HKCU\Software\choconsis", r"HKLM\Software\choconsis"]
 
 
 def default_recipe_on_cp312(root: Path, url: str, runtime: bytes) -> Path:
@@ -59,14 +57,12 @@ def test_the_default_recipes_clients_install_from_its_msi_and_leave_with_it(
         preinstall=True)), "the clients' cp312 wheels")
     [msi] = [d.path for d in result.outputs]
 
-    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, KEYS)
-    # per user (ALLUSERS="": see test_wine_msi.py); the check must print "openstack 10.5.0"
-    install = wine_prefix.run(["msiexec", "/i", wine_prefix.to_windows(msi), "/qn", "ALLUSERS=",
-                               "/l*v", "C:\\windows\\temp\\msi.log"],
-                              timeout=600, cwd=tmp_path)
-    wine_prefix.wait()
+    before, keys_before = take_snapshot(wine_prefix), dump(wine_prefix, APP_KEYS)
+    # the install-time check must see "openstack 10.5.0"
+    code = install_per_user(wine_prefix, msi, "/l*v", "C:\\windows\\temp\\msi.log",
+                            cwd=tmp_path, timeout=600)
     log = wine_prefix.drive_c / "windows" / "temp" / "msi.log"  # volatile for the snapshot
-    assert install.code == 0, log.read_bytes().decode("utf-16", "replace")[-3000:]
+    assert code == 0, log.read_bytes().decode("utf-16", "replace")[-3000:]
     folder = wine_prefix.to_linux(wine_prefix.folders()["user_programs"]) / ID
     assert {p.name for p in (folder / "bin").iterdir()} >= {"openstack.exe", "nova.exe",
                                                             "swift.exe"}
@@ -77,15 +73,13 @@ def test_the_default_recipes_clients_install_from_its_msi_and_leave_with_it(
                           cwd=tmp_path)
     wine_prefix.wait()
     assert out.code == 0 and f"openstack {VERSION}" in out.output, out.output
-    entry = str(dump(wine_prefix, KEYS))
+    entry = str(dump(wine_prefix, APP_KEYS))
     assert "OpenStack command-line clients" in entry and product_code(ID, VERSION) in entry
 
-    code = wine_prefix.run(["msiexec", "/x", "{" + product_code(ID, VERSION) + "}", "/qn"],
-                           timeout=600, cwd=tmp_path).code
-    wine_prefix.wait()
-    assert code == 0
+    assert msiexec(wine_prefix, "/x", "{" + product_code(ID, VERSION) + "}", "/qn",
+                   cwd=tmp_path, timeout=600) == 0
     assert not folder.exists(), sorted(p.name for p in folder.rglob("*"))[:20]
-    assert dump(wine_prefix, KEYS) == keys_before
+    assert dump(wine_prefix, APP_KEYS) == keys_before
     assert diff_snapshots(before, take_snapshot(wine_prefix)) == []
     measurements.append(f"default recipe's MSI on cp312: {msi.stat().st_size // 2**20} MiB, "
                         f"{len(packages)} locked packages")

@@ -19,6 +19,6 @@ from .steps import (ENGINE_FILES, ENGINE_KINDS, ENGINE_SCRIPT, ENGINE_STATE_FILE
                     ArpEntry, InstallPlan, Machine, Step)
 from .engine import earlier_state, engine_command, engine_description, engine_json, placeholder
 from .values import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, PRODUCT_CODE,
-                     PROGRAM_FILES,
-                     RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, TEMP_DIR, USER_PROGRAMS, WHEELS, Command,
-                     Marker, Part, Templated, command_line, join, literal, templated, under)
+                     PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, TEMP_DIR,
+                     USER_PROGRAMS, WHEELS, Command, Marker, Part, Templated, command_line, join,
+                     literal, templated, under)

@@ -111,7 +111,7 @@ class RunMsi(Action):
     exit: ExitPolicy
     probe: Probe = MsiProductInstalled()
     shared: bool = False  # a runtime MSI: shared by ProductCode among choconsis apps
-    log: Templated = ()  # msiexec's verbose log, named when it fails ("" if args name one)
+    log: Templated = ()  # msiexec's verbose log, named when it fails (empty: args name one)
     kind: ClassVar[str] = "run_msi"
 
     @property

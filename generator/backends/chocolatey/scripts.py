@@ -18,10 +18,11 @@ import jinja2
 from ...payload import Payload
 from ...plan import (ALL_USERS, DISTS_FILE, ENGINE_STATE_FILE, EXPOSE, FILE, INSTALL_DIR, LOCK,
                      PREINSTALLED, PRODUCT_CODE, PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS,
-                     STATE_DIR, TEMP_DIR, WHEELS, Artifact, Command, CopyPreinstalled, ExposeCommands,
-                     InstallPlan, PipInstall, RemoveCommands, RunCheck, RunExe, RunMsi, Step,
-                     Templated, UninstallExeRuntime, UninstallMsi, UnpackZip, command_line,
-                     earlier_state, engine_command, python_display_name, state_dir_name, under)
+                     STATE_DIR, TEMP_DIR, WHEELS, Artifact, Command, CopyPreinstalled,
+                     ExposeCommands, InstallPlan, PipInstall, RemoveCommands, RunCheck, RunExe,
+                     RunMsi, Step, Templated, UninstallExeRuntime, UninstallMsi, UnpackZip,
+                     command_line, earlier_state, engine_command, python_display_name,
+                     state_dir_name, under)
 from ...escaping import ps_string, ps_templated
 from ...wheelfiles import BATCH, CONSOLE, WheelCommand
 from ..steps import StepTranslator

@@ -22,20 +22,18 @@ from ... import escaping
 from ...errors import BuildError
 from ...payload import Payload
 from ...plan import (EXPOSE, INSTALL_DIR, PREINSTALLED, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR,
-                     USER_PROGRAMS,
-                     InstallPlan, Marker, RunCheck, Step, Templated, command_line,
+                     TEMP_DIR, USER_PROGRAMS, InstallPlan, RunCheck, Step, Templated, command_line,
                      engine_command, join, under)
 from ..steps import StepTranslator
 from ..templating import Code, make_environment
 
 TEMPLATE_PACKAGE = "choconsis._msi"
 CHECK_SCRIPT = "msi_check.py"  # shipped beside the engine, in the state folder
-MSI_TEMP = Marker("msi_temp")  # the user's temporary folder (the engine's log)
 # Each marker as the property that holds its value at install time; folders end with "\".
 PROPERTIES = {INSTALL_DIR: "INSTALLDIR", RUNTIME_DIR: "RUNTIMEDIR", STATE_DIR: "STATEDIR",
-              SCRIPTS: "STATEDIR", PREINSTALLED: "PREINSTALLDIR", MSI_TEMP: "TempFolder",
+              SCRIPTS: "STATEDIR", PREINSTALLED: "PREINSTALLDIR", TEMP_DIR: "TempFolder",
               SCOPE: "CHOCOSCOPE", EXPOSE: "CHOCOEXPOSE", USER_PROGRAMS: "UserPrograms"}
-FOLDERS = frozenset({INSTALL_DIR, RUNTIME_DIR, STATE_DIR, SCRIPTS, PREINSTALLED, MSI_TEMP,
+FOLDERS = frozenset({INSTALL_DIR, RUNTIME_DIR, STATE_DIR, SCRIPTS, PREINSTALLED, TEMP_DIR,
                      USER_PROGRAMS})
 
 
@@ -96,7 +94,8 @@ class MsiSteps(StepTranslator):
     def engine_args(self, side: str) -> tuple[Templated, ...]:
         """The engine's arguments after python.exe (the custom action's source)."""
         command = engine_command(self.plan, side)
-        return (*command[1:], ("--log",), under(MSI_TEMP, f"{self.plan.package.id}-msi-{side}.log"))
+        log = under(TEMP_DIR, f"{self.plan.package.id}-msi-{side}.log")
+        return (*command[1:], ("--log",), log)
 
     def engine_arguments(self, side: str) -> str:
         return formatted(command_line(self.engine_args(side)))
@@ -114,7 +113,7 @@ class MsiSteps(StepTranslator):
         path: list = []
         for n, entry in enumerate(entries):
             path += [(";",), entry] if n else [entry]
-        log = under(MSI_TEMP, f"{self.plan.package.id}-msi-check.log")
+        log = under(TEMP_DIR, f"{self.plan.package.id}-msi-check.log")
         args = (("-E",), ("-s",), ("-B",), under(STATE_DIR, CHECK_SCRIPT), log, join(*path),
                 command_line(action.command), (action.expect,),
                 *(self.engine_args("undo") if self.plan.engine_steps else ()))

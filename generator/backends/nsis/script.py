@@ -6,14 +6,14 @@ from __future__ import annotations
 from ...errors import BuildError
 from ...payload import Payload
 from ...plan import (BIN_PATH_RECORD, DISTS_FILE, ENGINE_STATE_FILE, INSTALL_DIR, LOCK_FILE,
-                     PATH_RECORD, STATE_DIR, STEPS_FILE, Delivery, InstallPlan, Ownership,
-                     PipInstall, RunCheck, command_line, state_dir_name, under)
+                     PATH_RECORD, STATE_DIR, STEPS_FILE, TEMP_DIR, Delivery, InstallPlan,
+                     Ownership, PipInstall, RunCheck, command_line, state_dir_name, under)
 from ... import escaping
 from ...wheelfiles import unpacked_size
 from ..templating import Code
 from .reasons import reason_macros
 from .steps import NsisSteps, environment
-from .values import TEMP, nsis_value, vi_version
+from .values import nsis_value, vi_version
 
 TEMPLATE = "installer.nsi.j2"
 # --preinstall embeds ~80 MB of unpacked wheel files beside the ~70 MB runtime tree. Measured
@@ -124,8 +124,8 @@ def _context(plan: InstallPlan, payload: Payload, steps: NsisSteps,
         "path_records": [_in_state_dir(PATH_RECORD), _in_state_dir(BIN_PATH_RECORD)],
         "state_ini": _in_state_dir("state.ini"),
         "log_file": _in_state_dir(f"{pkg.id}-install.log"),
-        "temp_log": nsis_value((TEMP, f"\\{pkg.id}-install.log"), "log"),
-        "temp_uninstall_log": nsis_value((TEMP, f"\\{pkg.id}-uninstall.log"), "log"),
+        "temp_log": nsis_value((TEMP_DIR, f"\\{pkg.id}-install.log"), "log"),
+        "temp_uninstall_log": nsis_value((TEMP_DIR, f"\\{pkg.id}-uninstall.log"), "log"),
         "uninstaller": nsis_value(uninstaller, "uninstaller"),
         "uninstall_string": nsis_value(command_line((uninstaller,)), "UninstallString"),
         "quiet_uninstall_string": nsis_value(command_line((uninstaller, ("/S",))),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from ...errors import BuildError
-from ...plan import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, LOCK_FILE, PRODUCT_CODE, PROGRAM_FILES,
-                     RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, TEMP_DIR, USER_PROGRAMS, WHEELS, Command,
-                     Marker, Templated, command_line)
+from ...plan import (ALL_USERS, EXPOSE, FILE, PREINSTALLED, INSTALL_DIR, LOCK, LOCK_FILE,
+                     PRODUCT_CODE, PROGRAM_FILES, RUNTIME_DIR, SCOPE, SCRIPTS, STATE_DIR, TEMP_DIR,
+                     USER_PROGRAMS, WHEELS, Command, Marker, Templated, command_line)
 from ... import escaping
 from ..templating import Code
 
@@ -16,7 +16,6 @@ WHEELS_DIR = "wheels"
 # Markers that only the NSIS side knows (plan.Marker is a plain value type).
 SYSDIR = Marker("nsis_sysdir")
 PLUGINSDIR = Marker("nsis_pluginsdir")
-TEMP = Marker("nsis_temp")
 KEPT_RUNTIMES = Marker("nsis_kept_runtimes")  # where a shared runtime's installer is kept
 LOG_FILE = Marker("nsis_log_file")  # the install log in the state folder ("" at uninstall)
 LOG_COPY = Marker("nsis_log_copy")  # its copy in %TEMP%
@@ -38,7 +37,6 @@ NSIS_VARIABLES: dict[Marker, str] = {
     PRODUCT_CODE: "$ProductCode",
     SYSDIR: "$SYSDIR",
     PLUGINSDIR: "$PLUGINSDIR",
-    TEMP: "$TEMP",
     TEMP_DIR: "$TEMP",
     EXPOSE: "path",  # setup.exe puts the commands folder on PATH
     PREINSTALLED: "$PLUGINSDIR\\" + PREINSTALL_DIR,

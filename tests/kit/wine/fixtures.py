@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
+from choconsis.smoke.registry import ENV_KEY, USER_ENV_KEY
 from kit.wine import artifacts as wa
 
 if TYPE_CHECKING:
@@ -379,6 +380,12 @@ def _build_key(recipe: Path, artifacts: Path | None) -> str:
 
 
 # ---------------------------------------------------------------------------- registry, PATH
+
+_UNINSTALL = r"Software\Microsoft\Windows\CurrentVersion\Uninstall"
+# What an install may change and its uninstall must give back (an MSI's as setup.exe's): both
+# PATHs, both Add/Remove lists, choconsis' own records.
+APP_KEYS = [ENV_KEY, USER_ENV_KEY, f"HKCU\\{_UNINSTALL}", f"HKLM\\{_UNINSTALL}",
+            r"HKCU\Software\choconsis", r"HKLM\Software\choconsis"]
 
 
 def dump(prefix: WinePrefix, keys: list[str]) -> list:
